@@ -1,0 +1,1 @@
+"""Onderaanneming: invoice a main contractor (verkoop) and check a subcontractor (inkoop)."""

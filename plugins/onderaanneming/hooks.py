@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from plugins.onderaanneming import validation
+from portal import hookimpl
+from portal.domain import FinancierKind, FinancingInfo, Unit
+
+CODE = validation.CODE
+
+
+@hookimpl
+def financing_info(settings):
+    return FinancingInfo(
+        code=CODE,
+        label="Onderaanneming",
+        financier_kinds=(FinancierKind.INSTELLING,),
+        units=(Unit.MINUUT, Unit.UUR, Unit.DAGDEEL, Unit.DAG, Unit.ETMAAL, Unit.STUK),
+        can_stack=True,
+        standards=("Factuur met specificatie",),
+        channel="pdf",
+        description="Verkoop: de hoofdaannemer factureren. Inkoop: facturen van onderaannemers controleren.",
+        legitimation_label="opdracht",
+    )
+
+
+@hookimpl
+def validate_legitimation(legitimation, financier, client, settings):
+    if legitimation.financing != CODE:
+        return None
+    return validation.legitimation_issues(legitimation, financier, client)

@@ -1,0 +1,1 @@
+"""Particulier: invoices to the client or whoever pays for them."""

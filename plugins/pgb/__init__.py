@@ -1,0 +1,1 @@
+"""PGB: invoices to the budget holder that the SVB accepts."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from plugins.pgb import validation
+from portal import hookimpl
+from portal.domain import FinancierKind, FinancingInfo, Unit
+
+CODE = validation.CODE
+
+
+@hookimpl
+def financing_info(settings):
+    return FinancingInfo(
+        code=CODE,
+        label="PGB",
+        financier_kinds=(FinancierKind.BUDGETHOUDER,),
+        units=(Unit.MINUUT, Unit.UUR, Unit.DAGDEEL, Unit.DAG, Unit.ETMAAL, Unit.STUK),
+        can_stack=True,
+        standards=("SVB-factuur",),
+        channel="pdf",
+        description="Facturen aan de budgethouder volgens de eisen van de SVB.",
+        legitimation_label="zorgovereenkomst",
+    )
+
+
+@hookimpl
+def validate_legitimation(legitimation, financier, client, settings):
+    if legitimation.financing != CODE:
+        return None
+    return validation.legitimation_issues(legitimation, financier, client)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from plugins.wmo_jw import validation
+from portal import hookimpl
+from portal.domain import FinancierKind, FinancingInfo, Unit
+
+CODE = validation.CODE
+
+
+@hookimpl
+def financing_info(settings):
+    return FinancingInfo(
+        code=CODE,
+        label="Wmo en Jeugdwet",
+        financier_kinds=(FinancierKind.GEMEENTE,),
+        units=(
+            Unit.MINUUT,
+            Unit.UUR,
+            Unit.DAGDEEL,
+            Unit.DAG,
+            Unit.ETMAAL,
+            Unit.WEEK,
+            Unit.MAAND,
+            Unit.STUK,
+        ),
+        can_stack=False,  # DESIGN §6.4: Wmo and Jeugdwet never stack
+        standards=("iWmo 3.2", "iJw 3.2"),
+        channel="vecozo",
+        description="Toewijzingen (301), start/stop zorg (305/307) en declaraties (323) met gemeenten.",
+        legitimation_label="toewijzing",
+    )
+
+
+@hookimpl
+def validate_legitimation(legitimation, financier, client, settings):
+    if legitimation.financing != CODE:
+        return None
+    return validation.legitimation_issues(legitimation, financier, client)

@@ -1,0 +1,1 @@
+"""Zvw incl. wijkverpleging and MSVT (zorgverzekeraars): AW319 (EI) declarations."""

@@ -1,0 +1,117 @@
+"""The ``portal`` command: database, users, workers, scheduler, imports and the demo."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app(*_args):
+    from portal.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """Declaratieportaal."""
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_upgrade)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(demo)
+
+
+@click.command("db-upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the database to the newest migration."""
+    from portal.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database bijgewerkt.")
+
+
+@click.command("create-admin")
+@click.option("--email", prompt="E-mailadres")
+@click.option("--naam", prompt="Naam")
+@click.option("--password", default=None, help="Wachtwoord (anders gevraagd)")
+@with_appcontext
+def create_admin(email: str, naam: str, password: str | None) -> None:
+    """Create the first beheerder (or reset that user's password)."""
+    from portal.db import session_scope
+    from portal.services.users import UserError, create_or_reset_admin
+
+    if password is None:
+        password = getpass.getpass("Wachtwoord: ")
+    try:
+        with session_scope() as session:
+            user = create_or_reset_admin(session, email=email, naam=naam, password=password)
+            click.echo(f"Beheerder {user.email} is klaar om in te loggen.")
+    except UserError as exc:
+        click.echo(f"Fout: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.command("worker")
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an RQ worker for the given queues (default: all)."""
+    from rq import Worker
+
+    from portal.jobs import QUEUES, get_queue, redis_connection
+    from portal.jobs.runner import set_worker_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    set_worker_app(app)
+    qs = [get_queue(q, app) for q in (queues or QUEUES)]
+    Worker(qs, connection=redis_connection(app)).work(burst=burst, with_scheduler=True)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the periodic jobs (RQ's cron scheduler): VECOZO polling and housekeeping."""
+    from portal.jobs.schedule import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("seed-demo")
+@click.option("--force", is_flag=True, help="Also when the database already has data.")
+@with_appcontext
+def seed_demo(force: bool) -> None:
+    """Fill the database with the demo organisation."""
+    from portal.db import session_scope
+    from portal.demo import seed
+
+    with session_scope() as session:
+        created = seed(session, force=force)
+    click.echo(
+        "Demodata geladen." if created else "Er staan al gegevens in de database; niets gedaan."
+    )
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=2, type=int)
+def demo(host: str, port: int, workers: int) -> None:
+    """Start everything: database, embedded Redis, workers, scheduler, stand-in and web."""
+    from portal.supervisor import run_demo
+
+    run_demo(host=host, port=port, n_workers=workers)
+
+
+if __name__ == "__main__":  # ``python -m portal.cli`` (used by the demo supervisor)
+    main()

@@ -1,0 +1,452 @@
+"""Demo data that looks like a real mid-size provider, and a BSN generator for demo and benchmarks.
+
+Every later flow can be tried at once: one organisation with two locations, users for each role,
+financiers of all seven financings, own products and uursoorten with priorities, contracts with
+product mappings, ~50 clients with valid BSNs and their legitimations.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.domain import Role
+from portal.models import (
+    Client,
+    Contract,
+    ContractLine,
+    Financier,
+    Legitimation,
+    Organisation,
+    OrganisationAgb,
+    Product,
+    User,
+    Uursoort,
+    UursoortFinancing,
+)
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+DEMO_USERS = [
+    ("beheerder@demo.nl", "Bea Beheer", Role.BEHEERDER),
+    ("backoffice@demo.nl", "Bram Backoffice", Role.BACKOFFICE),
+    ("zorg@demo.nl", "Zoë Zorg", Role.ZORGPROFESSIONAL),
+    ("lezer@demo.nl", "Lex Lezer", Role.ALLEEN_LEZEN),
+]
+
+
+def generate_bsn(rng: random.Random) -> str:
+    """A random 9-digit number that passes the 11-proef (for demo and test data only)."""
+    while True:
+        digits = [rng.randint(0, 9) for _ in range(8)]
+        if digits[0] == 0 and digits[1] == 0:
+            continue
+        total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True))
+        last = total % 11
+        if last <= 9:
+            return "".join(map(str, digits)) + str(last)
+
+
+FIRST = [
+    "Anna",
+    "Bert",
+    "Carla",
+    "Dirk",
+    "Els",
+    "Frank",
+    "Greet",
+    "Henk",
+    "Ina",
+    "Jan",
+    "Kees",
+    "Lies",
+    "Marco",
+    "Nel",
+    "Otto",
+    "Petra",
+    "Quinten",
+    "Rina",
+    "Sander",
+    "Truus",
+    "Umut",
+    "Vera",
+    "Willem",
+    "Yara",
+    "Zeynep",
+    "Mohammed",
+    "Fatima",
+    "Sem",
+    "Noah",
+    "Julia",
+]
+LAST = [
+    ("", "Jansen"),
+    ("de", "Vries"),
+    ("van den", "Berg"),
+    ("", "Bakker"),
+    ("van", "Dijk"),
+    ("", "Visser"),
+    ("", "Smit"),
+    ("", "Meijer"),
+    ("de", "Boer"),
+    ("", "Mulder"),
+    ("de", "Groot"),
+    ("", "Bos"),
+    ("", "Vos"),
+    ("", "Peters"),
+    ("", "Hendriks"),
+    ("van", "Leeuwen"),
+    ("", "Dekker"),
+    ("", "Brouwer"),
+    ("de", "Wit"),
+    ("", "Yilmaz"),
+    ("El", "Amrani"),
+    ("", "Kok"),
+    ("van der", "Heijden"),
+    ("", "Willems"),
+    ("", "Schouten"),
+]
+STREETS = ["Dorpsstraat", "Kerkweg", "Molenlaan", "Stationsplein", "Wilhelminastraat", "Beukenlaan"]
+TOWNS = [("3511", "Utrecht"), ("3811", "Amersfoort"), ("1211", "Hilversum"), ("3431", "Nieuwegein")]
+
+
+def seed(
+    session: Session, *, force: bool = False, n_clients: int = 50, rng_seed: int = 2026
+) -> bool:
+    """Load the demo organisation. Does nothing when there is data already (unless ``force``)."""
+    if not force and session.scalar(select(func.count()).select_from(Organisation)):
+        return False
+    rng = random.Random(rng_seed)
+
+    org = Organisation(
+        naam="Zorggroep De Linde",
+        kvk_nummer="41234567",
+        iban="NL91ABNA0417164300",
+        straat="Lindelaan",
+        huisnummer="12",
+        postcode="3511AB",
+        plaats="Utrecht",
+        email="administratie@delinde.example",
+        telefoon="030-1234567",
+    )
+    org.agb_codes = [
+        OrganisationAgb(agb_code="73730001", locatie="Hoofdlocatie Utrecht", hoofd=True),
+        OrganisationAgb(agb_code="73730002", locatie="Wijkteam Amersfoort"),
+    ]
+    session.add(org)
+
+    for email, naam, role in DEMO_USERS:
+        if session.scalar(select(User).where(User.email == email)) is None:
+            user = User(
+                email=email, naam=naam, role=role.value, team="Team Utrecht", session_version=0
+            )
+            user.set_password(DEMO_PASSWORD)
+            session.add(user)
+
+    fin = {}
+
+    def financier(key, financing, soort, code, naam, **kw):
+        f = Financier(financing=financing, soort=soort, code=code, naam=naam, **kw)
+        session.add(f)
+        fin[key] = f
+        return f
+
+    financier(
+        "utrecht",
+        "wmo_jw",
+        "gemeente",
+        "0344",
+        "Gemeente Utrecht",
+        postcode="3511AA",
+        plaats="Utrecht",
+    )
+    financier(
+        "amersfoort",
+        "wmo_jw",
+        "gemeente",
+        "0307",
+        "Gemeente Amersfoort",
+        postcode="3811AA",
+        plaats="Amersfoort",
+    )
+    financier(
+        "hilversum",
+        "wmo_jw",
+        "gemeente",
+        "0402",
+        "Gemeente Hilversum",
+        postcode="1211AA",
+        plaats="Hilversum",
+    )
+    financier("zorgkantoor", "wlz", "zorgkantoor", "5503", "Zorgkantoor Utrecht", plaats="Utrecht")
+    financier(
+        "verzekeraar",
+        "zvw_msvt",
+        "zorgverzekeraar",
+        "3311",
+        "Zorgverzekeraar Midden",
+        plaats="Utrecht",
+    )
+    financier("dji", "fz", "dji", "9992", "Dienst Justitiële Inrichtingen", plaats="Den Haag")
+    financier("budgethouder", "pgb", "budgethouder", None, "Budgethouder (PGB)")
+    financier("particulier", "particulier", "client", None, "Cliënt zelf")
+    financier(
+        "hoofdaannemer",
+        "onderaanneming",
+        "instelling",
+        "73999991",
+        "Thuiszorg Regio Midden (hoofdaannemer)",
+        straat="Zorgplein",
+        huisnummer="1",
+        postcode="3811BB",
+        plaats="Amersfoort",
+        kvk_nummer="30123456",
+    )
+
+    uursoorten = {}
+    for code, naam, financings in [
+        ("PV", "Persoonlijke verzorging", ["wlz", "zvw_msvt", "pgb", "particulier"]),
+        ("VP", "Verpleging", ["zvw_msvt", "wlz", "particulier"]),
+        ("BG", "Begeleiding", ["wmo_jw", "wlz", "pgb", "particulier"]),
+        ("HH", "Huishoudelijke hulp", ["wmo_jw", "particulier"]),
+        ("FZ", "Forensische begeleiding", ["fz"]),
+        ("OA", "Onderaanneming thuiszorg", ["onderaanneming"]),
+    ]:
+        u = Uursoort(code=code, naam=naam)
+        u.financings = [
+            UursoortFinancing(financing=f, position=i + 1) for i, f in enumerate(financings)
+        ]
+        session.add(u)
+        uursoorten[code] = u
+
+    products = {}
+    for code, naam, eenheid, us in [
+        ("PV-UUR", "Persoonlijke verzorging", "uur", "PV"),
+        ("VP-UUR", "Verpleging", "uur", "VP"),
+        ("BG-IND", "Begeleiding individueel", "uur", "BG"),
+        ("BG-GRP", "Begeleiding groep (dagdeel)", "dagdeel", "BG"),
+        ("HH-UUR", "Huishoudelijke hulp", "uur", "HH"),
+        ("FZ-BEG", "Forensische ambulante begeleiding", "uur", "FZ"),
+        ("OA-PV", "Persoonlijke verzorging in onderaanneming", "uur", "OA"),
+        ("LOG-ETM", "Logeeropvang", "etmaal", None),
+    ]:
+        p = Product(
+            code=code, naam=naam, eenheid=eenheid, uursoort=uursoorten.get(us) if us else None
+        )
+        session.add(p)
+        products[code] = p
+    session.flush()
+
+    year_start = date(date.today().year, 1, 1)
+
+    def contract(fkey, naam, lines):
+        c = Contract(financier=fin[fkey], naam=naam, begindatum=year_start)
+        c.lines = [
+            ContractLine(
+                product=products[p],
+                productcategorie=cat,
+                productcode=pc,
+                eenheid=unit,
+                tarief_cents=cents,
+                begindatum=year_start,
+                afronding_minuten=rnd,
+            )
+            for p, cat, pc, unit, cents, rnd in lines
+        ]
+        session.add(c)
+
+    for g in ("utrecht", "amersfoort", "hilversum"):
+        contract(
+            g,
+            f"Wmo-contract {fin[g].naam} {year_start.year}",
+            [
+                ("BG-IND", "07", "07A05", "uur", 6450, 0),
+                ("BG-GRP", "07", "07A07", "dagdeel", 5200, 0),
+                ("HH-UUR", "01", "01A02", "uur", 3150, 0),
+            ],
+        )
+    contract(
+        "zorgkantoor",
+        f"Wlz-productieafspraak {year_start.year}",
+        [
+            ("PV-UUR", None, "H126", "uur", 5896, 0),
+            ("VP-UUR", None, "H127", "uur", 7850, 0),
+            ("BG-IND", None, "H300", "uur", 6250, 0),
+        ],
+    )
+    contract(
+        "verzekeraar",
+        f"Wijkverpleging {year_start.year}",
+        [
+            ("VP-UUR", None, "1004", "uur", 7600, 5),
+            ("PV-UUR", None, "1003", "uur", 6100, 5),
+        ],
+    )
+    contract(
+        "dji", f"Forensische zorg {year_start.year}", [("FZ-BEG", None, "FZ3A", "uur", 9800, 0)]
+    )
+    contract(
+        "budgethouder",
+        f"PGB-tarieven {year_start.year}",
+        [("PV-UUR", None, None, "uur", 5500, 30), ("BG-IND", None, None, "uur", 5800, 30)],
+    )
+    contract(
+        "particulier",
+        f"Prijslijst particulier {year_start.year}",
+        [("PV-UUR", None, None, "uur", 6200, 15), ("HH-UUR", None, None, "uur", 3500, 15)],
+    )
+    contract(
+        "hoofdaannemer",
+        f"Onderaanneming thuiszorg {year_start.year}",
+        [("OA-PV", None, "OA-PV", "uur", 5400, 0)],
+    )
+
+    clients = []
+    used = set()
+    for i in range(n_clients):
+        bsn = generate_bsn(rng)
+        while bsn in used:
+            bsn = generate_bsn(rng)
+        used.add(bsn)
+        first = rng.choice(FIRST)
+        tv, last = rng.choice(LAST)
+        pc4, town = rng.choice(TOWNS)
+        c = Client(
+            bsn=bsn,
+            clientnummer=f"C{1000 + i}",
+            voornamen=first,
+            voorletters=first[0] + ".",
+            tussenvoegsel=tv or None,
+            achternaam=last,
+            geboortedatum=date(rng.randint(1930, 2015), rng.randint(1, 12), rng.randint(1, 28)),
+            geslacht=rng.choice("12"),
+            straat=rng.choice(STREETS),
+            huisnummer=str(rng.randint(1, 140)),
+            postcode=f"{pc4}{rng.choice('ABCDEFGH')}{rng.choice('KLMNPRST')}",
+            plaats=town,
+            team=rng.choice(["Team Utrecht", "Team Amersfoort"]),
+        )
+        session.add(c)
+        clients.append(c)
+    session.flush()
+
+    gemeenten = ["utrecht", "amersfoort", "hilversum"]
+    for i, c in enumerate(clients):
+        kind = i % 10
+        if kind in (0, 1, 2, 3):  # Wmo begeleiding
+            g = fin[gemeenten[i % 3]]
+            _leg(
+                session,
+                c,
+                "wmo_jw",
+                g,
+                [products["BG-IND"]],
+                year_start,
+                volume=4,
+                eenheid="uur",
+                frequentie="week",
+                productcategorie="07",
+                productcode="07A05",
+                toewijzingnummer=str(10000000 + i * 7)[:8],
+                bron="bericht",
+            )
+        elif kind in (4, 5):  # Wlz PV, stacked with particulier for some
+            _leg(
+                session,
+                c,
+                "wlz",
+                fin["zorgkantoor"],
+                [products["PV-UUR"]],
+                year_start,
+                volume=2,
+                eenheid="uur",
+                frequentie="week",
+                productcode="H126",
+                priority=1,
+            )
+            if kind == 4:
+                _leg(
+                    session,
+                    c,
+                    "particulier",
+                    fin["particulier"],
+                    [products["PV-UUR"]],
+                    year_start,
+                    volume=2,
+                    eenheid="uur",
+                    frequentie="week",
+                    tarief_cents=6200,
+                    priority=2,
+                )
+        elif kind == 6:  # wijkverpleging
+            _leg(
+                session,
+                c,
+                "zvw_msvt",
+                fin["verzekeraar"],
+                [products["VP-UUR"], products["PV-UUR"]],
+                year_start,
+                volume=6,
+                eenheid="uur",
+                frequentie="week",
+            )
+        elif kind == 7:  # PGB
+            c.budgethouder_is_client = True
+            _leg(
+                session,
+                c,
+                "pgb",
+                fin["budgethouder"],
+                [products["PV-UUR"], products["BG-IND"]],
+                year_start,
+                volume=5,
+                eenheid="uur",
+                frequentie="week",
+                tarief_cents=5500,
+                sleutels={"wet": "wlz"},
+            )
+        elif kind == 8:  # forensisch
+            _leg(
+                session,
+                c,
+                "fz",
+                fin["dji"],
+                [products["FZ-BEG"]],
+                year_start,
+                volume=3,
+                eenheid="uur",
+                frequentie="week",
+                productcode="FZ3A",
+                referentienummer=f"DJI-{2026000 + i}",
+            )
+        else:  # onderaanneming
+            _leg(
+                session,
+                c,
+                "onderaanneming",
+                fin["hoofdaannemer"],
+                [products["OA-PV"]],
+                year_start,
+                volume=3,
+                eenheid="uur",
+                frequentie="week",
+                referentienummer="ORD-2026-118",
+            )
+    session.flush()
+    return True
+
+
+def _leg(session, client, financing, financier, products, start, **kw):
+    leg = Legitimation(
+        client=client,
+        financing=financing,
+        financier=financier,
+        begindatum=start,
+        priority=kw.pop("priority", 1),
+        **kw,
+    )
+    leg.products = list(products)
+    session.add(leg)
+    return leg

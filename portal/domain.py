@@ -1,0 +1,160 @@
+"""Small value types shared by the core and the plugins (passed to and from hooks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    BEHEERDER = "beheerder"
+    BACKOFFICE = "backoffice"
+    ZORGPROFESSIONAL = "zorgprofessional"
+    ALLEEN_LEZEN = "alleen-lezen"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.BEHEERDER: "Beheerder",
+    Role.BACKOFFICE: "Backoffice",
+    Role.ZORGPROFESSIONAL: "Zorgprofessional",
+    Role.ALLEEN_LEZEN: "Alleen lezen",
+}
+
+
+class Unit(StrEnum):
+    """The organisation's units. Standards map their own unit codes onto these."""
+
+    MINUUT = "minuut"
+    UUR = "uur"
+    DAGDEEL = "dagdeel"
+    DAG = "dag"
+    ETMAAL = "etmaal"
+    WEEK = "week"
+    MAAND = "maand"
+    STUK = "stuk"
+    EURO = "euro"
+
+    @property
+    def label(self) -> str:
+        return UNIT_LABELS[self]
+
+    @property
+    def is_time(self) -> bool:
+        return self in (Unit.MINUUT, Unit.UUR)
+
+    @property
+    def minutes(self) -> int | None:
+        return {Unit.MINUUT: 1, Unit.UUR: 60}.get(self)
+
+
+UNIT_LABELS = {
+    Unit.MINUUT: "minuut",
+    Unit.UUR: "uur",
+    Unit.DAGDEEL: "dagdeel",
+    Unit.DAG: "dag",
+    Unit.ETMAAL: "etmaal",
+    Unit.WEEK: "week",
+    Unit.MAAND: "maand",
+    Unit.STUK: "stuk",
+    Unit.EURO: "euro",
+}
+
+
+class Frequency(StrEnum):
+    DAG = "dag"
+    WEEK = "week"
+    MAAND = "maand"
+    JAAR = "jaar"
+    TOTAAL = "totaal"
+
+    @property
+    def label(self) -> str:
+        return {
+            "dag": "per dag",
+            "week": "per week",
+            "maand": "per maand",
+            "jaar": "per jaar",
+            "totaal": "totaal in de periode",
+        }[self.value]
+
+
+class FinancierKind(StrEnum):
+    GEMEENTE = "gemeente"
+    ZORGKANTOOR = "zorgkantoor"
+    ZORGVERZEKERAAR = "zorgverzekeraar"
+    DJI = "dji"
+    BUDGETHOUDER = "budgethouder"
+    CLIENT = "client"
+    INSTELLING = "instelling"
+
+    @property
+    def label(self) -> str:
+        return {
+            "gemeente": "Gemeente",
+            "zorgkantoor": "Zorgkantoor",
+            "zorgverzekeraar": "Zorgverzekeraar",
+            "dji": "Dienst Justitiële Inrichtingen",
+            "budgethouder": "Budgethouder (PGB)",
+            "client": "Cliënt (particulier)",
+            "instelling": "Andere instelling",
+        }[self.value]
+
+    @property
+    def code_label(self) -> str | None:
+        """What the financier's code is called, or None when it has none."""
+        return {
+            "gemeente": "Gemeentecode",
+            "zorgkantoor": "Zorgkantoorcode",
+            "zorgverzekeraar": "UZOVI-code",
+            "dji": "UZOVI-code",
+            "instelling": "AGB-code",
+        }.get(self.value)
+
+
+class Severity(StrEnum):
+    BLOCKING = "blokkerend"
+    WARNING = "waarschuwing"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding of a validation hook: a Dutch message for people, a code for machines."""
+
+    code: str
+    message: str
+    field: str | None = None
+    severity: Severity = Severity.BLOCKING
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.BLOCKING
+
+
+@dataclass(frozen=True)
+class FinancingInfo:
+    """What a financing plugin says about itself (hook ``financing_info``)."""
+
+    code: str
+    label: str
+    financier_kinds: tuple[FinancierKind, ...]
+    units: tuple[Unit, ...]
+    can_stack: bool
+    standards: tuple[str, ...] = ()
+    channel: str = "vecozo"  # "vecozo" or "pdf"
+    description: str = ""
+    legitimation_label: str = "legitimatie"
+    provisional: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A thing a financing can do; unavailable until a plugin implements its hook."""
+
+    name: str
+    label: str
+    available: bool

@@ -1,0 +1,162 @@
+"""The plugin contract: every hook a financing plugin can implement.
+
+Conventions (see docs/plugins.md):
+
+* Hooks are called only through :class:`portal.plugins.Hooks`, always with keyword arguments.
+* A plugin answers ``None`` (or an empty list) for what is not its own. Raising is a real failure.
+* Hooks get domain objects and ``settings`` (``{financing code: {key: value}}``, the
+  ``PLUGIN_SETTINGS`` of the configuration); never the request or the logged-in user.
+* "Collects all results" hooks return a list of every plugin's answer; "first result" hooks stop at
+  the first non-None result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from portal.domain import FinancingInfo, Issue
+    from portal.models import Client, Financier, Legitimation
+
+PROJECT = "declaratieportaal"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Settings = Mapping[str, Mapping[str, Any]]
+
+# ---------------------------------------------------------------------------------------------
+# describe: what a financing is
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def financing_info(settings: Settings) -> FinancingInfo | None:
+    """Describe the financing this plugin provides.
+
+    Collects all results: one :class:`~portal.domain.FinancingInfo` per financing plugin.
+    Called from the facade at start-up (cached) to list financings, label them and check
+    which units and financier kinds they accept.
+
+    :param settings: all plugin settings, keyed by financing code.
+    :return: the plugin's financing, or None for a plugin that adds no financing.
+    """
+
+
+@hookspec
+def register_blueprints(settings: Settings) -> list[Blueprint] | None:
+    """Extra screens of a plugin.
+
+    Collects all results: each plugin returns a list of Flask blueprints, registered by the
+    app factory under ``/f/<financing code>/``. Called once in ``create_app``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# validate: findings in Dutch, never exceptions
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def validate_legitimation(
+    legitimation: Legitimation, financier: Financier | None, client: Client, settings: Settings
+) -> list[Issue] | None:
+    """Check a legitimation of the plugin's own financing before it is stored.
+
+    Collects all results (flattened by the facade). A plugin checks only legitimations whose
+    ``financing`` is its own and returns None for the others. Called from the legitimation
+    service on create, edit and import.
+
+    :return: issues (blocking or warning), each with a code, a Dutch message and the field.
+    """
+
+
+@hookspec
+def validate_registration(registration: Any, settings: Settings) -> list[Issue] | None:
+    """Check one registration against the rules of the financing that will pay for it.
+
+    Collects all results (flattened). Called from the registration service when a registration
+    is saved and again during approval (fiatteren).
+    """
+
+
+@hookspec
+def validate_declaration(declaration: Any, settings: Settings) -> list[Issue] | None:
+    """Check a whole declaration (and its lines) before anything is built or sent.
+
+    Collects all results (flattened). Called from the declaration service in the preview and
+    right before building the message.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# choices: the guided declaration flow
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def declaration_choices(
+    financing: str, step: str, selected: Mapping[str, str], settings: Settings
+) -> list[tuple[str, str]] | None:
+    """The valid options for the next step of the declaration flow, as ``(value, label)`` pairs.
+
+    Stops at first non-None result. ``step`` is e.g. ``"financier"`` or ``"periode"``;
+    ``selected`` holds what the user chose in the earlier steps. Called from the declaration
+    views; each choice narrows the next.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# build, parse, chain: messages and documents
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def build_declaration(declaration: Any, settings: Settings) -> list[Any] | None:
+    """Turn a declaration into outgoing message drafts (XML or fixed-width) or an invoice draft.
+
+    Stops at first non-None result: only the declaration's own financing answers. Called from
+    the declaration service; every draft is validated (XSD or record layout, then business
+    rules) before it is stored. A financing without this hook shows "nog niet beschikbaar".
+    """
+
+
+@hookspec(firstresult=True)
+def parse_message(standard: str, code: str, payload: bytes, settings: Settings) -> Any | None:
+    """Read an incoming message (toewijzing, retour, antwoord) into domain changes.
+
+    Stops at first non-None result: the plugin that owns ``standard`` answers. Called from the
+    receive job after the payload is stored and verified. A message nobody parses lands in the
+    inbox as "onbekend".
+    """
+
+
+@hookspec
+def chain_actions(legitimation: Legitimation, settings: Settings) -> list[Any] | None:
+    """The chain messages a user may start now for this legitimation (start/stop zorg, requests).
+
+    Collects all results (flattened). Called from the client screens, so that only valid
+    actions are offered.
+    """
+
+
+@hookspec(firstresult=True)
+def build_invoice(invoice: Any, settings: Settings) -> Any | None:
+    """Turn an invoice run's invoice into a document draft (HTML for the PDF renderer).
+
+    Stops at first non-None result. Called from the PDF job.
+    """
+
+
+@hookspec(firstresult=True)
+def financier_reply(standard: str, code: str, payload: bytes, settings: Settings) -> Any | None:
+    """The financier's side of a standard: how a gemeente/zorgkantoor answers this message.
+
+    Stops at first non-None result. Used only by the VECOZO stand-in, so that the knowledge of
+    one standard lives in one plugin.
+    """

@@ -1,0 +1,81 @@
+"""Logging that never prints a BSN.
+
+Every 9-digit number that passes the 11-proef is masked when a log record is made (message and
+arguments) and again in exception text on the handlers, so a BSN that slips into a log line (an
+exception text, a query parameter) never reaches the log in clear.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask
+from stdnum.nl import bsn as stdnum_bsn
+
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+
+
+def mask_bsn(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        return "*********" if stdnum_bsn.is_valid(m.group(0)) else m.group(0)
+
+    return _NINE_DIGITS.sub(repl, text)
+
+
+class BsnFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # pragma: no cover - a broken format string; keep the record
+            return True
+        masked = mask_bsn(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_bsn(record.exc_text)
+        record.msg, record.args = masked, None
+        return True
+
+
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    """Mask at record creation, so every handler (also ones added later) gets the masked text."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # pragma: no cover - a broken format string; keep the record
+            return record
+        record.msg, record.args = mask_bsn(message), None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+def install_filter(logger: logging.Logger | None = None) -> None:
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, BsnFilter) for f in handler.filters):
+            handler.addFilter(BsnFilter())
+
+
+def init_logging(app: Flask) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    _install_record_factory()
+    install_filter(root)
+    install_filter(app.logger)
+    # werkzeug logs request lines (paths); keep it under the same filter.
+    install_filter(logging.getLogger("werkzeug"))

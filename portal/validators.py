@@ -1,0 +1,183 @@
+"""Checks of Dutch identifiers and common fields, each returning a Dutch message or None.
+
+python-stdnum does the checksum work (BSN 11-proef, IBAN mod 97, postcode); the rest are
+the fixed formats of the Dutch care standards.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import postcode as stdnum_postcode
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+def clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def check_bsn(value: str | None) -> str | None:
+    v = clean(value).replace(".", "").replace(" ", "")
+    if not v:
+        return "BSN is verplicht."
+    if not _DIGITS.match(v):
+        return "Een BSN bestaat alleen uit cijfers."
+    if len(v) != 9:
+        return "Een BSN heeft 9 cijfers."
+    try:
+        stdnum_bsn.validate(v)
+    except ValidationError:
+        return "Dit BSN klopt niet (de 11-proef faalt). Controleer het nummer."
+    return None
+
+
+def normalize_bsn(value: str) -> str:
+    return clean(value).replace(".", "").replace(" ", "")
+
+
+def _fixed_digits(value: str | None, n: int, name: str) -> str | None:
+    v = clean(value)
+    if not v:
+        return f"{name} is verplicht."
+    if not _DIGITS.match(v) or len(v) != n:
+        return f"{name} bestaat uit precies {n} cijfers."
+    return None
+
+
+def check_agb(value: str | None) -> str | None:
+    return _fixed_digits(value, 8, "AGB-code")
+
+
+def check_uzovi(value: str | None) -> str | None:
+    return _fixed_digits(value, 4, "UZOVI-code")
+
+
+def check_gemeentecode(value: str | None) -> str | None:
+    return _fixed_digits(value, 4, "Gemeentecode")
+
+
+def check_zorgkantoorcode(value: str | None) -> str | None:
+    return _fixed_digits(value, 4, "Zorgkantoorcode")
+
+
+def check_kvk(value: str | None) -> str | None:
+    return _fixed_digits(value, 8, "KvK-nummer")
+
+
+def check_iban(value: str | None) -> str | None:
+    v = clean(value)
+    if not v:
+        return "IBAN is verplicht."
+    try:
+        stdnum_iban.validate(v)
+    except ValidationError:
+        return "Dit IBAN klopt niet. Controleer landcode, controlegetal en rekeningnummer."
+    return None
+
+
+def normalize_iban(value: str) -> str:
+    return stdnum_iban.compact(value)
+
+
+def check_postcode(value: str | None) -> str | None:
+    v = clean(value)
+    if not v:
+        return "Postcode is verplicht."
+    try:
+        stdnum_postcode.validate(v)
+    except ValidationError:
+        return "Een postcode is vier cijfers en twee letters, bijvoorbeeld 1234 AB."
+    return None
+
+
+def normalize_postcode(value: str) -> str:
+    """'1234ab' -> '1234AB' (the form the iStandaarden use)."""
+    return stdnum_postcode.compact(value).replace(" ", "")
+
+
+def check_email(value: str | None) -> str | None:
+    v = clean(value)
+    if v and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
+        return "Dit is geen geldig e-mailadres."
+    return None
+
+
+def parse_date(value: str | None) -> date | None:
+    """Accepts 2026-01-31 (form inputs) and 31-01-2026 (how people type and export)."""
+    v = clean(value)
+    if not v:
+        return None
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            from datetime import datetime
+
+            return datetime.strptime(v, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("Ongeldige datum: gebruik dd-mm-jjjj.")
+
+
+def check_period(
+    start: date | None, end: date | None, *, start_required: bool = True
+) -> str | None:
+    if start is None:
+        return "Begindatum is verplicht." if start_required else None
+    if end is not None and end < start:
+        return "De einddatum ligt vóór de begindatum."
+    return None
+
+
+def parse_amount_cents(value: str | None) -> int | None:
+    """'12,50' or '12.50' or '1.234,50' -> 1250 / 123450. None for empty."""
+    v = clean(value).replace("€", "").replace(" ", "")
+    if not v:
+        return None
+    if "," in v:
+        v = v.replace(".", "").replace(",", ".")
+    if not re.match(r"^-?\d+(\.\d{1,2})?$", v):
+        raise ValueError("Ongeldig bedrag: gebruik bijvoorbeeld 12,50.")
+    whole, _, frac = v.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 100 + int((frac + "00")[:2]))
+
+
+def format_cents(cents: int | None) -> str:
+    """1234567 -> '12.345,67' (Dutch notation)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    euros = f"{cents // 100:,}".replace(",", ".")
+    return f"{sign}{euros},{cents % 100:02d}"
+
+
+def financier_issues(legitimation, financier, kinds, check_code=None) -> list:
+    """The checks every financing plugin makes on a legitimation's financier."""
+    from portal.domain import Issue
+
+    if financier is None:
+        return [Issue("financier", "Kies een financier.", "financier_id")]
+    issues = []
+    if financier.financing != legitimation.financing:
+        issues.append(
+            Issue(
+                "financier-financiering",
+                "Deze financier hoort bij een andere financiering.",
+                "financier_id",
+            )
+        )
+    if financier.soort not in {k.value for k in kinds}:
+        wanted = " of ".join(k.label.lower() for k in kinds)
+        issues.append(
+            Issue("financier-soort", f"De financier moet een {wanted} zijn.", "financier_id")
+        )
+    if check_code is not None:
+        problem = check_code(financier.code)
+        if problem:
+            issues.append(Issue("financier-code", f"Financier: {problem}", "financier_id"))
+    return issues

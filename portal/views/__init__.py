@@ -1,0 +1,28 @@
+"""Blueprints, one per area. Each new area adds its blueprint to this list."""
+
+from portal.views.auth import bp as auth_bp
+from portal.views.jobs import bp as jobs_bp
+from portal.views.main import bp as main_bp
+
+BLUEPRINTS = [
+    auth_bp,
+    main_bp,
+    jobs_bp,
+]
+
+# The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
+# and the user has the permission. Each new area adds its entry here.
+NAV: list[tuple[str, str, str]] = [
+    ("main.index", "Start", "authenticated"),
+    ("registrations.index", "Registreren", "registration"),
+    ("clients.index", "Cliënten", "clients.view"),
+    ("approval.index", "Fiatteren", "approval"),
+    ("declarations.index", "Declareren", "declarations.view"),
+    ("invoices.index", "Facturen", "invoices.view"),
+    ("messages.inbox", "Berichten", "messages.view"),
+    ("financiers.index", "Financiers", "financiers.view"),
+    ("products.index", "Producten", "products.view"),
+    ("contracts.index", "Contracten", "contracts.view"),
+    ("admin.organisation", "Organisatie", "organisation"),
+    ("admin.users", "Gebruikers", "users"),
+]

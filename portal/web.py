@@ -1,0 +1,143 @@
+"""What every screen shares: page-or-fragment rendering, filters, errors, headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from portal.validators import format_cents
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def wants_fragment() -> bool:
+    """htmx asked for a part of the page; boosted requests and history restores get the page."""
+    h = request.htmx
+    return bool(h) and not h.boosted and not h.history_restore_request
+
+
+def render(template: str, fragment: str | None = None, **context: Any):
+    """Render the page, or only ``fragment`` (a ``_``-prefixed partial) for an htmx request."""
+    name = fragment if fragment and wants_fragment() else template
+    return render_template(name, **context)
+
+
+def audit_client_view(client_id: int, what: str = "client.bekeken") -> None:
+    """Write that the current user looked at a client's data (in the request's own session)."""
+    from portal.db import db_session
+    from portal.services import audit
+
+    session = db_session()
+    audit.record(
+        session,
+        what,
+        user_id=current_user.id,
+        object_type="client",
+        object_id=client_id,
+        client_id=client_id,
+        detail={"path": request.path},
+        ip=request.remote_addr,
+    )
+    session.commit()
+
+
+def _nav() -> list[tuple[str, str]]:
+    from flask import current_app
+
+    from portal.auth import has_permission
+    from portal.views import NAV
+
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, label)
+        for endpoint, label, permission in NAV
+        if endpoint in current_app.view_functions
+        and (permission == "authenticated" or has_permission(permission))
+    ]
+
+
+def _nl_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(AMSTERDAM)
+        return value.strftime("%d-%m-%Y %H:%M")
+    return value.strftime("%d-%m-%Y")
+
+
+def _euro(cents: int | None) -> str:
+    return "" if cents is None else f"€ {format_cents(cents)}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datum"] = _nl_date
+    app.jinja_env.filters["euro"] = _euro
+    app.jinja_env.filters["cents"] = format_cents
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from portal.app import hooks
+
+        return {
+            "hooks": hooks(),
+            "current_user": current_user,
+            "today": date.today(),
+            "nav": _nav(),
+        }
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        response.vary.add("HX-Request")
+        response.vary.add("HX-Boosted")
+        response.vary.add("HX-History-Restore-Request")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        return render_error(
+            400,
+            "Het formulier is verlopen of niet geldig (beveiligingscode ontbreekt). "
+            "Laad de pagina opnieuw en probeer het nog eens; er is niets opgeslagen.",
+        )
+
+    @app.errorhandler(403)
+    def _forbidden(err):
+        return render_error(403, "U heeft geen toegang tot deze pagina.")
+
+    @app.errorhandler(404)
+    def _not_found(err):
+        return render_error(404, "Deze pagina bestaat niet (meer).")
+
+    @app.errorhandler(413)
+    def _too_large(err):
+        return render_error(413, "Het bestand is te groot.")
+
+    @app.errorhandler(500)
+    def _server_error(err):
+        return render_error(
+            500, "Er ging iets mis aan onze kant. Er is niets half opgeslagen; probeer het opnieuw."
+        )
+
+
+def render_error(status: int, message: str):
+    return render_template("error.html", status=status, message=Markup.escape(message)), status
