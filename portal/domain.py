@@ -158,3 +158,33 @@ class Capability:
     name: str
     label: str
     available: bool
+
+
+@dataclass
+class MessageDraft:
+    """An outgoing (or, in the stand-in, a reply) message before it is stored and sent."""
+
+    standard: str  # e.g. "iWmo", "iJw", "iWlz", "EI"
+    code: str  # e.g. "WMO323", "JW302", "AW319"
+    payload: bytes
+    afzender: tuple[str, str] | None = None  # (rol, code) as VECOZO routes it
+    geadresseerde: tuple[str, str] | None = None  # (rol, code)
+    answers_to: str | None = None  # traceerId of the message this one answers
+    conversation_id: str | None = None
+    reference: str | None = None  # the standard's own identifier (berichtreferentie, …)
+    filename: str | None = None
+
+
+@dataclass
+class ParseOutcome:
+    """What a plugin did with an incoming message (hook ``parse_message``)."""
+
+    standard: str
+    code: str
+    summary: str  # Dutch, one line, shown in the inbox
+    needs_action: bool = False
+    issues: list[Issue] = field(default_factory=list)
+    replies: list[MessageDraft] = field(default_factory=list)  # e.g. the 302 for a 301
+    reference: str | None = None  # the standard's own identifier, used to link retours
+    answers_reference: str | None = None  # the identifier of the heenbericht it answers
+    client_ids: list[int] = field(default_factory=list)

@@ -19,8 +19,9 @@ import pluggy
 
 if TYPE_CHECKING:
     from flask import Blueprint
+    from sqlalchemy.orm import Session
 
-    from portal.domain import FinancingInfo, Issue
+    from portal.domain import FinancingInfo, Issue, MessageDraft, ParseOutcome
     from portal.models import Client, Financier, Legitimation
 
 PROJECT = "declaratieportaal"
@@ -117,8 +118,10 @@ def declaration_choices(
 
 
 @hookspec(firstresult=True)
-def build_declaration(declaration: Any, settings: Settings) -> list[Any] | None:
-    """Turn a declaration into outgoing message drafts (XML or fixed-width) or an invoice draft.
+def build_declaration(
+    declaration: Any, session: Session, settings: Settings
+) -> list[MessageDraft] | None:
+    """Turn a declaration into outgoing message drafts (XML or fixed-width).
 
     Stops at first non-None result: only the declaration's own financing answers. Called from
     the declaration service; every draft is validated (XSD or record layout, then business
@@ -127,12 +130,14 @@ def build_declaration(declaration: Any, settings: Settings) -> list[Any] | None:
 
 
 @hookspec(firstresult=True)
-def parse_message(standard: str, code: str, payload: bytes, settings: Settings) -> Any | None:
-    """Read an incoming message (toewijzing, retour, antwoord) into domain changes.
+def parse_message(message: Any, session: Session, settings: Settings) -> ParseOutcome | None:
+    """Read an incoming message (toewijzing, retour, antwoord) and apply it to the domain.
 
-    Stops at first non-None result: the plugin that owns ``standard`` answers. Called from the
-    receive job after the payload is stored and verified. A message nobody parses lands in the
-    inbox as "onbekend".
+    Stops at first non-None result: the plugin that recognises the payload (namespace, record
+    type) answers; others return None. ``message`` is the stored inbound message row (its
+    ``payload`` bytes are verified already); the plugin makes its changes in ``session`` (the
+    caller commits) and says what it did. Called from the receive job. A message nobody parses
+    lands in the inbox as "onbekend".
     """
 
 
@@ -154,9 +159,11 @@ def build_invoice(invoice: Any, settings: Settings) -> Any | None:
 
 
 @hookspec(firstresult=True)
-def financier_reply(standard: str, code: str, payload: bytes, settings: Settings) -> Any | None:
+def financier_reply(payload: bytes, settings: Settings) -> list[MessageDraft] | None:
     """The financier's side of a standard: how a gemeente/zorgkantoor answers this message.
 
-    Stops at first non-None result. Used only by the VECOZO stand-in, so that the knowledge of
-    one standard lives in one plugin.
+    Stops at first non-None result: the plugin that recognises the payload answers with the
+    retour message(s) a real financier would send (with realistic retourcodes); an empty list
+    means "accepted, no answer". Used only by the VECOZO stand-in, so that the knowledge of one
+    standard lives in one plugin.
     """

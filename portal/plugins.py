@@ -151,13 +151,13 @@ class Hooks:
             financing=financing, step=step, selected=selected, settings=self.settings
         )
 
-    def build_declaration(self, declaration):
-        return self.pm.hook.build_declaration(declaration=declaration, settings=self.settings)
-
-    def parse_message(self, standard: str, code: str, payload: bytes):
-        return self.pm.hook.parse_message(
-            standard=standard, code=code, payload=payload, settings=self.settings
+    def build_declaration(self, declaration, session):
+        return self.pm.hook.build_declaration(
+            declaration=declaration, session=session, settings=self.settings
         )
+
+    def parse_message(self, message, session):
+        return self.pm.hook.parse_message(message=message, session=session, settings=self.settings)
 
     def chain_actions(self, legitimation) -> list[Any]:
         return _flatten(
@@ -167,10 +167,8 @@ class Hooks:
     def build_invoice(self, invoice):
         return self.pm.hook.build_invoice(invoice=invoice, settings=self.settings)
 
-    def financier_reply(self, standard: str, code: str, payload: bytes):
-        return self.pm.hook.financier_reply(
-            standard=standard, code=code, payload=payload, settings=self.settings
-        )
+    def financier_reply(self, payload: bytes):
+        return self.pm.hook.financier_reply(payload=payload, settings=self.settings)
 
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:
