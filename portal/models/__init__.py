@@ -7,6 +7,7 @@ from portal.models.contract import Contract, ContractLine
 from portal.models.financier import Financier
 from portal.models.job import BackgroundJob
 from portal.models.legitimation import Legitimation, legitimation_product
+from portal.models.message import Message, MessageStatusEvent, PollRun, VecozoCertificate
 from portal.models.organisation import Organisation, OrganisationAgb
 from portal.models.product import Product, Uursoort, UursoortFinancing
 from portal.models.user import User
@@ -20,11 +21,15 @@ __all__ = [
     "ContractLine",
     "Financier",
     "Legitimation",
+    "Message",
+    "MessageStatusEvent",
     "Organisation",
     "OrganisationAgb",
+    "PollRun",
     "Product",
     "User",
     "Uursoort",
     "UursoortFinancing",
+    "VecozoCertificate",
     "legitimation_product",
 ]
