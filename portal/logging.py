@@ -55,6 +55,9 @@ def _install_record_factory() -> None:
         except Exception:  # pragma: no cover - a broken format string; keep the record
             return record
         record.msg, record.args = mask_bsn(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text, so every handler prints the masked traceback.
+            record.exc_text = mask_bsn(logging.Formatter().formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(factory)
