@@ -188,3 +188,18 @@ class ParseOutcome:
     reference: str | None = None  # the standard's own identifier, used to link retours
     answers_reference: str | None = None  # the identifier of the heenbericht it answers
     client_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class InvoiceDraft:
+    """What a financing plugin makes of one invoice (hook ``build_invoice``): the document as
+    HTML for the PDF renderer, plus the debtor as printed (stored on the invoice as a snapshot)."""
+
+    html: str
+    debtor_name: str
+    debtor_address: list[str] = field(default_factory=list)  # printed address lines
+    debtor_reference: str | None = None  # e.g. "BSN 123456782" or "SVB-relatienummer 123"
+    debtor_email: str | None = None
+    filename: str = "factuur.pdf"
+    subject: str = "Factuur"  # e-mail subject line
+    issues: list[Issue] = field(default_factory=list)  # blocking ones stop the invoice

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from plugins.onderaanneming import validation
+from plugins.onderaanneming import invoices, validation
 from portal import hookimpl
 from portal.domain import FinancierKind, FinancingInfo, Unit
 
@@ -19,6 +19,8 @@ def financing_info(settings):
         channel="pdf",
         description="Verkoop: de hoofdaannemer factureren. Inkoop: facturen van onderaannemers controleren.",
         legitimation_label="opdracht",
+        # how the core groups invoices and the payment term it prints
+        extra={"invoice_per": "financier", "betaaltermijn_dagen": 30},
     )
 
 
@@ -27,3 +29,10 @@ def validate_legitimation(legitimation, financier, client, settings):
     if legitimation.financing != CODE:
         return None
     return validation.legitimation_issues(legitimation, financier, client)
+
+
+@hookimpl
+def build_invoice(invoice, settings):
+    if invoice.financing != CODE:
+        return None
+    return invoices.build(invoice)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from plugins.particulier import validation
+from plugins.particulier import invoices, validation
 from portal import hookimpl
 from portal.domain import FinancierKind, FinancingInfo, Unit
 
@@ -19,6 +19,8 @@ def financing_info(settings):
         channel="pdf",
         description="Zorg die de cliënt zelf betaalt, op factuur met betaaltermijn.",
         legitimation_label="particuliere afspraak",
+        # how the core groups invoices and the payment term it prints
+        extra={"invoice_per": "legitimation", "betaaltermijn_dagen": 14},
     )
 
 
@@ -27,3 +29,10 @@ def validate_legitimation(legitimation, financier, client, settings):
     if legitimation.financing != CODE:
         return None
     return validation.legitimation_issues(legitimation, financier, client)
+
+
+@hookimpl
+def build_invoice(invoice, settings):
+    if invoice.financing != CODE:
+        return None
+    return invoices.build(invoice)

@@ -5,6 +5,13 @@ from portal.models.audit import AuditEvent
 from portal.models.client import Client
 from portal.models.contract import Contract, ContractLine
 from portal.models.financier import Financier
+from portal.models.invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberSeries,
+    InvoiceRun,
+    PurchaseInvoice,
+)
 from portal.models.job import BackgroundJob
 from portal.models.legitimation import Legitimation, legitimation_product
 from portal.models.message import Message, MessageStatusEvent, PollRun, VecozoCertificate
@@ -20,6 +27,11 @@ __all__ = [
     "Contract",
     "ContractLine",
     "Financier",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceNumberSeries",
+    "InvoiceRun",
+    "PurchaseInvoice",
     "Legitimation",
     "Message",
     "MessageStatusEvent",

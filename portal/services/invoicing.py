@@ -1,0 +1,969 @@
+"""Invoice runs for the financings that are paid on a PDF invoice (PGB, particulier,
+onderaanneming, and any plugin that implements ``build_invoice``).
+
+The flow: choose a financing and an ended calendar month → :func:`preview` (per debtor: lines,
+totals, issues) → :func:`create_run` (final invoices with gap-free numbers, all in one transaction)
+→ the PDF job renders each invoice through the plugin's ``build_invoice`` and WeasyPrint.
+
+What is invoiced comes from the stacking service (``portal.services.stacking.allocate``): only the
+part of each ISO week that falls to this financing, with the stack's rounding. The core never asks
+which financing it is: the plugin says per ``FinancingInfo.extra`` how invoices are grouped
+(``invoice_per``: ``"legitimation"`` = one invoice per client agreement, ``"financier"`` = one per
+paying institution) and its payment term (``betaaltermijn_dagen``).
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import hashlib
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain import InvoiceDraft, Issue
+from portal.models import (
+    Client,
+    Contract,
+    ContractLine,
+    Financier,
+    Invoice,
+    InvoiceLine,
+    InvoiceRun,
+    Legitimation,
+    Organisation,
+    Product,
+)
+from portal.services import audit
+from portal.services.invoice_numbers import take_numbers
+from portal.services.organisation import get_organisation
+from portal.validators import format_cents
+
+MAANDEN = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+VAT_EXEMPT_TEXT = "Vrijgesteld van btw op grond van art. 11 lid 1 sub g Wet OB 1968"
+TIME_UNITS = {"minuut": 1, "uur": 60}
+
+
+class InvoiceError(ValueError):
+    """A request that cannot be carried out; the message is Dutch and says why."""
+
+
+# ---------------------------------------------------------------------------------------------
+# financings and periods
+# ---------------------------------------------------------------------------------------------
+
+
+def invoice_financings(hooks) -> list[tuple[str, str]]:
+    """The financings that can be invoiced: those whose plugin implements ``build_invoice``."""
+    return [
+        (code, info.label)
+        for code, info in hooks.financings.items()
+        if hooks.can(code, "build_invoice")
+    ]
+
+
+def _invoice_setting(hooks, financing: str, key: str, default: Any) -> Any:
+    info = hooks.financing(financing)
+    settings = (hooks.settings or {}).get(financing, {})
+    if key in settings:
+        return settings[key]
+    return (info.extra if info else {}).get(key, default)
+
+
+def month_period(year: int, month: int) -> tuple[date, date]:
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, 1), date(year, month, last)
+
+
+def period_label(start: date, end: date) -> str:
+    if start.day == 1 and end == month_period(start.year, start.month)[1]:
+        return f"{MAANDEN[start.month - 1]} {start.year}"
+    return f"{start:%d-%m-%Y} t/m {end:%d-%m-%Y}"
+
+
+def check_period(year: int | None, month: int | None, today: date) -> tuple[date, date]:
+    """A whole calendar month that has ended; otherwise a Dutch reason."""
+    if not year or not month or not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise InvoiceError("Kies een maand en een jaar.")
+    start, end = month_period(year, month)
+    if end >= today:
+        raise InvoiceError(
+            f"{period_label(start, end).capitalize()} is nog niet voorbij. Factureer een maand pas "
+            "als hij helemaal is afgelopen: de SVB en cliënten accepteren alleen facturen over een "
+            "afgesloten periode."
+        )
+    return start, end
+
+
+def last_month(today: date) -> tuple[int, int]:
+    first = today.replace(day=1) - timedelta(days=1)
+    return first.year, first.month
+
+
+# ---------------------------------------------------------------------------------------------
+# preview: what would be invoiced
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineDraft:
+    client_id: int
+    day: date
+    product_id: int
+    legitimation_id: int
+    minutes: int
+    registration_ids: list[int]
+    omschrijving: str = ""
+    eenheid: str = "uur"
+    tarief_cents: int = 0
+    bedrag_cents: int = 0
+    btw_percentage: int = 0
+    btw_cents: int = 0
+    client: Any = None  # the objects themselves, so an unsaved invoice can be printed
+    product: Any = None
+    legitimation: Any = None
+
+
+@dataclass
+class DebtorGroup:
+    """One future invoice: a debtor with lines, totals and findings."""
+
+    key: str
+    financier: Financier
+    client: Client | None
+    legitimation: Legitimation | None
+    lines: list[LineDraft] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    debtor_name: str = ""
+    already_invoiced: Invoice | None = None
+
+    @property
+    def subtotal_cents(self) -> int:
+        return sum(line.bedrag_cents for line in self.lines)
+
+    @property
+    def btw_cents(self) -> int:
+        return sum(line.btw_cents for line in self.lines)
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents + self.btw_cents
+
+    @property
+    def minutes(self) -> int:
+        return sum(line.minutes for line in self.lines)
+
+    @property
+    def blocking(self) -> bool:
+        return any(i.blocking for i in self.issues)
+
+    @property
+    def invoiceable(self) -> bool:
+        return not self.blocking and self.already_invoiced is None and bool(self.lines)
+
+
+@dataclass
+class NotCovered:
+    client: Client
+    week_start: date
+    minutes: int
+
+
+@dataclass
+class RunPreview:
+    financing: str
+    start: date
+    end: date
+    groups: list[DebtorGroup]
+    not_covered: list[NotCovered]
+
+    @property
+    def to_invoice(self) -> list[DebtorGroup]:
+        return [g for g in self.groups if g.invoiceable]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(g.total_cents for g in self.to_invoice)
+
+
+def _allocate(session: Session, start: date, end: date):
+    """The stacking service (issue 3) — the one source of what falls to which financing."""
+    try:
+        from portal.services import stacking
+    except ImportError as exc:  # integration point: issue 3 not merged yet
+        raise InvoiceError(
+            "De stapelberekening is nog niet beschikbaar, dus er kan nog niet worden gefactureerd."
+        ) from exc
+    return stacking.allocate(session, start=start, end=end)
+
+
+def _amount(minutes: int, tarief_cents: int, eenheid: str) -> int:
+    """Cents for ``minutes`` at a tariff per ``eenheid``, rounded half up (away from zero)."""
+    per = TIME_UNITS[eenheid]
+    num = abs(minutes) * tarief_cents
+    cents = (2 * num + per) // (2 * per)
+    return -cents if minutes < 0 else cents
+
+
+def _vat(bedrag_cents: int, pct: int) -> int:
+    num = abs(bedrag_cents) * pct
+    cents = (2 * num + 100) // 200
+    return -cents if bedrag_cents < 0 else cents
+
+
+class _ContractIndex:
+    """Contract lines per (financier, product), for tariffs, units and VAT."""
+
+    def __init__(self, session: Session, financier_ids: Iterable[int]):
+        self.by_key: dict[tuple[int, int], list[ContractLine]] = defaultdict(list)
+        ids = set(financier_ids)
+        if not ids:
+            return
+        rows = session.execute(
+            select(ContractLine, Contract.financier_id)
+            .join(Contract, ContractLine.contract_id == Contract.id)
+            .where(Contract.financier_id.in_(ids))
+        ).all()
+        for line, financier_id in rows:
+            self.by_key[(financier_id, line.product_id)].append(line)
+
+    def find(self, financier_id: int, product_id: int, day: date) -> ContractLine | None:
+        for line in self.by_key.get((financier_id, product_id), []):
+            if line.begindatum <= day and (line.einddatum is None or day <= line.einddatum):
+                return line
+        return None
+
+
+def preview(
+    session: Session, hooks, financing: str, start: date, end: date, today: date | None = None
+) -> RunPreview:
+    """Everything a run for ``financing`` over ``start``–``end`` would invoice, per debtor."""
+    if not hooks.can(financing, "build_invoice"):
+        raise InvoiceError("Voor deze financiering kan het portaal (nog) geen facturen maken.")
+    today = today or date.today()
+    per = _invoice_setting(hooks, financing, "invoice_per", "legitimation")
+    result = _allocate(session, start, end)
+
+    # 1. this financing's allocations, plus each week's rounding difference (WeekTotal is the
+    #    rounded week; it goes onto the last day of that week the legitimation was used, so a
+    #    week split over two months is rounded exactly once).
+    own = [a for a in result.allocations if a.financing == financing and a.legitimation_id]
+    exact: dict[tuple[int, date, int], int] = defaultdict(int)
+    last_key: dict[tuple[int, date, int], tuple[date, int]] = {}
+    for a in own:
+        wk = (a.client_id, a.week_start, a.legitimation_id)
+        exact[wk] += a.minutes
+        prev = last_key.get(wk)
+        if prev is None or (a.day, a.product_id) > prev:
+            last_key[wk] = (a.day, a.product_id)
+    delta: dict[tuple[int, date, int, date, int], int] = {}
+    for wt in result.week_totals:
+        if wt.financing != financing or not wt.legitimation_id:
+            continue
+        wk = (wt.client_id, wt.week_start, wt.legitimation_id)
+        if wk in last_key and wt.minutes != exact[wk]:
+            day, product_id = last_key[wk]
+            delta[(wt.client_id, wt.week_start, wt.legitimation_id, day, product_id)] = (
+                wt.minutes - exact[wk]
+            )
+
+    lines_by_key: dict[tuple[int, date, int, int], LineDraft] = {}
+    for a in own:
+        if not start <= a.day <= end:
+            continue
+        k = (a.legitimation_id, a.day, a.product_id, a.client_id)
+        line = lines_by_key.get(k)
+        if line is None:
+            line = lines_by_key[k] = LineDraft(
+                a.client_id, a.day, a.product_id, a.legitimation_id, 0, []
+            )
+        line.minutes += a.minutes
+        if a.registration_id not in line.registration_ids:
+            line.registration_ids.append(a.registration_id)
+    for (client_id, _wk, leg_id, day, product_id), d in delta.items():
+        line = lines_by_key.get((leg_id, day, product_id, client_id))
+        if line is not None:
+            line.minutes += d
+
+    legs = {
+        leg.id: leg
+        for leg in session.scalars(
+            select(Legitimation)
+            .where(Legitimation.id.in_({k[0] for k in lines_by_key}))
+            .options(selectinload(Legitimation.client), selectinload(Legitimation.financier))
+        )
+    }
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_({k[2] for k in lines_by_key}))
+        )
+    }
+    contracts = _ContractIndex(session, {leg.financier_id for leg in legs.values()})
+
+    groups: dict[str, DebtorGroup] = {}
+    for (leg_id, day, product_id, _client_id), line in sorted(
+        lines_by_key.items(), key=lambda kv: (kv[0][3], kv[0][1], kv[0][2])
+    ):
+        leg = legs[leg_id]
+        key = f"fin{leg.financier_id}" if per == "financier" else f"leg{leg.id}"
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = DebtorGroup(
+                key=key,
+                financier=leg.financier,
+                client=None if per == "financier" else leg.client,
+                legitimation=None if per == "financier" else leg,
+            )
+        product = products[product_id]
+        line.client, line.product, line.legitimation = leg.client, product, leg
+        _price(line, leg, product, contracts.find(leg.financier_id, product_id, day), group)
+        if line.minutes:
+            group.lines.append(line)
+
+    not_covered = []
+    if result.not_covered:
+        clients = {
+            c.id: c
+            for c in session.scalars(
+                select(Client).where(Client.id.in_({n.client_id for n in result.not_covered}))
+            )
+        }
+        for n in result.not_covered:
+            if n.minutes > 0 and n.week_start <= end and n.week_start + timedelta(6) >= start:
+                not_covered.append(NotCovered(clients[n.client_id], n.week_start, n.minutes))
+
+    ordered = sorted(groups.values(), key=lambda g: g.key)
+    _mark_already_invoiced(session, financing, start, ordered)
+    org = get_organisation(session)
+    for group in ordered:
+        if org is None:
+            group.issues.append(Issue("organisatie", "Vul eerst de organisatiegegevens in."))
+            continue
+        draft = _draft_for(hooks, _transient_invoice(group, financing, start, end, org, today))
+        group.debtor_name = draft.debtor_name
+        group.issues.extend(draft.issues)
+    return RunPreview(financing, start, end, ordered, not_covered)
+
+
+def _price(line: LineDraft, leg: Legitimation, product: Product, cline, group) -> None:
+    line.omschrijving = product.naam
+    if leg.tarief_cents:
+        line.tarief_cents, line.eenheid = leg.tarief_cents, (leg.eenheid or product.eenheid)
+    elif cline is not None:
+        line.tarief_cents, line.eenheid = cline.tarief_cents, cline.eenheid
+    else:
+        group.issues.append(
+            Issue(
+                "tarief",
+                f"Geen tarief voor {product.naam} op {line.day:%d-%m-%Y}: vul het tarief in de "
+                "afspraak of het contract in.",
+                "tarief_cents",
+            )
+        )
+        return
+    if line.eenheid not in TIME_UNITS:
+        group.issues.append(
+            Issue(
+                "eenheid",
+                f"Het tarief voor {product.naam} is per {line.eenheid}; gestapelde tijd kan alleen "
+                "per uur of minuut gefactureerd worden.",
+                "eenheid",
+            )
+        )
+        return
+    line.btw_percentage = cline.btw_percentage if cline is not None else 0
+    line.bedrag_cents = _amount(line.minutes, line.tarief_cents, line.eenheid)
+    line.btw_cents = _vat(line.bedrag_cents, line.btw_percentage)
+
+
+def _group_key(financing: str, start: date, key: str, generation: int) -> str:
+    return f"{financing}|{start.isoformat()}|{key}|{generation}"
+
+
+def _mark_already_invoiced(
+    session: Session, financing: str, start: date, groups: list[DebtorGroup]
+) -> None:
+    """A debtor and period is invoiced once; after a creditnota it may be invoiced again."""
+    prefix = f"{financing}|{start.isoformat()}|"
+    existing = session.scalars(
+        select(Invoice).where(
+            Invoice.soort == "factuur",
+            Invoice.groep_sleutel.startswith(prefix),
+        )
+    ).all()
+    by_key: dict[str, list[Invoice]] = defaultdict(list)
+    for inv in existing:
+        by_key[inv.groep_sleutel.split("|")[2]].append(inv)
+    for group in groups:
+        for inv in by_key.get(group.key, []):
+            if inv.status != "gecrediteerd":
+                group.already_invoiced = inv
+
+
+def _generation(session: Session, financing: str, start: date, key: str) -> int:
+    prefix = f"{financing}|{start.isoformat()}|{key}|"
+    return session.scalar(
+        select(func.count()).select_from(Invoice).where(Invoice.groep_sleutel.startswith(prefix))
+    )
+
+
+def _transient_invoice(
+    group: DebtorGroup, financing: str, start: date, end: date, org: Organisation, today: date
+) -> Invoice:
+    """An unsaved invoice with lines, so the plugin can say who the debtor is (and what is
+    missing) before anything is stored."""
+    inv = Invoice(
+        financing=financing,
+        soort="factuur",
+        organisation=org,
+        financier=group.financier,
+        client=group.client,
+        legitimation=group.legitimation,
+        factuurdatum=today,
+        vervaldatum=today,
+        periode_start=start,
+        periode_eind=end,
+        debiteur_naam="",
+        debiteur_adres="",
+        subtotaal_cents=group.subtotal_cents,
+        btw_cents=group.btw_cents,
+        totaal_cents=group.total_cents,
+        sleutels={},
+        status="concept",
+    )
+    inv.lines = [_line_model(i, line) for i, line in enumerate(group.lines, 1)]
+    return inv
+
+
+def _line_model(position: int, line: LineDraft) -> InvoiceLine:
+    return InvoiceLine(
+        position=position,
+        datum=line.day,
+        client_id=line.client_id,
+        product_id=line.product_id,
+        legitimation_id=line.legitimation_id,
+        client=line.client,
+        product=line.product,
+        legitimation=line.legitimation,
+        omschrijving=line.omschrijving,
+        eenheid=line.eenheid,
+        minuten=line.minutes,
+        tarief_cents=line.tarief_cents,
+        bedrag_cents=line.bedrag_cents,
+        btw_percentage=line.btw_percentage,
+        btw_cents=line.btw_cents,
+        registration_ids=sorted(line.registration_ids),
+    )
+
+
+def _draft_for(hooks, invoice: Invoice) -> InvoiceDraft:
+    draft = hooks.build_invoice(invoice)
+    if draft is None:
+        raise InvoiceError(f"Geen plugin maakt facturen voor {invoice.financing}.")
+    return draft
+
+
+# ---------------------------------------------------------------------------------------------
+# create: final invoices, numbered in the same transaction
+# ---------------------------------------------------------------------------------------------
+
+
+def create_run(
+    session: Session,
+    hooks,
+    financing: str,
+    start: date,
+    end: date,
+    *,
+    user_id: int | None = None,
+    today: date | None = None,
+    enqueue_render: bool = True,
+) -> InvoiceRun:
+    """Make the invoices of the preview final and queue their PDFs. Debtors with blocking
+    issues, or already invoiced for this period, are left out (and stay in the next preview)."""
+    today = today or date.today()
+    if end >= today:
+        raise InvoiceError("Deze periode is nog niet voorbij.")
+    org = get_organisation(session)
+    if org is None:
+        raise InvoiceError("Vul eerst de organisatiegegevens in.")
+    pv = preview(session, hooks, financing, start, end, today)
+    groups = pv.to_invoice
+    if not groups:
+        raise InvoiceError(
+            f"Er is niets (meer) te factureren voor {hooks.financing_label(financing)} over "
+            f"{period_label(start, end)}."
+        )
+    term = int(_invoice_setting(hooks, financing, "betaaltermijn_dagen", 30))
+    run = InvoiceRun(
+        financing=financing,
+        periode_start=start,
+        periode_eind=end,
+        status="renderen",
+        created_by=user_id,
+        not_covered_minutes=sum(n.minutes for n in pv.not_covered),
+    )
+    session.add(run)
+    invoices = []
+    for group in groups:
+        inv = _transient_invoice(group, financing, start, end, org, today)
+        inv.run = run
+        inv.vervaldatum = today + timedelta(days=term)
+        inv.groep_sleutel = _group_key(
+            financing, start, group.key, _generation(session, financing, start, group.key)
+        )
+        invoices.append(inv)
+    numbers = take_numbers(session, org.id, today.year, len(invoices))
+    for inv, nummer in zip(invoices, numbers, strict=True):
+        _finalise(hooks, inv, nummer)
+        session.add(inv)
+    run.n_invoices = len(invoices)
+    run.n_lines = sum(len(inv.lines) for inv in invoices)
+    run.total_cents = sum(inv.totaal_cents for inv in invoices)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise InvoiceError(
+            "Deze facturen zijn zojuist al aangemaakt (dubbele klik of een tweede run tegelijk). "
+            "Er is niets dubbel gefactureerd."
+        ) from exc
+    audit.record(
+        session,
+        "factuurrun.aangemaakt",
+        user_id=user_id,
+        object_type="invoice_run",
+        object_id=run.id,
+        detail={"financing": financing, "periode": start.isoformat(), "facturen": len(invoices)},
+    )
+    if enqueue_render:
+        queue_render(session, run)
+    else:
+        session.commit()
+    return run
+
+
+def _finalise(hooks, inv: Invoice, nummer: str) -> None:
+    """Give the invoice its number and freeze the debtor as the plugin prints it."""
+    inv.nummer = nummer
+    inv.status = "definitief"
+    inv.betaalkenmerk = payment_reference(nummer)
+    draft = _draft_for(hooks, inv)
+    inv.debiteur_naam = draft.debtor_name[:200]
+    inv.debiteur_adres = "\n".join(draft.debtor_address)
+    inv.debiteur_kenmerk = draft.debtor_reference
+    inv.debiteur_email = draft.debtor_email
+    inv.subtotaal_cents = sum(line.bedrag_cents for line in inv.lines)
+    inv.btw_cents = sum(line.btw_cents for line in inv.lines)
+    inv.totaal_cents = inv.subtotaal_cents + inv.btw_cents
+
+
+def payment_reference(nummer: str) -> str:
+    """A payment reference a bank app keeps: digits of the number with a mod-97 check pair."""
+    digits = "".join(ch for ch in nummer if ch.isdigit())
+    check = 97 - int(digits) % 97
+    return f"{digits}{check:02d}"
+
+
+def queue_render(session: Session, run: InvoiceRun):
+    from portal.jobs import enqueue
+
+    label = f"Facturen {period_label(run.periode_start, run.periode_eind)} ({run.financing})"
+    job = enqueue(
+        session,
+        "portal.jobs.invoices.render_run",
+        run.id,
+        kind="facturen",
+        label=f"PDF's maken: {label}",
+        queue="pdf",
+        job_id=f"invoice-run-{run.id}-{run.n_invoices}",
+        total=run.n_invoices,
+    )
+    run.job_id = job.id
+    session.commit()
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+# ---------------------------------------------------------------------------------------------
+
+
+def render_html_to_pdf(html: str) -> bytes:
+    """WeasyPrint with the system fonts; no network access for resources."""
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+
+
+def _no_fetch(url: str, *args, **kwargs):
+    if url.startswith("data:"):
+        from weasyprint.urls import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"externe bron niet toegestaan: {url}")
+
+
+def render_invoice(session: Session, hooks, invoice: Invoice, *, force: bool = False) -> bool:
+    """Render and store the PDF of a final invoice (once; the stored PDF is what was sent)."""
+    if invoice.nummer is None:
+        raise InvoiceError("Een factuur zonder nummer heeft nog geen PDF.")
+    if invoice.pdf_sha256 and not force:
+        return False
+    draft = _draft_for(hooks, invoice)
+    pdf = render_html_to_pdf(draft.html)
+    invoice.pdf = pdf
+    invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    invoice.pdf_rendered_at = datetime.now(UTC)
+    return True
+
+
+def invoice_pdf(session: Session, invoice: Invoice) -> bytes:
+    if not invoice.pdf:
+        raise InvoiceError("De PDF van deze factuur wordt nog gemaakt. Probeer het zo opnieuw.")
+    if hashlib.sha256(invoice.pdf).hexdigest() != invoice.pdf_sha256:
+        raise InvoiceError("De opgeslagen PDF is beschadigd (controlegetal klopt niet).")
+    return invoice.pdf
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    kind = "creditnota" if invoice.is_credit else "factuur"
+    return f"{kind}-{invoice.nummer}.pdf"
+
+
+def run_zip(session: Session, run: InvoiceRun) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for inv in run.invoices:
+            zf.writestr(pdf_filename(inv), invoice_pdf(session, inv))
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# credit notes, payments, sending, reminders
+# ---------------------------------------------------------------------------------------------
+
+
+def _locked(session: Session, invoice_id: int) -> Invoice:
+    inv = session.scalars(
+        select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+    ).one_or_none()
+    if inv is None:
+        raise InvoiceError("Deze factuur bestaat niet.")
+    return inv
+
+
+def credit_invoice(
+    session: Session,
+    hooks,
+    invoice_id: int,
+    *,
+    reden: str,
+    user_id: int | None = None,
+    today: date | None = None,
+    enqueue_render: bool = True,
+) -> Invoice:
+    """A creditnota for the whole original: own number, negative lines, pointing at it. The
+    original stays as it was (only its status says it was credited)."""
+    today = today or date.today()
+    reden = (reden or "").strip()
+    if not reden:
+        raise InvoiceError("Vul de reden van de creditering in; die staat op de creditnota.")
+    original = _locked(session, invoice_id)
+    if original.is_credit:
+        raise InvoiceError("Een creditnota kan niet zelf worden gecrediteerd.")
+    if original.nummer is None:
+        raise InvoiceError("Alleen een definitieve factuur kan worden gecrediteerd.")
+    if original.status == "gecrediteerd":
+        raise InvoiceError(f"Factuur {original.nummer} is al gecrediteerd.")
+    credit = Invoice(
+        financing=original.financing,
+        soort="creditnota",
+        organisation_id=original.organisation_id,
+        organisation=original.organisation,
+        financier=original.financier,
+        client=original.client,
+        legitimation=original.legitimation,
+        factuurdatum=today,
+        vervaldatum=today,
+        periode_start=original.periode_start,
+        periode_eind=original.periode_eind,
+        debiteur_naam=original.debiteur_naam,
+        debiteur_adres=original.debiteur_adres,
+        debiteur_kenmerk=original.debiteur_kenmerk,
+        debiteur_email=original.debiteur_email,
+        credit_of=original,
+        groep_sleutel=f"credit|{original.id}",
+        sleutels={"reden": reden[:500], "origineel": original.nummer},
+        status="definitief",
+    )
+    credit.lines = [
+        InvoiceLine(
+            position=line.position,
+            datum=line.datum,
+            periode_start=line.periode_start,
+            periode_eind=line.periode_eind,
+            client_id=line.client_id,
+            product_id=line.product_id,
+            legitimation_id=line.legitimation_id,
+            omschrijving=line.omschrijving,
+            eenheid=line.eenheid,
+            minuten=-line.minuten if line.minuten is not None else None,
+            aantal=-line.aantal if line.aantal is not None else None,
+            tarief_cents=line.tarief_cents,
+            bedrag_cents=-line.bedrag_cents,
+            btw_percentage=line.btw_percentage,
+            btw_cents=-line.btw_cents,
+            registration_ids=list(line.registration_ids or []),
+        )
+        for line in original.lines
+    ]
+    (nummer,) = take_numbers(session, original.organisation_id, today.year, 1)
+    credit.nummer = nummer
+    credit.subtotaal_cents = -original.subtotaal_cents
+    credit.btw_cents = -original.btw_cents
+    credit.totaal_cents = -original.totaal_cents
+    original.status = "gecrediteerd"
+    session.add(credit)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise InvoiceError(f"Factuur {original.nummer} is zojuist al gecrediteerd.") from exc
+    audit.record(
+        session,
+        "factuur.gecrediteerd",
+        user_id=user_id,
+        object_type="invoice",
+        object_id=original.id,
+        client_id=original.client_id,
+        detail={"creditnota": nummer, "origineel": original.nummer},
+    )
+    if enqueue_render:
+        from portal.jobs import enqueue
+
+        enqueue(
+            session,
+            "portal.jobs.invoices.render_one",
+            credit.id,
+            kind="facturen",
+            label=f"PDF maken: creditnota {nummer}",
+            queue="pdf",
+            job_id=f"invoice-{credit.id}",
+            total=1,
+        )
+    else:
+        session.commit()
+    return credit
+
+
+def mark_paid(
+    session: Session, invoice_id: int, paid_on: date, *, user_id: int | None = None
+) -> Invoice:
+    inv = _locked(session, invoice_id)
+    if inv.status == "betaald":
+        return inv  # a double click changes nothing
+    if not inv.is_open:
+        raise InvoiceError(f"Factuur {inv.nummer} staat niet open ({inv.status_label}).")
+    if paid_on > date.today():
+        raise InvoiceError("De betaaldatum ligt in de toekomst.")
+    inv.status, inv.paid_at = "betaald", paid_on
+    audit.record(
+        session,
+        "factuur.betaald",
+        user_id=user_id,
+        object_type="invoice",
+        object_id=inv.id,
+        client_id=inv.client_id,
+    )
+    session.commit()
+    return inv
+
+
+def overdue(session: Session, today: date | None = None) -> list[Invoice]:
+    today = today or date.today()
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.soort == "factuur",
+                Invoice.status.in_(("definitief", "verstuurd", "herinnering")),
+                Invoice.vervaldatum < today,
+            )
+            .order_by(Invoice.vervaldatum, Invoice.nummer)
+        )
+    )
+
+
+def send_invoice(
+    session: Session, config, invoice_id: int, *, user_id: int | None = None, reminder=False
+) -> str:
+    """E-mail the stored PDF to the debtor (or a reminder for an overdue one). Sending twice by
+    a double click is prevented by the row lock and the status check."""
+    from portal.services import mail
+
+    inv = _locked(session, invoice_id)
+    if not inv.pdf_sha256:
+        raise InvoiceError("De PDF van deze factuur wordt nog gemaakt. Probeer het zo opnieuw.")
+    if not inv.debiteur_email:
+        raise InvoiceError(
+            "Er is geen e-mailadres van de ontvanger bekend. Download de PDF en verstuur hem per "
+            "post, of vul het e-mailadres in en maak een nieuwe factuur via een creditnota."
+        )
+    today = date.today()
+    org = inv.organisation
+    soort = "Creditnota" if inv.is_credit else "Factuur"
+    if reminder:
+        if not inv.overdue(today):
+            raise InvoiceError(f"Factuur {inv.nummer} is niet over de vervaldatum.")
+        if inv.reminder_sent_at and inv.reminder_sent_at.date() == today:
+            raise InvoiceError("Vandaag is al een herinnering voor deze factuur verstuurd.")
+        subject = f"Herinnering: factuur {inv.nummer} van {org.naam}"
+        body = (
+            f"Beste {inv.debiteur_naam},\n\n"
+            f"Volgens onze administratie is factuur {inv.nummer} van "
+            f"{inv.factuurdatum:%d-%m-%Y} over € {format_cents(inv.totaal_cents)} nog niet "
+            f"betaald; de vervaldatum was {inv.vervaldatum:%d-%m-%Y}. Wilt u het bedrag binnen "
+            f"14 dagen overmaken naar {org.iban or 'ons rekeningnummer'} onder vermelding van "
+            f"betalingskenmerk {inv.betaalkenmerk}?\n\nHeeft u al betaald, dan kunt u deze "
+            f"herinnering als niet verzonden beschouwen.\n\nMet vriendelijke groet,\n{org.naam}\n"
+        )
+    else:
+        if inv.sent_at is not None:
+            raise InvoiceError(f"{soort} {inv.nummer} is al verstuurd op {inv.sent_at:%d-%m-%Y}.")
+        subject = f"{soort} {inv.nummer} van {org.naam}"
+        body = (
+            f"Beste {inv.debiteur_naam},\n\nIn de bijlage vindt u {soort.lower()} {inv.nummer} "
+            f"over {period_label(inv.periode_start, inv.periode_eind)}, "
+            f"totaal € {format_cents(inv.totaal_cents)}."
+            + (
+                ""
+                if inv.is_credit
+                else f"\nWij verzoeken u het bedrag vóór {inv.vervaldatum:%d-%m-%Y} over te maken "
+                f"naar {org.iban or 'ons rekeningnummer'} onder vermelding van betalingskenmerk "
+                f"{inv.betaalkenmerk}."
+            )
+            + f"\n\nMet vriendelijke groet,\n{org.naam}\n{org.telefoon or ''}\n"
+        )
+    msg = mail.build_message(
+        sender=config.get("MAIL_FROM") or org.email or "noreply@localhost",
+        sender_name=org.naam,
+        to=inv.debiteur_email,
+        subject=subject,
+        body=body,
+        attachments=[mail.Attachment(pdf_filename(inv), invoice_pdf(session, inv))],
+    )
+    try:
+        where = mail.send(config, msg)
+    except mail.MailError as exc:
+        session.rollback()
+        raise InvoiceError(str(exc)) from exc
+    now = datetime.now(UTC)
+    if reminder:
+        inv.status, inv.reminder_sent_at = "herinnering", now
+        inv.reminder_count = (inv.reminder_count or 0) + 1
+    else:
+        inv.sent_at = now
+        if inv.status == "definitief":
+            inv.status = "verstuurd"
+    audit.record(
+        session,
+        "factuur.herinnering" if reminder else "factuur.verstuurd",
+        user_id=user_id,
+        object_type="invoice",
+        object_id=inv.id,
+        client_id=inv.client_id,
+    )
+    session.commit()
+    return where
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers for the plugins' invoice templates (they import these, never Flask)
+# ---------------------------------------------------------------------------------------------
+
+_DOCUMENT_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def hours(minutes: int | None) -> str:
+    if minutes is None:
+        return ""
+    sign = "-" if minutes < 0 else ""
+    m = abs(minutes)
+    return f"{sign}{m // 60}:{m % 60:02d}"
+
+
+def euro(cents: int | None) -> str:
+    return "" if cents is None else f"€ {format_cents(cents)}"
+
+
+def document_environment(plugin_templates: str | Path) -> jinja2.Environment:
+    """A Jinja environment for a plugin's invoice templates, with the shared invoice layout
+    (``invoices/document_base.html``) and Dutch filters (datum, euro, uren)."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(plugin_templates)), jinja2.FileSystemLoader(_DOCUMENT_DIR)]
+        ),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datum"] = lambda d: d.strftime("%d-%m-%Y") if d else ""
+    env.filters["euro"] = euro
+    env.filters["uren"] = hours
+    return env
+
+
+def document_context(invoice: Invoice) -> dict[str, Any]:
+    """What every invoice document shows: the provider, the document kind, totals, VAT text."""
+    org = invoice.organisation
+    logo = None
+    if org is not None and org.logo_png:
+        logo = "data:image/png;base64," + base64.b64encode(org.logo_png).decode()
+    vat_lines = defaultdict(lambda: [0, 0])
+    for line in invoice.lines:
+        if line.btw_percentage:
+            vat_lines[line.btw_percentage][0] += line.bedrag_cents
+            vat_lines[line.btw_percentage][1] += line.btw_cents
+    subtotal = sum(line.bedrag_cents for line in invoice.lines)
+    vat = sum(line.btw_cents for line in invoice.lines)
+    return {
+        "invoice": invoice,
+        "org": org,
+        "org_agb": org.main_agb if org is not None else None,
+        "logo": logo,
+        "title": "Creditnota" if invoice.is_credit else "Factuur",
+        "periode": period_label(invoice.periode_start, invoice.periode_eind),
+        "subtotal_cents": subtotal,
+        "vat_cents": vat,
+        "total_cents": subtotal + vat,
+        "vat_charged": vat != 0,
+        "vat_rates": sorted(vat_lines.items()),
+        "vat_exempt_text": VAT_EXEMPT_TEXT,
+        "has_exempt_lines": any(not line.btw_percentage for line in invoice.lines),
+        "credit_of": invoice.credit_of,
+    }
