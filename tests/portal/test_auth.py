@@ -1,0 +1,321 @@
+"""Accounts: lock-out, two-step log-in, idle time-out, cookies, sessions ending, the admin CLI."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pyotp
+import pytest
+
+from portal.app import create_app
+from portal.domain import Role
+from portal.models import AuditEvent, Organisation, User
+from portal.models._base import utcnow
+from tests.conftest import PASSWORD, login
+
+WRONG = "fout-wachtwoord-99"
+BAD_TEXT = "E-mailadres of wachtwoord klopt niet."
+
+
+def page(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def is_login_redirect(resp) -> bool:
+    return resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+@pytest.fixture
+def db(app):
+    """A session with no app context held open.
+
+    The shared ``db`` fixture keeps an app context pushed for the whole test; Flask then reuses it
+    for every test-client request, so ``g`` (the request's database session and flask-login's
+    user) would leak from one request to the next. Here every request gets its own context, as
+    in production, which is what session-ending tests must see.
+    """
+    session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+# -- lock-out ----------------------------------------------------------------------------------
+
+
+def test_wrong_password_and_unknown_email_say_the_same(client, make_user):
+    user = make_user(Role.BACKOFFICE)
+    wrong = login(client, user.email, WRONG)
+    unknown = login(client, "niemand@nergens.nl", WRONG)
+    assert wrong.status_code == unknown.status_code == 401
+    assert BAD_TEXT in page(wrong)
+    assert BAD_TEXT in page(unknown)
+    assert client.get("/").status_code == 302  # still not logged in
+
+
+def test_lock_out_after_max_failures_and_it_expires(app, client, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    max_failures = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(max_failures - 1):
+        assert BAD_TEXT in page(login(client, user.email, WRONG))
+    locked = login(client, user.email, WRONG)
+    assert "Te veel mislukte pogingen" in page(locked)
+    assert f"over {app.config['LOGIN_LOCK_MINUTES']} minuten" in page(locked)
+    # Even the right password does not open a locked account.
+    resp = login(client, user.email, PASSWORD)
+    assert resp.status_code == 401 and "Te veel mislukte pogingen" in page(resp)
+    assert is_login_redirect(client.get("/"))
+    # Unknown e-mail addresses keep getting the ordinary text however often they are tried.
+    for _ in range(max_failures + 1):
+        resp = login(client, "onbekend@test.nl", WRONG)
+    assert BAD_TEXT in page(resp) and "Te veel" not in page(resp)
+    # The failures are in the audit trail.
+    fails = db.query(AuditEvent).filter_by(user_id=user.id, action="login.mislukt").count()
+    assert fails >= max_failures
+    # The lock ends by itself.
+    row = db.get(User, user.id)
+    row.locked_until = utcnow() - timedelta(seconds=1)
+    db.commit()
+    resp = login(client, user.email, PASSWORD)
+    assert resp.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_successful_login_resets_the_failure_count(app, client, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        login(client, user.email, WRONG)
+    assert login(client, user.email, PASSWORD).status_code == 302
+    db.expire_all()
+    assert db.get(User, user.id).failed_logins == 0
+
+
+def test_login_does_not_follow_outside_next(client, make_user):
+    user = make_user(Role.BACKOFFICE)
+    resp = client.post(
+        "/login?next=//evil.example/", data={"email": user.email, "password": PASSWORD}
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"
+
+
+def test_inactive_user_cannot_log_in(client, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    db.get(User, user.id).active = False
+    db.commit()
+    assert BAD_TEXT in page(login(client, user.email, PASSWORD))
+
+
+# -- two-step log-in (TOTP) --------------------------------------------------------------------
+
+
+def setup_totp(client) -> str:
+    """Go through /account/tweestaps like a user: read the key, type the app's code."""
+    resp = client.get("/account/tweestaps")
+    assert resp.status_code == 200
+    html = page(resp)
+    assert "<svg" in html  # the QR code
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', html).group(1)
+    wrong = client.post("/account/tweestaps", data={"code": "000000"})
+    assert "Deze code klopt niet" in page(wrong)
+    ok = client.post("/account/tweestaps", data={"code": pyotp.TOTP(secret).now()})
+    assert ok.status_code == 302
+    return secret
+
+
+def test_totp_setup_then_login_asks_for_the_code(client, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    assert login(client, user.email).status_code == 302
+    secret = setup_totp(client)
+    db.expire_all()
+    assert db.get(User, user.id).totp_enabled
+    client.post("/logout")
+    assert is_login_redirect(client.get("/"))
+
+    resp = login(client, user.email)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/login/code")
+    # Password alone is not a log-in.
+    assert is_login_redirect(client.get("/"))
+    wrong_code = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    bad = client.post("/login/code", data={"code": wrong_code})
+    assert bad.status_code == 401
+    assert "Deze code klopt niet of is verlopen" in page(bad)
+    assert is_login_redirect(client.get("/"))
+    good = client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
+    assert good.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_too_many_wrong_codes_start_over(app, client, make_user):
+    user = make_user(Role.BACKOFFICE)
+    login(client, user.email)
+    setup_totp(client)
+    client.post("/logout")
+    login(client, user.email)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        resp = client.post("/login/code", data={"code": "12345x"})
+    assert is_login_redirect(resp)
+    assert client.get("/login/code").headers["Location"].endswith("/login")
+
+
+def test_required_2fa_forces_setup_before_anything_else(client, make_user, db):
+    db.add(Organisation(naam="Zorg BV", require_2fa=True))
+    db.commit()
+    user = make_user(Role.BEHEERDER)
+    assert login(client, user.email).status_code == 302
+    for path in ("/", "/taken/"):
+        resp = client.get(path)
+        assert resp.status_code == 302, path
+        assert resp.headers["Location"].endswith("/account/tweestaps"), path
+    follow = client.get("/", follow_redirects=True)
+    assert "Uw organisatie vraagt inloggen in twee stappen" in page(follow)
+    setup_totp(client)
+    assert client.get("/").status_code == 200
+    # Switching it off is refused while the organisation demands it.
+    resp = client.post("/account/tweestaps", data={"action": "uitzetten"})
+    assert "uitzetten kan niet" in page(resp)
+    db.expire_all()
+    assert db.get(User, user.id).totp_enabled
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def test_idle_timeout_logs_out(app, client, backoffice):
+    assert client.get("/").status_code == 200
+    limit = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - limit + 60  # active a minute ago: still in
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - limit - 5
+    resp = client.get("/taken/")
+    assert is_login_redirect(resp)
+    assert "next=" in resp.headers["Location"]
+    follow = client.get(resp.headers["Location"])
+    assert f"na {app.config['IDLE_TIMEOUT_MINUTES']} minuten zonder activiteit" in page(follow)
+    assert is_login_redirect(client.get("/"))  # really logged out, not just redirected once
+
+
+def test_session_lifetime_follows_idle_timeout(app):
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == app.config["IDLE_TIMEOUT_MINUTES"] * 60
+
+
+def test_production_cookies_are_secure(app_config, monkeypatch, make_user):
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    config = {k: v for k, v in app_config.items() if k != "SESSION_COOKIE_SECURE"}
+    config["TESTING"] = False
+    prod = create_app(config)
+    assert prod.config["SESSION_COOKIE_SECURE"] is True
+    user = make_user(Role.BACKOFFICE)
+    c = prod.test_client()
+    base = "https://portal.test"
+    form = c.get("/login", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', form).group(1)
+    resp = c.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        base_url=base,
+        headers={"Referer": f"{base}/login"},
+    )
+    assert resp.status_code == 302
+    cookies = resp.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("portal_session="))
+    assert "Secure" in session_cookie
+    assert "HttpOnly" in session_cookie
+    assert "SameSite=Lax" in session_cookie
+    assert not any(c.startswith("remember_token=") for c in cookies)
+
+
+def test_security_headers(client, backoffice):
+    resp = client.get("/")
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_password_change_ends_other_sessions(app, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    laptop, phone = app.test_client(), app.test_client()
+    for c in (laptop, phone):
+        assert login(c, user.email).status_code == 302
+        assert c.get("/").status_code == 200
+    row = db.get(User, user.id)
+    before = row.session_version
+    row.set_password("een-nieuw-wachtwoord-8")
+    db.commit()
+    assert row.session_version == before + 1
+    assert is_login_redirect(laptop.get("/"))
+    assert is_login_redirect(phone.get("/"))
+    assert BAD_TEXT in page(login(laptop, user.email, PASSWORD))
+    assert login(laptop, user.email, "een-nieuw-wachtwoord-8").status_code == 302
+    assert laptop.get("/").status_code == 200
+
+
+def test_admin_reset_by_cli_ends_sessions(app, make_user, db):
+    user = make_user(Role.BEHEERDER)
+    c = app.test_client()
+    login(c, user.email)
+    assert c.get("/").status_code == 200
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", user.email, "--naam", "X", "--password", "weer-nieuw-123"]
+    )
+    assert result.exit_code == 0, result.output
+    assert is_login_redirect(c.get("/"))
+
+
+def test_deactivated_user_is_logged_out(app, make_user, db):
+    user = make_user(Role.BACKOFFICE)
+    c = app.test_client()
+    login(c, user.email)
+    db.get(User, user.id).active = False
+    db.commit()
+    assert is_login_redirect(c.get("/"))
+
+
+def test_logout_needs_post_with_csrf(client, backoffice):
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout", csrf=False).status_code == 400
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 302
+    assert is_login_redirect(client.get("/"))
+
+
+# -- the first admin, from the command line -------------------------------------------------------
+
+
+def test_create_admin_cli(app, client, db):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "Eerste@Zorg.nl",
+            "--naam",
+            "Eerste Beheerder",
+            "--password",
+            "een-sterk-wachtwoord-1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Beheerder eerste@zorg.nl is klaar om in te loggen." in result.output
+    user = db.query(User).filter_by(email="eerste@zorg.nl").one()
+    assert user.role == Role.BEHEERDER.value
+    assert login(client, "eerste@zorg.nl", "een-sterk-wachtwoord-1").status_code == 302
+    assert "Goedendag, Eerste Beheerder" in page(client.get("/"))
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("kort-1", "Een wachtwoord heeft minstens 12 tekens."),
+        ("alleenmaarletters", "Gebruik in een wachtwoord letters én cijfers of leestekens."),
+    ],
+)
+def test_create_admin_cli_refuses_a_weak_password(app, db, password, message):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "zwak@zorg.nl", "--naam", "Z", "--password", password]
+    )
+    assert result.exit_code == 1
+    assert f"Fout: {message}" in result.output
+    assert db.query(User).filter_by(email="zwak@zorg.nl").count() == 0
