@@ -17,9 +17,21 @@ from portal.models.legitimation import Legitimation, legitimation_product
 from portal.models.message import Message, MessageStatusEvent, PollRun, VecozoCertificate
 from portal.models.organisation import Organisation, OrganisationAgb
 from portal.models.product import Product, Uursoort, UursoortFinancing
+from portal.models.registration import (
+    ApprovalRun,
+    Registration,
+    StackExport,
+    StackExportWeek,
+    StackRule,
+)
 from portal.models.user import User
 
 __all__ = [
+    "ApprovalRun",
+    "Registration",
+    "StackExport",
+    "StackExportWeek",
+    "StackRule",
     "AuditEvent",
     "BackgroundJob",
     "Base",
