@@ -1,10 +1,18 @@
 """Blueprints, one per area. Each new area adds its blueprint to this list."""
 
+from portal.views.admin import bp as admin_bp
 from portal.views.auth import bp as auth_bp
+from portal.views.contracts import bp as contracts_bp
+from portal.views.financiers import bp as financiers_bp
 from portal.views.jobs import bp as jobs_bp
 from portal.views.main import bp as main_bp
+from portal.views.products import bp as products_bp
 
 BLUEPRINTS = [
+    admin_bp,
+    financiers_bp,
+    products_bp,
+    contracts_bp,
     auth_bp,
     main_bp,
     jobs_bp,
