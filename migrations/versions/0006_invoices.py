@@ -1,7 +1,7 @@
 """invoices: runs, invoices, lines, number series, purchase invoices (issue 6)
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-23 13:48:56.102390
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from portal.views.admin import bp as admin_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.financiers import bp as financiers_bp
+from portal.views.invoices import bp as invoices_bp
 from portal.views.jobs import bp as jobs_bp
 from portal.views.main import bp as main_bp
 from portal.views.products import bp as products_bp
@@ -16,6 +17,7 @@ BLUEPRINTS = [
     auth_bp,
     main_bp,
     jobs_bp,
+    invoices_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists

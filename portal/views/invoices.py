@@ -1,0 +1,367 @@
+"""Invoice screens: runs (choose → preview → create), invoices (PDF, e-mail, payment, credit),
+what is overdue, and the purchase invoices of subcontractors (inkoop onderaanneming)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.app import hooks
+from portal.auth import requires
+from portal.db import db_session
+from portal.models import BackgroundJob, Invoice, InvoiceRun, PurchaseInvoice
+from portal.services import invoicing
+from portal.services.invoicing import InvoiceError
+from portal.validators import parse_date
+from portal.web import audit_client_view, render
+
+bp = Blueprint("invoices", __name__, url_prefix="/facturen")
+
+
+def _periods(today: date, n: int = 14) -> list[tuple[str, str]]:
+    """The last ``n`` ended months as (YYYY-MM, label)."""
+    year, month = invoicing.last_month(today)
+    result = []
+    for _ in range(n):
+        start, end = invoicing.month_period(year, month)
+        result.append((f"{year}-{month:02d}", invoicing.period_label(start, end)))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return result
+
+
+def _parse_period(value: str | None) -> tuple[int | None, int | None]:
+    try:
+        y, m = (value or "").split("-")
+        return int(y), int(m)
+    except ValueError:
+        return None, None
+
+
+@bp.route("/")
+@requires("invoices.view")
+def index():
+    session = db_session()
+    runs = session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(50)).all()
+    q = (request.args.get("q") or "").strip()
+    status = request.args.get("status") or ""
+    stmt = select(Invoice).where(Invoice.nummer.is_not(None))
+    if q:
+        stmt = stmt.where(Invoice.nummer.ilike(f"%{q}%") | Invoice.debiteur_naam.ilike(f"%{q}%"))
+    if status:
+        stmt = stmt.where(Invoice.status == status)
+    invoices = session.scalars(stmt.order_by(Invoice.id.desc()).limit(100)).all()
+    n_overdue = session.scalar(
+        select(func.count())
+        .select_from(Invoice)
+        .where(
+            Invoice.soort == "factuur",
+            Invoice.status.in_(("definitief", "verstuurd", "herinnering")),
+            Invoice.vervaldatum < date.today(),
+        )
+    )
+    return render(
+        "invoices/index.html",
+        "invoices/_invoice_list.html",
+        runs=runs,
+        invoices=invoices,
+        q=q,
+        status=status,
+        n_overdue=n_overdue,
+        labels=dict(invoicing.invoice_financings(hooks())),
+    )
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@requires("invoices.edit")
+def new_run():
+    session = db_session()
+    today = date.today()
+    financings = invoicing.invoice_financings(hooks())
+    periods = _periods(today)
+    form = request.form if request.method == "POST" else request.args
+    financing = form.get("financing") or (financings[0][0] if financings else "")
+    periode = form.get("periode") or periods[0][0]
+    errors: dict[str, str] = {}
+    pv = None
+    if financing not in dict(financings):
+        errors["financing"] = "Kies een financiering die op factuur gaat."
+    year, month = _parse_period(periode)
+    start = end = None
+    try:
+        start, end = invoicing.check_period(year, month, today)
+    except InvoiceError as exc:
+        errors["periode"] = str(exc)
+    if request.method == "POST" and not errors:
+        try:
+            if request.form.get("action") == "aanmaken":
+                run = invoicing.create_run(
+                    session, hooks(), financing, start, end, user_id=current_user.id, today=today
+                )
+                flash(
+                    f"{run.n_invoices} facturen aangemaakt; de PDF's worden nu gemaakt.", "success"
+                )
+                return redirect(url_for("invoices.run", run_id=run.id))
+            pv = invoicing.preview(session, hooks(), financing, start, end, today)
+        except InvoiceError as exc:
+            errors["_form"] = str(exc)
+    return render(
+        "invoices/new_run.html",
+        "invoices/_preview.html",
+        financings=financings,
+        periods=periods,
+        financing=financing,
+        periode=periode,
+        errors=errors,
+        pv=pv,
+        period_label=invoicing.period_label(start, end) if start else "",
+    )
+
+
+@bp.route("/run/<int:run_id>")
+@requires("invoices.view")
+def run(run_id: int):
+    session = db_session()
+    r = session.get(InvoiceRun, run_id) or abort(404)
+    job = session.get(BackgroundJob, r.job_id) if r.job_id else None
+    return render(
+        "invoices/run.html",
+        None,
+        run=r,
+        job=job,
+        label=hooks().financing_label(r.financing),
+        periode=invoicing.period_label(r.periode_start, r.periode_eind),
+    )
+
+
+@bp.route("/run/<int:run_id>/pdf.zip")
+@requires("invoices.view")
+def run_zip(run_id: int):
+    session = db_session()
+    r = session.get(InvoiceRun, run_id) or abort(404)
+    try:
+        data = invoicing.run_zip(session, r)
+    except InvoiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("invoices.run", run_id=run_id))
+    name = f"facturen-{r.financing}-{r.periode_start:%Y-%m}.zip"
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/run/<int:run_id>/opnieuw", methods=["POST"])
+@requires("invoices.edit")
+def rerender(run_id: int):
+    """Queue the PDFs again after a failed job (already rendered ones are skipped)."""
+    session = db_session()
+    r = session.get(InvoiceRun, run_id) or abort(404)
+    job = session.get(BackgroundJob, r.job_id) if r.job_id else None
+    if job is None or job.status == "mislukt":
+        invoicing.queue_render(session, r)
+        flash("De PDF's worden opnieuw gemaakt.", "success")
+    return redirect(url_for("invoices.run", run_id=run_id))
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    inv = db_session().get(Invoice, invoice_id)
+    if inv is None or inv.nummer is None:
+        abort(404)
+    return inv
+
+
+@bp.route("/<int:invoice_id>")
+@requires("invoices.view")
+def show(invoice_id: int):
+    inv = _invoice(invoice_id)
+    if inv.client_id:
+        audit_client_view(inv.client_id, "factuur.bekeken")
+    credits = db_session().scalars(select(Invoice).where(Invoice.credit_of_id == inv.id)).all()
+    return render(
+        "invoices/show.html",
+        None,
+        inv=inv,
+        credits=credits,
+        label=hooks().financing_label(inv.financing),
+        periode=invoicing.period_label(inv.periode_start, inv.periode_eind),
+        today=date.today(),
+    )
+
+
+@bp.route("/<int:invoice_id>/pdf")
+@requires("invoices.view")
+def pdf(invoice_id: int):
+    session = db_session()
+    inv = _invoice(invoice_id)
+    try:
+        data = invoicing.invoice_pdf(session, inv)
+    except InvoiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("invoices.show", invoice_id=invoice_id))
+    if inv.client_id:
+        audit_client_view(inv.client_id, "factuur.pdf")
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{invoicing.pdf_filename(inv)}"'},
+    )
+
+
+def _act(invoice_id: int, action) -> Response:
+    try:
+        message = action()
+        flash(message, "success")
+    except InvoiceError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+    nxt = request.form.get("next") or ""
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = url_for("invoices.show", invoice_id=invoice_id)
+    return redirect(nxt)
+
+
+@bp.route("/<int:invoice_id>/versturen", methods=["POST"])
+@requires("invoices.edit")
+def send(invoice_id: int):
+    def do():
+        invoicing.send_invoice(
+            db_session(), current_app.config, invoice_id, user_id=current_user.id
+        )
+        return "De factuur is per e-mail verstuurd."
+
+    return _act(invoice_id, do)
+
+
+@bp.route("/<int:invoice_id>/herinnering", methods=["POST"])
+@requires("invoices.edit")
+def remind(invoice_id: int):
+    def do():
+        invoicing.send_invoice(
+            db_session(), current_app.config, invoice_id, user_id=current_user.id, reminder=True
+        )
+        return "De herinnering is verstuurd."
+
+    return _act(invoice_id, do)
+
+
+@bp.route("/<int:invoice_id>/betaald", methods=["POST"])
+@requires("invoices.edit")
+def paid(invoice_id: int):
+    def do():
+        raw = request.form.get("paid_at") or date.today().isoformat()
+        paid_on = parse_date(raw)
+        if paid_on is None:
+            raise InvoiceError("Vul een geldige betaaldatum in (dd-mm-jjjj).")
+        invoicing.mark_paid(db_session(), invoice_id, paid_on, user_id=current_user.id)
+        return "De factuur staat op betaald."
+
+    return _act(invoice_id, do)
+
+
+@bp.route("/<int:invoice_id>/crediteren", methods=["POST"])
+@requires("invoices.edit")
+def credit(invoice_id: int):
+    session = db_session()
+    try:
+        credit_note = invoicing.credit_invoice(
+            session,
+            hooks(),
+            invoice_id,
+            reden=request.form.get("reden", ""),
+            user_id=current_user.id,
+        )
+    except InvoiceError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("invoices.show", invoice_id=invoice_id))
+    flash(f"Creditnota {credit_note.nummer} is aangemaakt.", "success")
+    return redirect(url_for("invoices.show", invoice_id=credit_note.id))
+
+
+@bp.route("/vervallen")
+@requires("invoices.view")
+def overdue():
+    today = date.today()
+    rows = invoicing.overdue(db_session(), today)
+    return render(
+        "invoices/overdue.html",
+        None,
+        invoices=rows,
+        today=today,
+        total_cents=sum(i.totaal_cents for i in rows),
+    )
+
+
+@bp.route("/inkoop", methods=["GET", "POST"])
+@requires("invoices.view")
+def purchases():
+    from portal.services import purchases as purchase_service
+
+    session = db_session()
+    errors: dict[str, str] = {}
+    report = None
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        upload = request.files.get("bestand")
+        try:
+            pi = purchase_service.load_specification(
+                session,
+                leverancier_naam=request.form.get("leverancier_naam", ""),
+                leverancier_agb=request.form.get("leverancier_agb", ""),
+                factuurnummer=request.form.get("factuurnummer", ""),
+                factuurdatum=request.form.get("factuurdatum", ""),
+                bedrag=request.form.get("bedrag", ""),
+                filename=upload.filename if upload else "",
+                content=upload.read(purchase_service.MAX_BYTES + 1) if upload else b"",
+                user_id=current_user.id,
+            )
+            flash(
+                "De specificatie is ingelezen."
+                + (" De factuur klopt." if pi.akkoord else " Er zijn verschillen; zie hieronder."),
+                "success" if pi.akkoord else "warning",
+            )
+            return redirect(url_for("invoices.purchase", purchase_id=pi.id))
+        except purchase_service.PurchaseError as exc:
+            errors = exc.errors
+            report = exc.rows
+    items = session.scalars(
+        select(PurchaseInvoice).order_by(PurchaseInvoice.id.desc()).limit(50)
+    ).all()
+    return render(
+        "invoices/purchases.html",
+        None,
+        items=items,
+        errors=errors,
+        report=report,
+        form=request.form,
+    )
+
+
+@bp.route("/inkoop/<int:purchase_id>")
+@requires("invoices.view")
+def purchase(purchase_id: int):
+    pi = db_session().get(PurchaseInvoice, purchase_id) or abort(404)
+    return render("invoices/purchase.html", None, pi=pi)
+
+
+def _can_edit() -> bool:
+    from portal.auth import has_permission
+
+    return has_permission("invoices.edit")
