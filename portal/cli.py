@@ -28,6 +28,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo)
+    app.cli.add_command(import_clients_cmd)
+    app.cli.add_command(import_legitimations_cmd)
 
 
 @click.command("db-upgrade")
@@ -111,6 +113,46 @@ def demo(host: str, port: int, workers: int) -> None:
     from portal.supervisor import run_demo
 
     run_demo(host=host, port=port, n_workers=workers)
+
+
+def _run_import(path: str, kind: str) -> None:
+    from portal.app import hooks
+    from portal.db import session_scope
+    from portal.services import imports
+
+    with open(path, "rb") as fh:
+        data = fh.read(imports.MAX_BYTES + 1)
+    try:
+        with session_scope() as session:
+            if kind == "clienten":
+                report = imports.import_clients(session, data, user_id=None)
+            else:
+                report = imports.import_legitimations(session, hooks(), data, user_id=None)
+    except imports.ImportFileError as exc:
+        click.echo(f"Niet ingelezen: {exc}", err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line, err=not report.ok)
+    if not report.ok:
+        click.echo("Niets ingelezen: verbeter de fouten en probeer het opnieuw.", err=True)
+        sys.exit(1)
+    click.echo(f"{report.imported} van {report.rows} regels ingelezen.")
+
+
+@click.command("import-clients")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_clients_cmd(path: str) -> None:
+    """Import clients from a CSV file (all rows or none; see docs/import/)."""
+    _run_import(path, "clienten")
+
+
+@click.command("import-legitimations")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_legitimations_cmd(path: str) -> None:
+    """Import legitimations from a CSV file (all rows or none; see docs/import/)."""
+    _run_import(path, "legitimaties")
 
 
 if __name__ == "__main__":  # ``python -m portal.cli`` (used by the demo supervisor)

@@ -2,6 +2,8 @@
 
 from portal.views.admin import bp as admin_bp
 from portal.views.auth import bp as auth_bp
+from portal.views.clients import bp as clients_bp
+from portal.views.imports import bp as imports_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.invoices import bp as invoices_bp
@@ -17,6 +19,8 @@ BLUEPRINTS = [
     auth_bp,
     main_bp,
     jobs_bp,
+    clients_bp,
+    imports_bp,
     invoices_bp,
 ]
 
