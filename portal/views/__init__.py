@@ -3,9 +3,9 @@
 from portal.views.admin import bp as admin_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
-from portal.views.imports import bp as imports_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.financiers import bp as financiers_bp
+from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
 from portal.views.jobs import bp as jobs_bp
 from portal.views.main import bp as main_bp
