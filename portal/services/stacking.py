@@ -1,0 +1,805 @@
+"""Gestapeld financieren (DESIGN §6): the ONE service every financial export calls.
+
+Interface for exports (AW319, invoice runs, Wmo/Jw declarations)::
+
+    result = allocate(session, start=date(2019, 1, 1), end=date(2019, 1, 31))
+    plan = export_plan(session, financing="wlz", start=..., end=...)   # what to export now
+    record_export(session, "AW319", "wlz", plan.new, allocations=plan.allocations, reference=...)
+
+``allocate`` looks at approved registrations (status ``gefiatteerd``; credited originals and credit
+rows left out, so it always shows the current truth) of every whole ISO week overlapping
+[start, end] — the whole week, always (§6.5, §6.8). Per client-week it walks the registrations
+chronologically (date, start time, id):
+
+1. the top legitimation of a registration is the client's legitimation valid on that day that
+   covers the product (a legitimation without products covers every product), taking the
+   uursoort's financieringsprioriteit first, then ``Legitimation.priority`` (1 first), then id;
+2. a registration takes part in stacking when its product has a time unit, has a StackRule, and
+   the top financing's plugin says ``can_stack`` (Wmo/Jw never). It then fills the top
+   legitimation up to its weekly volume, the rest flows to lower legitimations that cover the
+   product it overflows onto (``StackRule`` chain), each up to its weekly volume; what exceeds all
+   of them is "niet gedekt" (``legitimation_id=None``);
+3. every other registration goes 1:1 to its top legitimation (no cap: being above the volume is a
+   warning at approval), or is "niet gedekt" when the client has no legitimation for it;
+4. rounding (§6.6): per stack (client, week, top legitimation, product) the top legitimation's
+   contract line rounding (``afronding_minuten``/``afronding_wijze`` of the contract line for the
+   top legitimation's financier and the registered product) applies to every part, rounded
+   cumulatively so the parts add up to the rounded stack total; rounding up never puts a
+   legitimation above its weekly volume (the excess moves down the stack).
+
+Weekly volume: ``volume`` in ``eenheid`` uur/minuut per ``frequentie`` week (dag: ×7). Other
+frequencies (maand, jaar, totaal) or non-time units have no weekly cap here.
+
+Never counting a week twice (§6.8): ``record_export`` stores, per export, the (financing, client,
+week) it counted, with one *active* row per (financing, client, week) enforced by a unique index.
+``export_plan`` splits the weeks of a period into ``new`` (never exported for that financing),
+``unchanged`` (already exported with the same result: skip) and ``changed`` (exported, but the
+whole-week recomputation now differs, e.g. registrations approved later: the export must credit
+the earlier week and send the recomputed whole week, then call ``record_export(...,
+replace=True)``). Recording a week that is already actively exported without ``replace`` raises
+``WeekAlreadyExported``. The week-5 example therefore comes out 2 h Wlz + 2 h particulier whatever
+order the January and February exports run in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from portal.domain import Unit
+from portal.models import (
+    Contract,
+    ContractLine,
+    Legitimation,
+    Product,
+    Registration,
+    StackExport,
+    StackExportWeek,
+    StackRule,
+    UursoortFinancing,
+    legitimation_product,
+)
+from portal.models.registration import REG_APPROVED
+
+_INF = 10**12
+
+
+@dataclass(frozen=True)
+class Allocation:
+    registration_id: int
+    client_id: int
+    product_id: int  # the product the care was registered on
+    day: date
+    week_start: date  # Monday of the ISO week
+    legitimation_id: int | None  # None = "niet gedekt"
+    financing: str | None
+    minutes: int  # this registration's part on this legitimation (exact, before rounding)
+    aantal: int = 0  # quantity for non-time products (minutes is then 0)
+
+
+@dataclass(frozen=True)
+class WeekTotal:
+    client_id: int
+    week_start: date
+    legitimation_id: int | None
+    financing: str | None
+    minutes: int  # rounded with the top financing's rounding of the stack
+    aantal: int = 0  # quantity for non-time products
+    exact_minutes: int = 0  # before rounding
+
+
+@dataclass
+class StackResult:
+    allocations: list[Allocation]
+    week_totals: list[WeekTotal]
+    not_covered: list[WeekTotal]  # the actions to show
+    weeks: list[date] = field(default_factory=list)  # the week starts looked at
+
+    def for_financing(self, financing: str) -> list[WeekTotal]:
+        return [w for w in self.week_totals if w.financing == financing]
+
+
+class StackingError(ValueError):
+    """A stack configuration the rules of DESIGN §6 forbid (message in Dutch)."""
+
+
+class WeekAlreadyExported(RuntimeError):
+    """A (financing, client, week) is already counted by an earlier export."""
+
+    def __init__(self, weeks: list[tuple[str, int, date]]):
+        self.weeks = weeks
+        first = weeks[0]
+        super().__init__(
+            f"Week {iso_week_label(first[2])} van cliënt {first[1]} is al geëxporteerd voor "
+            f"{first[0]}; een week wordt nooit twee keer meegeteld."
+        )
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def iso_week_label(day: date) -> str:
+    y, w, _ = day.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def parse_iso_week(value: str) -> date:
+    """'2019-W05' -> Monday 28 Jan 2019."""
+    return datetime.strptime(value + "-1", "%G-W%V-%u").date()
+
+
+def stacking_active(session: Session) -> bool:
+    """Stacking is active as soon as one stack rule exists."""
+    return session.scalar(select(StackRule.id).limit(1)) is not None
+
+
+# -- financing capabilities (from the plugins) --------------------------------------------------
+
+_HOOKS_CACHE: list = []
+
+
+def _default_stackable() -> Callable[[str | None], bool]:
+    try:
+        from flask import has_app_context
+
+        if has_app_context():
+            from portal.app import hooks
+
+            infos = hooks().financings
+        else:
+            raise LookupError
+    except LookupError:
+        if not _HOOKS_CACHE:
+            from portal.plugins import Hooks, get_plugin_manager
+
+            _HOOKS_CACHE.append(Hooks(get_plugin_manager(load_entrypoints=False), {}).financings)
+        infos = _HOOKS_CACHE[0]
+    can = {code: info.can_stack for code, info in infos.items()}
+    return lambda financing: bool(financing) and can.get(financing, False)
+
+
+# -- configuration rules ------------------------------------------------------------------------
+
+
+def check_stack_rule(session: Session, product_id: int, onto_product_id: int) -> None:
+    """Raise StackingError (Dutch) when the rule P -> Q breaks DESIGN §6.2–6.4."""
+    product = session.get(Product, product_id)
+    onto = session.get(Product, onto_product_id)
+    if product is None or onto is None:
+        raise StackingError("Kies bestaande producten.")
+    for p in (product, onto):
+        if not Unit(p.eenheid).is_time:
+            raise StackingError(
+                f"Product {p.code} heeft eenheid '{p.eenheid}'. Alleen producten met een "
+                "tijdseenheid (uren of minuten) kunnen gestapeld worden."
+            )
+    existing = session.scalar(select(StackRule).where(StackRule.product_id == product_id))
+    if existing is not None:
+        raise StackingError(
+            f"Product {product.code} loopt al over naar {existing.onto_product.code}. Een product "
+            "kan niet naar meerdere onderliggende producten gestapeld worden."
+        )
+    # Wmo/Jw never stack: refuse when a legitimation of a non-stacking financing holds a product.
+    stackable = _default_stackable()
+    rows = session.execute(
+        select(Legitimation.financing)
+        .join(legitimation_product, legitimation_product.c.legitimation_id == Legitimation.id)
+        .where(legitimation_product.c.product_id.in_({product_id, onto_product_id}))
+        .distinct()
+    ).scalars()
+    for financing in rows:
+        if not stackable(financing):
+            raise StackingError(
+                f"Dit product wordt gebruikt voor {financing}. Stapelen is niet geschikt voor de "
+                "financieringsstromen Wmo en Jeugdwet."
+            )
+    # No cycles: following the chain from the onto product must not come back.
+    rules = dict(session.execute(select(StackRule.product_id, StackRule.onto_product_id)).all())
+    seen, cur = {product_id}, onto_product_id
+    while cur in rules and cur != rules[cur]:
+        if cur in seen:
+            break
+        seen.add(cur)
+        cur = rules[cur]
+    if onto_product_id != product_id and cur == product_id:
+        raise StackingError("Deze regel maakt een kring: een stapel moet ergens eindigen.")
+
+
+def add_stack_rule(
+    session: Session, product_id: int, onto_product_id: int, user_id: int | None = None
+) -> StackRule:
+    check_stack_rule(session, product_id, onto_product_id)
+    rule = StackRule(product_id=product_id, onto_product_id=onto_product_id, created_by=user_id)
+    session.add(rule)
+    session.flush()
+    from portal.services import audit
+
+    audit.record(
+        session,
+        "stacking.rule_added",
+        user_id=user_id,
+        object_type="stack_rule",
+        object_id=str(rule.id),
+        detail={"product_id": product_id, "onto_product_id": onto_product_id},
+    )
+    return rule
+
+
+def remove_stack_rule(session: Session, rule_id: int, user_id: int | None = None) -> None:
+    rule = session.get(StackRule, rule_id)
+    if rule is None:
+        return
+    from portal.services import audit
+
+    audit.record(
+        session,
+        "stacking.rule_removed",
+        user_id=user_id,
+        object_type="stack_rule",
+        object_id=str(rule.id),
+        detail={"product_id": rule.product_id, "onto_product_id": rule.onto_product_id},
+    )
+    session.delete(rule)
+    session.flush()
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Legit:
+    id: int
+    financing: str
+    financier_id: int
+    begin: date
+    end: date | None
+    priority: int
+    cap: int  # weekly minutes, _INF for none
+    products: frozenset[int]  # empty = every product
+
+
+def _weekly_cap(volume, eenheid, frequentie) -> int:
+    if volume is None or not eenheid:
+        return _INF
+    try:
+        per = Unit(eenheid).minutes
+    except ValueError:
+        per = None
+    if per is None:
+        return _INF
+    if frequentie == "week":
+        return volume * per
+    if frequentie == "dag":
+        return volume * per * 7
+    return _INF
+
+
+def _round(minutes: int, step: int, how: str) -> int:
+    if step <= 0 or minutes <= 0:
+        return minutes
+    q, r = divmod(minutes, step)
+    if r == 0:
+        return minutes
+    if how == "omhoog":
+        return (q + 1) * step
+    if how == "omlaag":
+        return q * step
+    return (q + 1) * step if r * 2 >= step else q * step
+
+
+class _Context:
+    """Everything allocation needs besides the registrations, loaded set-based."""
+
+    def __init__(self, session: Session, ws: date, we: date, client_ids, stackable):
+        self.stackable = stackable
+        self.products: dict[int, tuple[bool, int | None]] = {
+            pid: (Unit(eenheid).is_time, uursoort_id)
+            for pid, eenheid, uursoort_id in session.execute(
+                select(Product.id, Product.eenheid, Product.uursoort_id)
+            )
+        }
+        self.uursoort_order: dict[int, dict[str, int]] = defaultdict(dict)
+        for uid, fin, pos in session.execute(
+            select(
+                UursoortFinancing.uursoort_id,
+                UursoortFinancing.financing,
+                UursoortFinancing.position,
+            )
+        ):
+            self.uursoort_order[uid][fin] = pos
+        self.rules: dict[int, int] = dict(
+            session.execute(select(StackRule.product_id, StackRule.onto_product_id)).all()
+        )
+        lq = select(
+            Legitimation.id,
+            Legitimation.client_id,
+            Legitimation.financing,
+            Legitimation.financier_id,
+            Legitimation.begindatum,
+            Legitimation.einddatum,
+            Legitimation.priority,
+            Legitimation.volume,
+            Legitimation.eenheid,
+            Legitimation.frequentie,
+        ).where(
+            Legitimation.status == "actief",
+            Legitimation.begindatum <= we,
+            or_(Legitimation.einddatum.is_(None), Legitimation.einddatum >= ws),
+        )
+        pq = select(legitimation_product.c.legitimation_id, legitimation_product.c.product_id)
+        if client_ids is not None:
+            lq = lq.where(Legitimation.client_id.in_(client_ids))
+            pq = pq.join(Legitimation, Legitimation.id == legitimation_product.c.legitimation_id)
+            pq = pq.where(Legitimation.client_id.in_(client_ids))
+        lprod: dict[int, set[int]] = defaultdict(set)
+        for lid, pid in session.execute(pq):
+            lprod[lid].add(pid)
+        self.legits: dict[int, list[_Legit]] = defaultdict(list)
+        self.legit_by_id: dict[int, _Legit] = {}
+        for lid, cid, fin, fid, begin, end, prio, vol, eenheid, freq in session.execute(lq):
+            lg = _Legit(
+                lid,
+                fin,
+                fid,
+                begin,
+                end,
+                prio or 1,
+                _weekly_cap(vol, eenheid, freq),
+                frozenset(lprod.get(lid, ())),
+            )
+            self.legits[cid].append(lg)
+            self.legit_by_id[lid] = lg
+        self.rounding: dict[tuple[int, int], list[tuple[date, date | None, int, str]]] = (
+            defaultdict(list)
+        )
+        for fid, pid, b, e, mins, how in session.execute(
+            select(
+                Contract.financier_id,
+                ContractLine.product_id,
+                ContractLine.begindatum,
+                ContractLine.einddatum,
+                ContractLine.afronding_minuten,
+                ContractLine.afronding_wijze,
+            ).join(Contract, Contract.id == ContractLine.contract_id)
+        ):
+            self.rounding[(fid, pid)].append((b, e, mins or 0, how or "dichtstbij"))
+        self._stack_cache: dict = {}
+
+    def rounding_for(self, legit_id: int | None, product_id: int, ws: date) -> tuple[int, str]:
+        if legit_id is None:
+            return 0, "dichtstbij"
+        lg = self.legit_by_id[legit_id]
+        we = ws + timedelta(days=6)
+        for b, e, mins, how in self.rounding.get((lg.financier_id, product_id), ()):
+            if b <= we and (e is None or e >= ws):
+                return mins, how
+        return 0, "dichtstbij"
+
+    def stack_for(self, client_id: int, product_id: int, uursoort_id: int | None, day: date):
+        """(levels, stacked): the legitimations a registration flows through, top first."""
+        key = (client_id, product_id, uursoort_id, day)
+        hit = self._stack_cache.get(key)
+        if hit is not None:
+            return hit
+        order = self.uursoort_order.get(uursoort_id) if uursoort_id else None
+        valid = [
+            lg
+            for lg in self.legits.get(client_id, ())
+            if lg.begin <= day and (lg.end is None or day <= lg.end)
+        ]
+
+        def rank(lg: _Legit):
+            pos = order.get(lg.financing, 10**6) if order else 0
+            return (pos, lg.priority, lg.id)
+
+        valid.sort(key=rank)
+        covering = [
+            lg
+            for lg in valid
+            if (not lg.products or product_id in lg.products)
+            and (not order or lg.financing in order)
+        ]
+        if not covering:
+            result = ((), False)
+        else:
+            top = covering[0]
+            is_time = self.products.get(product_id, (False, None))[0]
+            if not is_time or product_id not in self.rules or not self.stackable(top.financing):
+                result = ((top,), False)
+            else:
+                levels = [top]
+                chain, cur, seen = [], product_id, {product_id}
+                while cur in self.rules:
+                    nxt = self.rules[cur]
+                    chain.append(nxt)
+                    if nxt in seen:
+                        break
+                    seen.add(nxt)
+                    cur = nxt
+                below = valid[valid.index(top) + 1 :]
+                for q in chain:
+                    for lg in below:
+                        if (
+                            lg not in levels
+                            and (not lg.products or q in lg.products)
+                            and self.stackable(lg.financing)
+                        ):
+                            levels.append(lg)
+                result = (tuple(levels), True)
+        self._stack_cache[key] = result
+        return result
+
+
+def _registration_rows(session: Session, ws: date, we: date, client_ids):
+    q = (
+        select(
+            Registration.id,
+            Registration.client_id,
+            Registration.product_id,
+            Registration.uursoort_id,
+            Registration.datum,
+            Registration.duur_minuten,
+            Registration.aantal,
+        )
+        .where(
+            Registration.status == REG_APPROVED,
+            Registration.credit_of_id.is_(None),
+            Registration.datum >= ws,
+            Registration.datum <= we,
+        )
+        .order_by(
+            Registration.client_id, Registration.datum, Registration.starttijd, Registration.id
+        )
+    )
+    if client_ids is not None:
+        q = q.where(Registration.client_id.in_(client_ids))
+    return session.execute(q.execution_options(yield_per=20000))
+
+
+# -- allocation ---------------------------------------------------------------------------------
+
+
+class _Group:
+    """One stack within a client-week: its levels in order and the exact minutes per level."""
+
+    __slots__ = ("aantal", "order", "parts", "stacked")
+
+    def __init__(self, stacked: bool):
+        self.stacked = stacked
+        self.order: list[int] = []
+        self.parts: dict[int | None, int] = {}
+        self.aantal: dict[int | None, int] = {}
+
+
+def allocate(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    client_ids: Iterable[int] | None = None,
+    stackable: Callable[[str | None], bool] | None = None,
+    with_allocations: bool = True,
+) -> StackResult:
+    """Spread the approved care of every whole ISO week overlapping [start, end] (module doc)."""
+    ws, we = week_start(start), week_start(end) + timedelta(days=6)
+    if client_ids is not None:
+        client_ids = list(client_ids)
+    ctx = _Context(session, ws, we, client_ids, stackable or _default_stackable())
+    product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
+    product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
+
+    allocations: list[Allocation] = []
+    week_totals: list[WeekTotal] = []
+    not_covered: list[WeekTotal] = []
+    weeks_seen: set[date] = set()
+
+    cur_key = None
+    used: dict[int, int] = {}
+    # (top legit id, product id) -> _Group: the stack's levels in order and exact minutes per level
+    groups: dict[tuple[int | None, int], _Group] = {}
+
+    def flush(client_id: int, wk: date) -> None:
+        weeks_seen.add(wk)
+        rounded_used: dict[int, int] = defaultdict(int)
+        per_legit: dict[int | None, list[int]] = {}  # legit -> [rounded, exact, aantal]
+        for (top_id, product_id), g in groups.items():
+            step, how = ctx.rounding_for(top_id, product_id, wk)
+            cum_exact = cum_rounded = 0
+            for lid in [*g.order, None]:
+                exact = g.parts.get(lid, 0)
+                cum_exact += exact
+                part = _round(cum_exact, step, how) - cum_rounded
+                if lid is not None and g.stacked:
+                    cap = ctx.legit_by_id[lid].cap
+                    if cap < _INF:
+                        part = max(0, min(part, cap - rounded_used[lid]))
+                        rounded_used[lid] += part
+                cum_rounded += part
+                if part or exact:
+                    slot = per_legit.setdefault(lid, [0, 0, 0])
+                    slot[0] += part
+                    slot[1] += exact
+            for lid, qty in g.aantal.items():
+                per_legit.setdefault(lid, [0, 0, 0])[2] += qty
+        for lid, (rounded, exact, qty) in per_legit.items():
+            if lid is None:
+                not_covered.append(WeekTotal(client_id, wk, None, None, rounded, qty, exact))
+            else:
+                fin = ctx.legit_by_id[lid].financing
+                week_totals.append(WeekTotal(client_id, wk, lid, fin, rounded, qty, exact))
+
+    for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(session, ws, we, client_ids):
+        wk = day - timedelta(days=day.weekday())
+        key = (cid, wk)
+        if key != cur_key:
+            if cur_key is not None:
+                flush(*cur_key)
+            cur_key = key
+            used = {}
+            groups = {}
+        levels, stacked = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), day)
+        top = levels[0] if levels else None
+        top_id = top.id if top is not None else None
+        g = groups.get((top_id, pid))
+        if g is None:
+            g = groups[(top_id, pid)] = _Group(stacked)
+        if not product_time.get(pid, False):
+            qty = aantal or 0
+            g.aantal[top_id] = g.aantal.get(top_id, 0) + qty
+            if with_allocations:
+                fin = top.financing if top is not None else None
+                allocations.append(Allocation(rid, cid, pid, day, wk, top_id, fin, 0, qty))
+            continue
+        remaining = minutes or 0
+        parts = g.parts
+        if not stacked:
+            if top is not None and top_id not in parts:
+                g.order.append(top_id)
+            parts[top_id] = parts.get(top_id, 0) + remaining
+            if with_allocations:
+                fin = top.financing if top is not None else None
+                allocations.append(Allocation(rid, cid, pid, day, wk, top_id, fin, remaining))
+            continue
+        for lg in levels:
+            if lg.id not in parts:
+                g.order.append(lg.id)
+                parts[lg.id] = 0
+            if remaining <= 0:
+                continue
+            room = lg.cap - used.get(lg.id, 0)
+            if room <= 0:
+                continue
+            take = remaining if remaining <= room else room
+            used[lg.id] = used.get(lg.id, 0) + take
+            remaining -= take
+            parts[lg.id] += take
+            if with_allocations:
+                allocations.append(Allocation(rid, cid, pid, day, wk, lg.id, lg.financing, take))
+        if remaining > 0:
+            parts[None] = parts.get(None, 0) + remaining
+            if with_allocations:
+                allocations.append(Allocation(rid, cid, pid, day, wk, None, None, remaining))
+    if cur_key is not None:
+        flush(*cur_key)
+    return StackResult(allocations, week_totals, not_covered, sorted(weeks_seen))
+
+
+# -- exports: never count a week twice ----------------------------------------------------------
+
+
+@dataclass
+class ExportPlan:
+    financing: str
+    new: list[WeekTotal]  # never exported for this financing: export these
+    unchanged: list[WeekTotal]  # already exported with this result: skip
+    changed: list[tuple[WeekTotal, int]]  # (recomputed week, minutes exported before)
+    allocations: list[Allocation]  # the allocations behind ``new`` and ``changed``
+    result: StackResult
+
+
+def exported_weeks(
+    session: Session, financing: str, client_ids: Iterable[int] | None = None
+) -> dict[tuple[int, date], tuple[int, int]]:
+    """(client, week) -> (minutes, aantal) of the active exported weeks of a financing."""
+    q = select(
+        StackExportWeek.client_id,
+        StackExportWeek.week_start,
+        StackExportWeek.minutes,
+        StackExportWeek.aantal,
+    ).where(StackExportWeek.financing == financing, StackExportWeek.active.is_(True))
+    if client_ids is not None:
+        q = q.where(StackExportWeek.client_id.in_(list(client_ids)))
+    return {(c, w): (m, a) for c, w, m, a in session.execute(q)}
+
+
+def export_plan(
+    session: Session,
+    *,
+    financing: str,
+    start: date,
+    end: date,
+    client_ids: Iterable[int] | None = None,
+) -> ExportPlan:
+    if client_ids is not None:
+        client_ids = list(client_ids)
+    result = allocate(session, start=start, end=end, client_ids=client_ids)
+    done = exported_weeks(session, financing, client_ids)
+    # one WeekTotal per (client, week) for this financing (several legitimations are summed)
+    merged: dict[tuple[int, date], list[WeekTotal]] = defaultdict(list)
+    for w in result.week_totals:
+        if w.financing == financing:
+            merged[(w.client_id, w.week_start)].append(w)
+    new, unchanged, changed = [], [], []
+    take: set[tuple[int, date]] = set()
+    for key, totals in merged.items():
+        minutes = sum(t.minutes for t in totals)
+        qty = sum(t.aantal for t in totals)
+        if key not in done:
+            new.extend(totals)
+            take.add(key)
+        elif done[key] == (minutes, qty):
+            unchanged.extend(totals)
+        else:
+            for t in totals:
+                changed.append((t, done[key][0]))
+            take.add(key)
+    allocations = [
+        a
+        for a in result.allocations
+        if a.financing == financing and (a.client_id, a.week_start) in take
+    ]
+    return ExportPlan(financing, new, unchanged, changed, allocations, result)
+
+
+def record_export(
+    session: Session,
+    export_kind: str,
+    financing: str,
+    weeks: Iterable[WeekTotal],
+    *,
+    allocations: Iterable[Allocation] = (),
+    reference: str | None = None,
+    user_id: int | None = None,
+    replace: bool = False,
+) -> StackExport:
+    """Record that ``export_kind`` counted these client-weeks for ``financing``.
+
+    Raises WeekAlreadyExported when one is already counted by another export, unless ``replace``
+    (the caller credited the earlier week and sends the recomputed whole week). Marks the
+    registrations behind ``allocations`` as gedeclareerd (which blocks withdrawing approval).
+    """
+    per_week: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    for w in weeks:
+        if w.financing != financing:
+            raise ValueError(f"week total of {w.financing} in an export of {financing}")
+        slot = per_week[(w.client_id, w.week_start)]
+        slot[0] += w.minutes
+        slot[1] += w.aantal
+    keys = list(per_week)
+    clients = sorted({c for c, _w in keys})
+    active = {
+        (r.client_id, r.week_start): r
+        for r in session.scalars(
+            select(StackExportWeek).where(
+                StackExportWeek.financing == financing,
+                StackExportWeek.active.is_(True),
+                StackExportWeek.client_id.in_(clients),
+            )
+        )
+        if (r.client_id, r.week_start) in per_week
+    }
+    if active and not replace:
+        raise WeekAlreadyExported([(financing, c, w) for c, w in sorted(active)])
+    for row in active.values():
+        row.active = False
+    session.flush()
+    export = StackExport(
+        export_kind=export_kind, financing=financing, reference=reference, created_by=user_id
+    )
+    session.add(export)
+    session.flush()
+    session.add_all(
+        StackExportWeek(
+            export_id=export.id,
+            financing=financing,
+            client_id=c,
+            week_start=w,
+            minutes=m,
+            aantal=a,
+            active=True,
+        )
+        for (c, w), (m, a) in per_week.items()
+    )
+    reg_ids = sorted({a.registration_id for a in allocations})
+    for i in range(0, len(reg_ids), 1000):
+        session.execute(
+            update(Registration)
+            .where(Registration.id.in_(reg_ids[i : i + 1000]))
+            .values(gedeclareerd=True)
+        )
+    session.flush()
+    from portal.services import audit
+
+    audit.record(
+        session,
+        "stacking.export_recorded",
+        user_id=user_id,
+        object_type="stack_export",
+        object_id=str(export.id),
+        detail={"kind": export_kind, "financing": financing, "weeks": len(per_week)},
+    )
+    return export
+
+
+def release_weeks(
+    session: Session, financing: str, client_weeks: Iterable[tuple[int, date]]
+) -> int:
+    """After crediting: the weeks may be counted again by a new export. Returns rows released."""
+    n = 0
+    for client_id, wk in client_weeks:
+        res = session.execute(
+            update(StackExportWeek)
+            .where(
+                and_(
+                    StackExportWeek.financing == financing,
+                    StackExportWeek.client_id == client_id,
+                    StackExportWeek.week_start == wk,
+                    StackExportWeek.active.is_(True),
+                )
+            )
+            .values(active=False)
+        )
+        n += res.rowcount or 0
+    return n
+
+
+def is_week_exported(session: Session, client_id: int, day: date) -> bool:
+    """Has any financing counted the week of ``day`` for this client?"""
+    return (
+        session.scalar(
+            select(StackExportWeek.id)
+            .where(
+                StackExportWeek.client_id == client_id,
+                StackExportWeek.week_start == week_start(day),
+                StackExportWeek.active.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def minutes_label(minutes: int) -> str:
+    sign = "-" if minutes < 0 else ""
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h}:{m:02d}"
+
+
+__all__ = [
+    "Allocation",
+    "ExportPlan",
+    "StackResult",
+    "StackingError",
+    "WeekAlreadyExported",
+    "WeekTotal",
+    "add_stack_rule",
+    "allocate",
+    "check_stack_rule",
+    "export_plan",
+    "exported_weeks",
+    "is_week_exported",
+    "iso_week_label",
+    "minutes_label",
+    "parse_iso_week",
+    "record_export",
+    "release_weeks",
+    "remove_stack_rule",
+    "stacking_active",
+    "week_start",
+]
