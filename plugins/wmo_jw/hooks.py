@@ -1,6 +1,9 @@
+"""Wmo and Jeugdwet (gemeenten): iWmo 3.2 and iJw 3.2."""
+
 from __future__ import annotations
 
-from plugins.wmo_jw import validation
+from plugins.wmo_jw import chain, financier, validation
+from plugins.wmo_jw import declaration as declaring
 from portal import hookimpl
 from portal.domain import FinancierKind, FinancingInfo, Unit
 
@@ -36,3 +39,36 @@ def validate_legitimation(legitimation, financier, client, settings):
     if legitimation.financing != CODE:
         return None
     return validation.legitimation_issues(legitimation, financier, client)
+
+
+@hookimpl
+def parse_message(message, session, settings):
+    return chain.process(session, bytes(message.payload))
+
+
+@hookimpl
+def financier_reply(payload, settings):
+    return financier.reply(bytes(payload), settings)
+
+
+@hookimpl
+def chain_actions(legitimation, settings):
+    if legitimation.financing != CODE:
+        return None
+    return chain.actions(legitimation)
+
+
+@hookimpl
+def validate_declaration(declaration, settings):
+    if getattr(declaration, "financing", None) != CODE:
+        return None
+    from sqlalchemy.orm import object_session
+
+    return declaring.issues(declaration, object_session(declaration))
+
+
+@hookimpl
+def build_declaration(declaration, session, settings):
+    if getattr(declaration, "financing", None) != CODE:
+        return None
+    return declaring.drafts(declaration, session)

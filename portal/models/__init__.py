@@ -4,6 +4,7 @@ from portal.db import Base
 from portal.models.audit import AuditEvent
 from portal.models.client import Client
 from portal.models.contract import Contract, ContractLine
+from portal.models.declaration import Declaration, DeclarationLine
 from portal.models.financier import Financier
 from portal.models.invoice import (
     Invoice,
@@ -38,6 +39,8 @@ __all__ = [
     "Client",
     "Contract",
     "ContractLine",
+    "Declaration",
+    "DeclarationLine",
     "Financier",
     "Invoice",
     "InvoiceLine",

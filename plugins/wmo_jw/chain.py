@@ -1,0 +1,674 @@
+"""The provider's side of the iWmo/iJw chain: toewijzingen in, start/stop and requests out.
+
+* :func:`process` applies an incoming message (301, 306, 308, 316, 318, 319, 325) to the portal's
+  data and says what it did (a :class:`~portal.domain.ParseOutcome`, with the 302/320 reply).
+* :func:`start_draft`, :func:`stop_draft`, :func:`vot_draft`, :func:`vow_draft` build outgoing
+  chain messages from legitimations; the in-message and state rules run first and a failing rule
+  raises :class:`RuleError` with Dutch issues (nothing is built then).
+* :func:`actions` lists what a user may do now with a toewijzing (guided actions).
+
+Start/stop state lives in ``Legitimation.sleutels["starts"]``: a list of
+``{"begindatum", "status", "codes", "bericht", "einddatum"?, "reden"?, "stop_status"?}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugins.wmo_jw import messages as msgs
+from plugins.wmo_jw import rules
+from plugins.wmo_jw.standard import IJW, IWMO, Standard
+from portal.domain import Issue, MessageDraft, ParseOutcome, Severity
+from portal.models import Client, Financier, Legitimation, Organisation
+
+CODE = "wmo_jw"
+
+# iStandaard Eenheid/Frequentie -> the portal's Unit/Frequency values.
+EENHEID_UNIT = {
+    "01": "minuut",
+    "04": "uur",
+    "14": "etmaal",
+    "16": "dagdeel",
+    "82": "stuk",
+    "83": "euro",
+    "84": "stuk",
+}
+UNIT_EENHEID = {"minuut": "01", "uur": "04", "etmaal": "14", "dagdeel": "16", "stuk": "84"}
+UNIT_EENHEID["euro"] = "83"
+FREQ_FREQUENCY = {"1": "dag", "2": "week", "4": "maand", "6": "totaal"}
+FREQUENCY_FREQ = {v: k for k, v in FREQ_FREQUENCY.items()}
+
+# status of a start or stop in sleutels
+VERZONDEN, GEACCEPTEERD, AFGEWEZEN = "verzonden", "geaccepteerd", "afgewezen"
+
+
+class RuleError(ValueError):
+    """Blocking findings: the message is not built. ``issues`` hold the Dutch texts."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("; ".join(f"{i.code}: {i.message}" for i in issues))
+
+
+# --- small lookups ------------------------------------------------------------------------------
+
+
+def own_agb(session: Session) -> str | None:
+    org = session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+    return org.main_agb if org else None
+
+
+def standard_of(legitimation: Legitimation) -> Standard:
+    """iJw for youth categories (the iJw list), iWmo otherwise; a 301 records it exactly."""
+    key = (legitimation.sleutels or {}).get("standaard")
+    if key in ("iwmo", "ijw"):
+        return IWMO if key == "iwmo" else IJW
+    cat = legitimation.productcategorie
+    return IJW if cat and cat in IJW.codes("LDT_ProductCategorie") else IWMO
+
+
+def gemeente(session: Session, code: str) -> Financier:
+    """The financier for a CBS gemeentecode; created when a 301 names an unknown one."""
+    fin = session.scalar(
+        select(Financier).where(
+            Financier.financing == CODE, Financier.soort == "gemeente", Financier.code == code
+        )
+    )
+    if fin is None:
+        fin = Financier(financing=CODE, soort="gemeente", code=code, naam=f"Gemeente {code}")
+        session.add(fin)
+        session.flush()
+    return fin
+
+
+def _header(session: Session, std: Standard, ontvanger: str, today: date) -> msgs.Header:
+    agb = own_agb(session)
+    if not agb:
+        raise RuleError(
+            [Issue("agb", "De organisatie heeft nog geen AGB-code; vul die eerst in.", "agb")]
+        )
+    return msgs.Header(
+        afzender=agb,
+        ontvanger=ontvanger,
+        identificatie=msgs.new_identificatie(),
+        dagtekening=today,
+    )
+
+
+def draft_for(b: msgs.Bericht, payload: bytes) -> MessageDraft:
+    heen = b.kind in ("305", "307", "315", "317", "323")
+    gemeente_code = b.header.ontvanger if heen else b.header.afzender
+    return MessageDraft(
+        standard=b.std.label,
+        code=b.name,
+        payload=payload,
+        geadresseerde=("Gemeente", gemeente_code),
+        reference=b.header.identificatie if heen else b.header.identificatie_retour,
+        filename=f"{b.name}_{b.header.identificatie}.xml",
+    )
+
+
+def checked_build(b: msgs.Bericht, today: date | None = None) -> bytes:
+    """Rules first (they name the field), then the XSD; raises RuleError when a rule fails."""
+    found = [i for i in rules.check_message(b, today) if i.severity is Severity.BLOCKING]
+    if found:
+        raise RuleError(found)
+    return msgs.build(b)
+
+
+def persoon(client: Client) -> msgs.Persoon:
+    return msgs.Persoon(
+        bsn=client.bsn,
+        geboortedatum=client.geboortedatum,
+        geslacht=client.geslacht or "0",
+        achternaam=client.achternaam,
+        voorvoegsel=client.tussenvoegsel,
+        voorletters="".join(ch for ch in (client.voorletters or "") if ch.isalpha())[:6] or None,
+    )
+
+
+# --- start / stop state --------------------------------------------------------------------------
+
+
+def starts(leg: Legitimation) -> list[dict[str, Any]]:
+    return list((leg.sleutels or {}).get("starts", []))
+
+
+def _save_starts(leg: Legitimation, items: list[dict[str, Any]]) -> None:
+    sleutels = dict(leg.sleutels or {})
+    sleutels["starts"] = items
+    leg.sleutels = sleutels  # reassign: JSON columns do not track in-place changes
+
+
+def active_start(leg: Legitimation) -> dict[str, Any] | None:
+    """The start that counts now: sent or accepted, and not (being) stopped."""
+    for item in reversed(starts(leg)):
+        if item["status"] in (VERZONDEN, GEACCEPTEERD) and item.get("stop_status") not in (
+            VERZONDEN,
+            GEACCEPTEERD,
+        ):
+            return item
+    return None
+
+
+def actions(leg: Legitimation) -> list[dict[str, Any]]:
+    """What a user may do now with this toewijzing; only what is valid is offered."""
+    if leg.financing != CODE or not leg.toewijzingnummer:
+        return []
+    found: list[dict[str, Any]] = []
+    current = active_start(leg)
+    pending = any(
+        s["status"] == VERZONDEN or s.get("stop_status") == VERZONDEN for s in starts(leg)
+    )
+    if leg.status == "actief" and current is None and not pending:
+        found.append({"action": "start", "label": "Start zorg melden (305)", "id": leg.id})
+    if current is not None and current["status"] == GEACCEPTEERD and not pending:
+        found.append({"action": "stop", "label": "Stop zorg melden (307)", "id": leg.id})
+        found.append(
+            {
+                "action": "start_intrekken",
+                "label": "Start intrekken (305, verwijderen)",
+                "id": leg.id,
+            }
+        )
+    return found
+
+
+def _state_for(leg: Legitimation) -> rules.StartState:
+    state = rules.StartState(
+        toewijzingen={
+            leg.toewijzingnummer: rules.ToewijzingState(
+                nummer=leg.toewijzingnummer, bsn="", ingangsdatum=leg.begindatum
+            )
+        }
+    )
+    for s in starts(leg):
+        if s["status"] in (VERZONDEN, GEACCEPTEERD):
+            begin = date.fromisoformat(s["begindatum"])
+            state.starts.setdefault(leg.toewijzingnummer, []).append(begin)
+            if s.get("stop_status") in (VERZONDEN, GEACCEPTEERD):
+                state.stops[(leg.toewijzingnummer, begin)] = date.fromisoformat(s["einddatum"])
+    return state
+
+
+def _startstop_bericht(session, leg, kind, product: msgs.StartStop, today) -> msgs.Bericht:
+    std = standard_of(leg)
+    b = msgs.Bericht(
+        std=std,
+        kind=kind,
+        header=_header(session, std, leg.financier.code, today),
+        client=persoon(leg.client),
+        producten=[product],
+    )
+    issues = rules.check_startstop_state(kind, product, _state_for(leg))
+    if kind == "305" and product.status == "1" and product.begindatum < leg.begindatum:
+        issues.append(
+            Issue("9307", "De start ligt vóór de ingangsdatum van de toewijzing.", "Begindatum")
+        )
+    if leg.einddatum and product.begindatum > leg.einddatum:
+        issues.append(
+            Issue("9308", "De start ligt na de einddatum van de toewijzing.", "Begindatum")
+        )
+    if issues:
+        raise RuleError(issues)
+    return b
+
+
+def _product(leg: Legitimation, **kw) -> msgs.StartStop:
+    return msgs.StartStop(
+        toewijzingnummer=leg.toewijzingnummer,
+        categorie=leg.productcategorie,
+        code=leg.productcode,
+        toewijzing_ingangsdatum=leg.begindatum,
+        **kw,
+    )
+
+
+def start_draft(
+    session: Session, leg: Legitimation, begindatum: date, *, delete: bool = False, today=None
+) -> MessageDraft:
+    """A 305 (start, or with ``delete`` the withdrawal of the active start) for one toewijzing.
+
+    Records the start as ``verzonden``; the 306 makes it ``geaccepteerd`` or ``afgewezen``.
+    """
+    today = today or date.today()
+    product = _product(leg, begindatum=begindatum, status="3" if delete else "1")
+    b = _startstop_bericht(session, leg, "305", product, today)
+    payload = checked_build(b, today)
+    items = starts(leg)
+    if delete:
+        for s in items:
+            if s["begindatum"] == begindatum.isoformat() and s["status"] != AFGEWEZEN:
+                s["status"], s["bericht"] = "intrekken", b.header.identificatie
+    else:
+        items.append(
+            {
+                "begindatum": begindatum.isoformat(),
+                "status": VERZONDEN,
+                "codes": [],
+                "bericht": b.header.identificatie,
+            }
+        )
+    _save_starts(leg, items)
+    return draft_for(b, payload)
+
+
+def stop_draft(
+    session: Session, leg: Legitimation, einddatum: date, reden: str, *, today=None
+) -> MessageDraft:
+    """A 307 for the active start of a toewijzing, with the standard's own reason list."""
+    today = today or date.today()
+    current = active_start(leg)
+    if current is None or current["status"] != GEACCEPTEERD:
+        raise RuleError(
+            [Issue("9069", "Er is geen geaccepteerde start om te stoppen.", "Begindatum")]
+        )
+    std = standard_of(leg)
+    if reden not in std.codes("LDT_RedenBeeindiging"):
+        raise RuleError(
+            [Issue("CS079", f"Reden {reden} bestaat niet in {std.label}.", "RedenBeeindiging")]
+        )
+    product = _product(
+        leg,
+        begindatum=date.fromisoformat(current["begindatum"]),
+        einddatum=einddatum,
+        reden=reden,
+        status="1",
+    )
+    b = _startstop_bericht(session, leg, "307", product, today)
+    payload = checked_build(b, today)
+    items = starts(leg)
+    for s in items:
+        if s["begindatum"] == current["begindatum"] and s["status"] == GEACCEPTEERD:
+            s.update(
+                einddatum=einddatum.isoformat(),
+                reden=reden,
+                stop_status=VERZONDEN,
+                stop_bericht=b.header.identificatie,
+            )
+    _save_starts(leg, items)
+    return draft_for(b, payload)
+
+
+def vot_draft(
+    session: Session,
+    client: Client,
+    financier: Financier,
+    std: Standard,
+    aanvragen: list[msgs.Aanvraag],
+    *,
+    today=None,
+) -> MessageDraft:
+    """A 315 (verzoek om toewijzing)."""
+    today = today or date.today()
+    b = msgs.Bericht(
+        std=std,
+        kind="315",
+        header=_header(session, std, financier.code, today),
+        client=persoon(client),
+        aanvragen=aanvragen,
+    )
+    return draft_for(b, checked_build(b, today))
+
+
+def vow_draft(
+    session: Session,
+    client: Client,
+    financier: Financier,
+    std: Standard,
+    verzoek: msgs.Verzoek,
+    *,
+    today=None,
+) -> MessageDraft:
+    """A 317 (verzoek om wijziging); must list every current toewijzing (TR349)."""
+    today = today or date.today()
+    current = {
+        leg.toewijzingnummer
+        for leg in client.legitimations
+        if leg.financing == CODE
+        and leg.financier_id == financier.id
+        and leg.status == "actief"
+        and (leg.einddatum is None or leg.einddatum >= today)
+    }
+    b = msgs.Bericht(
+        std=std,
+        kind="317",
+        header=_header(session, std, financier.code, today),
+        client=msgs.Persoon(bsn=client.bsn, geboortedatum=client.geboortedatum),
+        verzoek=verzoek,
+    )
+    issues = rules.check_message(b, today) + rules.check_317_state(b, current)
+    if issues:
+        raise RuleError(issues)
+    return draft_for(b, msgs.build(b))
+
+
+# --- incoming --------------------------------------------------------------------------------
+
+
+def process(session: Session, payload: bytes, today: date | None = None) -> ParseOutcome | None:
+    """Apply an incoming iWmo/iJw message; None when the payload is not iWmo/iJw at all."""
+    found = msgs.recognise(payload[:65536])
+    if found is None:
+        return None
+    std, kind = found
+    try:
+        b = msgs.parse(payload)
+    except msgs.MessageError as exc:
+        return ParseOutcome(
+            standard=std.label,
+            code=std.message_name(kind),
+            summary=f"Geweigerd: {exc}",
+            needs_action=True,
+            issues=[Issue("XSD", str(exc), None)],
+        )
+    handler = {
+        "301": _process_301,
+        "306": _process_retour_startstop,
+        "308": _process_retour_startstop,
+        "316": _process_retour_request,
+        "318": _process_retour_request,
+        "319": _process_319,
+        "325": _process_325,
+    }.get(kind)
+    if handler is None:
+        return ParseOutcome(
+            standard=std.label,
+            code=b.name,
+            summary=f"Een {b.name}-bericht is voor een gemeente bedoeld; het is niet verwerkt.",
+            needs_action=True,
+            reference=b.header.identificatie,
+        )
+    return handler(session, b, payload, today or date.today())
+
+
+def _retour_reply(b: msgs.Bericht, payload: bytes, today: date, **kw) -> MessageDraft:
+    ident = msgs.new_identificatie()
+    retour = msgs.build_retour(b.std, payload, identificatie=ident, dagtekening=today, **kw)
+    kind = msgs.RETOUR_OF[b.kind]
+    return MessageDraft(
+        standard=b.std.label,
+        code=b.std.message_name(kind),
+        payload=retour,
+        geadresseerde=("Gemeente", b.header.afzender),
+        reference=ident,
+        filename=f"{b.std.message_name(kind)}_{ident}.xml",
+    )
+
+
+def _stamp(t: msgs.Toewijzing) -> str:
+    return f"{t.toewijzingsdatum.isoformat()}T{t.toewijzingstijd}"
+
+
+def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date) -> ParseOutcome:
+    outcome = ParseOutcome(
+        standard=b.std.label, code=b.name, summary="", reference=b.header.identificatie
+    )
+    problems = [i for i in rules.check_message(b, today) if i.code != "TR135"]
+    if b.header.ontvanger != own_agb(session):
+        problems.append(
+            Issue("ontvanger", f"Het bericht is gericht aan AGB {b.header.ontvanger}.", "Ontvanger")
+        )
+    if problems:
+        outcome.summary = "Toewijzing afgekeurd: " + problems[0].message
+        outcome.needs_action = True
+        outcome.issues = problems
+        outcome.replies = [_retour_reply(b, payload, today, header_codes=["0001"])]
+        return outcome
+
+    fin = gemeente(session, b.header.afzender)
+    p = b.client
+    client = session.scalar(select(Client).where(Client.bsn == p.bsn))
+    created = client is None
+    if created:
+        client = Client(bsn=p.bsn, achternaam=p.achternaam, geboortedatum=p.geboortedatum)
+        session.add(client)
+    client.geboortedatum = p.geboortedatum
+    client.geslacht = p.geslacht
+    client.achternaam = p.achternaam or client.achternaam
+    client.tussenvoegsel = p.voorvoegsel
+    client.voorletters = p.voorletters or client.voorletters
+    client.voornamen = p.voornamen or client.voornamen
+    for attr in ("straat", "huisnummer", "postcode", "plaats"):
+        if getattr(p, attr):
+            setattr(client, attr, getattr(p, attr))
+    session.flush()
+
+    existing = {
+        leg.toewijzingnummer: leg
+        for leg in session.scalars(
+            select(Legitimation).where(
+                Legitimation.client_id == client.id,
+                Legitimation.financing == CODE,
+                Legitimation.financier_id == fin.id,
+            )
+        )
+    }
+    new = changed = removed = 0
+    seen = set()
+    for t in b.toewijzingen:
+        seen.add(t.nummer)
+        leg = existing.get(t.nummer)
+        if leg is not None and (leg.sleutels or {}).get("toegewezen_op", "") > _stamp(t):
+            continue  # IV013: a newer toewijzing was already processed
+        if leg is None:
+            leg = Legitimation(client_id=client.id, financing=CODE, financier_id=fin.id)
+            session.add(leg)
+            new += 1
+        else:
+            changed += 1
+        leg.toewijzingnummer = t.nummer
+        leg.begindatum = t.ingangsdatum
+        leg.einddatum = t.einddatum
+        leg.productcategorie = t.categorie
+        leg.productcode = t.code
+        leg.volume = t.volume
+        leg.eenheid = EENHEID_UNIT.get(t.eenheid) if t.eenheid else None
+        leg.frequentie = FREQ_FREQUENCY.get(t.frequentie) if t.frequentie else None
+        leg.budget_cents = t.budget
+        leg.reden_wijziging = t.reden_wijziging
+        leg.referentienummer = t.referentie_aanbieder
+        leg.opmerking = t.commentaar
+        leg.bron = "301"
+        if t.reden_wijziging == "13":
+            leg.status = "vervallen"
+            removed += 1
+        else:
+            leg.status = "actief" if (t.einddatum is None or t.einddatum >= today) else "beeindigd"
+        sleutels = dict(leg.sleutels or {})
+        sleutels.update(
+            standaard=b.std.key,
+            eenheid=t.eenheid,
+            frequentie=t.frequentie,
+            toegewezen_op=_stamp(t),
+            bericht=b.header.identificatie,
+        )
+        leg.sleutels = sleutels
+    # Snapshot: a current toewijzing that the gemeente no longer sends has lapsed.
+    for nummer, leg in existing.items():
+        current = leg.einddatum is None or leg.einddatum >= b.header.dagtekening
+        if nummer not in seen and leg.status == "actief" and current:
+            leg.status = "vervallen"
+            removed += 1
+    session.flush()
+    outcome.client_ids = [client.id]
+    parts = [f"{new} nieuw"] if new else []
+    if changed:
+        parts.append(f"{changed} bijgewerkt")
+    if removed:
+        parts.append(f"{removed} vervallen")
+    outcome.summary = (
+        f"Toewijzing van gemeente {fin.code} voor cliënt {client.naam}: "
+        + (", ".join(parts) or "niets gewijzigd")
+        + "."
+    )
+    outcome.needs_action = created or new > 0
+    outcome.replies = [_retour_reply(b, payload, today)]
+    return outcome
+
+
+def _legitimations_by_nummer(session: Session, bsn: str, nummers: list[str]):
+    rows = session.scalars(
+        select(Legitimation)
+        .join(Client, Client.id == Legitimation.client_id)
+        .where(
+            Client.bsn == bsn,
+            Legitimation.financing == CODE,
+            Legitimation.toewijzingnummer.in_(nummers),
+        )
+    )
+    return {leg.toewijzingnummer: leg for leg in rows}
+
+
+def _bad(codes: list[str]) -> list[str]:
+    return [c for c in codes if c not in ("0200", "0233")]
+
+
+def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
+    stop = b.kind == "308"
+    ident = b.header.identificatie
+    rejected_all = _bad(b.header.retourcodes)
+    outcome = ParseOutcome(
+        standard=b.std.label,
+        code=b.name,
+        summary="",
+        reference=b.header.identificatie_retour,
+        answers_reference=ident,
+    )
+    # The legitimations whose start/stop was sent in the heenbericht with this identificatie.
+    legs = [
+        leg
+        for leg in session.scalars(
+            select(Legitimation).where(
+                Legitimation.financing == CODE, Legitimation.toewijzingnummer.is_not(None)
+            )
+        )
+        if any(s.get("stop_bericht" if stop else "bericht") == ident for s in starts(leg))
+    ]
+    codes_by_nr = {p.toewijzingnummer: _bad(p.retourcodes) for p in b.producten}
+    client_codes = _bad(b.client.retourcodes) if b.client else []
+    accepted = rejected = 0
+    for leg in legs:
+        codes = rejected_all or client_codes or codes_by_nr.get(leg.toewijzingnummer, [])
+        items = starts(leg)
+        for s in items:
+            if s.get("stop_bericht" if stop else "bericht") != ident:
+                continue
+            if stop:
+                s["stop_status"] = AFGEWEZEN if codes else GEACCEPTEERD
+                s["stop_codes"] = codes
+            elif s["status"] == "intrekken":
+                s["status"] = GEACCEPTEERD if codes else "ingetrokken"
+                s["codes"] = codes
+            else:
+                s["status"] = AFGEWEZEN if codes else GEACCEPTEERD
+                s["codes"] = codes
+            if codes:
+                rejected += 1
+                for code in codes:
+                    outcome.issues.append(
+                        Issue(
+                            code,
+                            f"Toewijzing {leg.toewijzingnummer}: "
+                            + b.std.meaning("LDT_RetourCode", code),
+                            "ToewijzingNummer",
+                        )
+                    )
+            else:
+                accepted += 1
+        _save_starts(leg, items)
+        outcome.client_ids.append(leg.client_id)
+        if stop and not codes:
+            leg.status = "beeindigd" if leg.status == "actief" else leg.status
+    what = "Stop" if stop else "Start"
+    if not legs:
+        outcome.summary = f"Retour {b.name} hoort bij geen bekend bericht ({ident})."
+        outcome.needs_action = True
+    elif rejected:
+        outcome.summary = f"{what} zorg afgewezen voor {rejected} toewijzing(en)."
+        outcome.needs_action = True
+    else:
+        outcome.summary = f"{what} zorg geaccepteerd door de gemeente ({accepted})."
+    return outcome
+
+
+def _process_retour_request(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
+    codes = _bad(b.header.retourcodes)
+    if b.client:
+        codes += _bad(b.client.retourcodes)
+        for a in b.aanvragen:
+            codes += _bad(a.retourcodes)
+    what = "verzoek om toewijzing" if b.kind == "316" else "verzoek om wijziging"
+    outcome = ParseOutcome(
+        standard=b.std.label,
+        code=b.name,
+        summary=(
+            f"Het {what} is afgekeurd: "
+            + "; ".join(f"{c} {b.std.meaning('LDT_RetourCode', c)}" for c in codes)
+            if codes
+            else f"Het {what} is ontvangen en goedgekeurd door de gemeente."
+        ),
+        needs_action=bool(codes),
+        issues=[Issue(c, b.std.meaning("LDT_RetourCode", c), None) for c in codes],
+        reference=b.header.identificatie_retour,
+        answers_reference=b.header.identificatie,
+    )
+    return outcome
+
+
+def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
+    a = b.antwoord
+    meaning = b.std.meaning("LDT_VerzoekAntwoord", a.antwoord)
+    reden = (
+        " — " + b.std.meaning("LDT_RedenAfwijzingVerzoek", a.reden_afwijzing)
+        if a.reden_afwijzing
+        else ""
+    )
+    if a.woonplaats_gemeente:
+        reden += f" (verantwoordelijke gemeente: {a.woonplaats_gemeente})"
+    return ParseOutcome(
+        standard=b.std.label,
+        code=b.name,
+        summary=f"Antwoord op verzoek {a.referentie}: {meaning}{reden}.",
+        needs_action=a.antwoord == "1",
+        reference=b.header.identificatie,
+        replies=[_retour_reply(b, payload, today)],
+    )
+
+
+def _process_325(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
+    from portal.services import declarations
+
+    result = declarations.apply_answer(
+        session,
+        financing=CODE,
+        message_reference=b.header.declaratie_identificatie,
+        number=b.declaratie.nummer,
+        header_codes=b.header.retourcodes,
+        declaration_codes=b.declaratie.retourcodes,
+        rejected={p.referentie: p.retourcodes for p in b.declaratie.prestaties},
+        awarded_total_cents=(
+            -(b.declaratie.toegekend_totaal or 0)
+            if b.declaratie.toegekend_debet_credit == "C"
+            else (b.declaratie.toegekend_totaal or 0)
+        ),
+        meaning=lambda code: b.std.meaning("LDT_RetourCode", code),
+    )
+    return ParseOutcome(
+        standard=b.std.label,
+        code=b.name,
+        summary=result.summary,
+        needs_action=result.needs_action,
+        issues=result.issues,
+        reference=b.header.identificatie,
+        answers_reference=b.header.declaratie_identificatie,
+        client_ids=result.client_ids,
+    )
+
+
+def now_stamp() -> str:
+    return datetime.now().strftime("%H:%M:%S")

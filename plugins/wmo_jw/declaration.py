@@ -1,0 +1,248 @@
+"""The 323 from a portal declaration, and the checks that run before it may leave.
+
+In-message rules (CS/CD/TR) and the rules the portal can check against its own state
+(toewijzingen, contract tariffs, earlier prestaties) run in :func:`issues`; :func:`drafts` builds
+and XSD-validates the message.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugins.wmo_jw import messages as msgs
+from plugins.wmo_jw import rules
+from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb, standard_of
+from plugins.wmo_jw.standard import IWMO, Standard
+from portal.domain import Issue, MessageDraft, Severity
+from portal.models import Client, Legitimation
+from portal.models.declaration import (
+    LINE_AWARDED,
+    LINE_CREDITED,
+    LINE_REJECTED,
+    Declaration,
+    DeclarationLine,
+)
+
+
+def _standard(declaration: Declaration) -> Standard:
+    for line in declaration.lines:
+        if line.legitimation is not None:
+            return standard_of(line.legitimation)
+    return IWMO
+
+
+def bericht(declaration: Declaration, session: Session, today: date | None = None) -> msgs.Bericht:
+    today = today or date.today()
+    std = _standard(declaration)
+    bsns = dict(
+        session.execute(
+            select(Client.id, Client.bsn).where(
+                Client.id.in_({line.client_id for line in declaration.lines})
+            )
+        ).all()
+    )
+    vorige = {
+        line.id: line.referentie
+        for line in session.scalars(
+            select(DeclarationLine).where(
+                DeclarationLine.id.in_(
+                    {line.credit_of_id for line in declaration.lines if line.credit_of_id}
+                )
+            )
+        )
+    }
+    legs = {
+        leg.id: leg
+        for leg in session.scalars(
+            select(Legitimation).where(
+                Legitimation.id.in_({line.legitimation_id for line in declaration.lines})
+            )
+        )
+    }
+    prestaties = []
+    for line in sorted(declaration.lines, key=lambda x: (bsns.get(x.client_id, ""), x.id)):
+        eenheid = UNIT_EENHEID.get(line.eenheid, line.eenheid)
+        leg = legs.get(line.legitimation_id)
+        prestaties.append(
+            msgs.Prestatie(
+                bsn=bsns.get(line.client_id, ""),
+                referentie=line.referentie,
+                vorig_referentie=vorige.get(line.credit_of_id),
+                toewijzingnummer=leg.toewijzingnummer if leg else "",
+                categorie=line.productcategorie or "",
+                code=line.productcode or "",
+                begindatum=line.begindatum,
+                einddatum=line.einddatum,
+                volume=line.volume,
+                eenheid=eenheid,
+                tarief=None if eenheid == "83" else line.tarief_cents,
+                bedrag=line.bedrag_cents,
+                debet_credit=line.debet_credit,
+            )
+        )
+    total = sum(p.signed_cents for p in prestaties)
+    return msgs.Bericht(
+        std=std,
+        kind="323",
+        header=msgs.Header(
+            afzender=own_agb(session) or "",
+            ontvanger=declaration.financier.code or "",
+            identificatie=declaration.message_reference or msgs.new_identificatie(),
+            dagtekening=today,
+        ),
+        declaratie=msgs.Declaratie(
+            nummer=declaration.nummer,
+            periode_begin=declaration.periode_begin,
+            periode_eind=declaration.periode_eind,
+            dagtekening=today,
+            totaal=abs(total),
+            debet_credit="C" if total < 0 else "D",
+            prestaties=prestaties,
+        ),
+    )
+
+
+def portal_state(declaration: Declaration, session: Session) -> rules.DeclarationState:
+    """What the portal knows that the gemeente will check: toewijzingen and earlier lines."""
+    state = rules.DeclarationState()
+    client_ids = {line.client_id for line in declaration.lines}
+    for leg, bsn in session.execute(
+        select(Legitimation, Client.bsn)
+        .join(Client, Client.id == Legitimation.client_id)
+        .where(
+            Legitimation.financing == CODE,
+            Legitimation.financier_id == declaration.financier_id,
+            Legitimation.client_id.in_(client_ids),
+        )
+    ):
+        state.toewijzingen[leg.toewijzingnummer] = rules.ToewijzingState(
+            nummer=leg.toewijzingnummer,
+            bsn=bsn,
+            ingangsdatum=leg.begindatum,
+            einddatum=leg.einddatum,
+            categorie=leg.productcategorie,
+            code=leg.productcode,
+            eenheid=(leg.sleutels or {}).get("eenheid") or UNIT_EENHEID.get(leg.eenheid or ""),
+            volume=leg.volume,
+            frequentie=(leg.sleutels or {}).get("frequentie"),
+            budget=leg.budget_cents,
+            reden_wijziging=leg.reden_wijziging,
+        )
+    earlier = session.execute(
+        select(DeclarationLine.referentie, DeclarationLine.status, DeclarationLine.debet_credit)
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .where(
+            DeclarationLine.financing == CODE,
+            Declaration.id != declaration.id,
+            Declaration.status != "concept",
+        )
+    )
+    for ref, status, dc in earlier:
+        state.known_references.add(ref)
+        if dc == "D" and status in (LINE_AWARDED, LINE_CREDITED):
+            state.awarded.add(ref)
+        if status == LINE_CREDITED:
+            state.credited.add(ref)
+    # credits in this declaration point at awarded lines of earlier ones
+    for line in declaration.lines:
+        if line.credit_of_id:
+            original = session.get(DeclarationLine, line.credit_of_id)
+            if original is not None and original.status in (LINE_AWARDED, LINE_CREDITED):
+                state.awarded.add(original.referentie)
+    state.declaration_numbers = set(
+        session.scalars(
+            select(Declaration.nummer).where(
+                Declaration.financing == CODE,
+                Declaration.id != declaration.id,
+                Declaration.status.not_in(("concept", "afgekeurd")),
+            )
+        )
+    )
+    return state
+
+
+# Cross-message findings that only the gemeente can judge for sure are warnings here.
+_WARN_ONLY = {"9321", "9322", "9369"}
+
+
+def issues(declaration: Declaration, session: Session, today: date | None = None) -> list[Issue]:
+    """Everything that blocks (or warns about) sending this declaration, in Dutch."""
+    found: list[Issue] = []
+    if not declaration.financier or not declaration.financier.code:
+        return [Issue("gemeente", "De gemeente heeft geen gemeentecode.", "financier")]
+    if not own_agb(session):
+        found.append(Issue("agb", "De organisatie heeft nog geen AGB-code.", "agb"))
+    for line in declaration.lines:
+        if line.legitimation_id is None:
+            found.append(
+                Issue(
+                    "9338", f"Prestatie {line.referentie} hoort bij geen toewijzing.", "prestatie"
+                )
+            )
+    if found:
+        return found
+    b = bericht(declaration, session, today)
+    found.extend(rules.check_message(b, today))
+    top, per_line = rules.check_323_state(b, portal_state(declaration, session))
+    found.extend(top)
+    for line_issues in per_line.values():
+        for issue in line_issues:
+            if issue.code in _WARN_ONLY:
+                found.append(
+                    Issue(issue.code, issue.message, issue.field, severity=Severity.WARNING)
+                )
+            else:
+                found.append(issue)
+    return found
+
+
+def drafts(declaration: Declaration, session: Session, today: date | None = None):
+    b = bericht(declaration, session, today)
+    payload = msgs.build(b)
+    return [
+        MessageDraft(
+            standard=b.std.label,
+            code=b.name,
+            payload=payload,
+            geadresseerde=("Gemeente", b.header.ontvanger),
+            reference=b.header.identificatie,
+            filename=f"{b.name}_{declaration.nummer}.xml",
+        )
+    ]
+
+
+def rejected_explanation(line: DeclarationLine, std: Standard = IWMO) -> list[tuple[str, str, str]]:
+    """(code, meaning, what to do) for a rejected line."""
+    if line.status != LINE_REJECTED:
+        return []
+    return [
+        (c, std.meaning("LDT_RetourCode", c), FIXES.get(c, DEFAULT_FIX)) for c in line.retourcodes
+    ]
+
+
+DEFAULT_FIX = "Controleer de prestatie, herstel de oorzaak en declareer opnieuw."
+FIXES = {
+    "0001": "Het hele bericht is technisch afgekeurd; declareer de maand opnieuw.",
+    "0611": "Pas het tarief in het contract aan naar het tarief van de gemeente en declareer "
+    "opnieuw.",
+    "8017": "Crediteer alleen prestaties die de gemeente heeft toegekend.",
+    "8021": "Het referentienummer was al gebruikt; declareer opnieuw (de portal maakt een nieuw "
+    "nummer).",
+    "8187": "Controleer of de toewijzing bij deze cliënt hoort (BSN).",
+    "9307": "De zorg valt buiten de toewijzing: vraag een (verlengde) toewijzing aan of corrigeer "
+    "de registraties.",
+    "9308": "De zorg valt buiten de toewijzing: vraag een (verlengde) toewijzing aan of corrigeer "
+    "de registraties.",
+    "9321": "Er is meer geleverd dan toegewezen: vraag een wijziging (317) aan of corrigeer de "
+    "registraties.",
+    "9338": "Er is geen toewijzing gevonden: controleer het toewijzingnummer of vraag een "
+    "toewijzing aan.",
+    "9339": "De productcategorie wijkt af van de toewijzing: corrigeer de contractregel.",
+    "9340": "De productcode wijkt af van de toewijzing: corrigeer de contractregel.",
+    "9341": "De eenheid wijkt af van de toewijzing: corrigeer de contractregel.",
+    "9384": "De gemeente heeft de toewijzing verwijderd; overleg met de gemeente.",
+    "9390": "Deze prestatie is al gecrediteerd; er is niets meer te doen.",
+}

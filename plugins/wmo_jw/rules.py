@@ -1,0 +1,648 @@
+"""The business rules of iWmo/iJw 3.2 that can be checked before a message leaves (or arrives).
+
+Two families, both working on a parsed or to-be-built :class:`~plugins.wmo_jw.messages.Bericht`:
+
+* in-message rules (the standard's XSLT level: CS/CD/TR codes) — :func:`check_message`; a failure
+  blocks sending, and a gemeente answers it with retourcode 0001;
+* cross-message rules against known state (toewijzingen, earlier declarations, starts) —
+  :func:`check_323_state`, :func:`check_startstop_state`, :func:`check_317_state`; each finding
+  carries the retourcode the gemeente would give.
+
+The provider and the simulated gemeente run the same functions, each with its own state.
+Every finding is an :class:`~portal.domain.Issue` whose ``code`` is the rule (``CS340``) or the
+retourcode (``9307``), with a Dutch message and the field it is about.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from plugins.wmo_jw.messages import Bericht, Prestatie, StartStop
+from portal.domain import Issue
+from portal.validators import check_bsn
+
+MIN_DATE = date(2021, 1, 1)  # CS100
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _issue(code: str, message: str, field: str) -> Issue:
+    return Issue(code=code, message=message, field=field)
+
+
+# --- in-message rules ----------------------------------------------------------------------------
+
+
+def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
+    """All in-message rules for the kind of ``b``; empty when it may be sent."""
+    today = today or date.today()
+    issues: list[Issue] = []
+    if b.header.dagtekening and b.header.dagtekening > today:
+        issues.append(
+            _issue("TR135", "De dagtekening van het bericht ligt in de toekomst.", "Dagtekening")
+        )
+    if b.client is not None:
+        problem = check_bsn(b.client.bsn)
+        if problem:
+            issues.append(_issue("CS002", f"Cliënt: {problem}", "Bsn"))
+    checker = {
+        "301": _check_301,
+        "305": _check_startstop,
+        "307": _check_startstop,
+        "315": _check_315,
+        "317": _check_317,
+        "319": _check_319,
+        "323": _check_323,
+    }.get(b.kind)
+    if checker:
+        issues.extend(checker(b))
+    return issues
+
+
+def _check_323(b: Bericht) -> list[Issue]:
+    d = b.declaratie
+    issues: list[Issue] = []
+    begin, end = d.periode_begin, d.periode_eind
+    if begin and end and (begin.day != 1 or end != month_end(begin)):
+        issues.append(
+            _issue(
+                "CS340",
+                "De declaratieperiode moet precies één kalendermaand zijn "
+                f"(nu {begin:%d-%m-%Y} t/m {end:%d-%m-%Y}).",
+                "DeclaratiePeriode",
+            )
+        )
+    if begin and begin < MIN_DATE:
+        issues.append(
+            _issue("CS100", "De declaratieperiode ligt vóór 1-1-2021.", "DeclaratiePeriode")
+        )
+    if not d.nummer or not d.nummer.isalnum() or len(d.nummer) > 12:
+        issues.append(
+            _issue(
+                "CS319",
+                "Het declaratienummer bestaat uit 1 tot 12 letters en cijfers.",
+                "DeclaratieNummer",
+            )
+        )
+    if d.dagtekening and begin and not (begin <= d.dagtekening <= b.header.dagtekening):
+        issues.append(
+            _issue(
+                "TR137",
+                "De dagtekening van de declaratie moet na het begin van de declaratieperiode en "
+                "niet na de dagtekening van het bericht liggen.",
+                "DeclaratieDagtekening",
+            )
+        )
+    if not d.prestaties:
+        issues.append(_issue("TR101", "De declaratie heeft geen prestaties.", "Prestatie"))
+    refs = Counter(p.referentie for p in d.prestaties)
+    vorige = Counter(p.vorig_referentie for p in d.prestaties if p.vorig_referentie)
+    debet_keys: Counter = Counter()
+    for p in d.prestaties:
+        issues.extend(_check_prestatie(p, d.dagtekening, end))
+        if refs[p.referentie] > 1:
+            issues.append(
+                _issue(
+                    "TR101",
+                    f"Referentienummer {p.referentie} komt meer dan eens voor in de declaratie.",
+                    "ReferentieNummer",
+                )
+            )
+        if p.vorig_referentie and vorige[p.vorig_referentie] > 1:
+            issues.append(
+                _issue(
+                    "TR315",
+                    f"Prestatie {p.vorig_referentie} wordt meer dan eens gecrediteerd.",
+                    "VorigReferentieNummer",
+                )
+            )
+        if p.vorig_referentie and p.vorig_referentie in refs:
+            issues.append(
+                _issue(
+                    "TR316",
+                    f"Prestatie {p.vorig_referentie} wordt gecrediteerd in dezelfde declaratie "
+                    "waarin hij wordt ingediend.",
+                    "VorigReferentieNummer",
+                )
+            )
+        if p.debet_credit == "D":
+            debet_keys[(p.bsn, p.toewijzingnummer, p.begindatum, p.categorie, p.code)] += 1
+    for key, count in debet_keys.items():
+        if count > 1:
+            issues.append(
+                _issue(
+                    "TR416",
+                    f"Toewijzing {key[1]} heeft meer dan één debetprestatie voor product {key[4]} "
+                    f"in de periode vanaf {key[2]:%d-%m-%Y}; voeg ze samen.",
+                    "Prestatie",
+                )
+            )
+    total = sum(p.signed_cents for p in d.prestaties)
+    if d.signed_total != total or (total == 0 and d.debet_credit != "D"):
+        issues.append(
+            _issue(
+                "TR358",
+                "Het totaal ingediende bedrag is niet de som van de debet- min de "
+                "creditprestaties.",
+                "TotaalIngediendBedrag",
+            )
+        )
+    return issues
+
+
+def _check_prestatie(p: Prestatie, dagtekening: date | None, periode_eind: date | None):
+    where = f"Prestatie {p.referentie}"
+    issues = []
+    if p.begindatum > p.einddatum or month_end(p.begindatum) < p.einddatum:
+        issues.append(
+            _issue(
+                "CS337",
+                f"{where}: de productperiode moet binnen één kalendermaand liggen "
+                "(begindatum niet na einddatum).",
+                "ProductPeriode",
+            )
+        )
+    if p.begindatum < MIN_DATE:
+        issues.append(
+            _issue("CS100", f"{where}: de productperiode ligt vóór 1-1-2021.", "ProductPeriode")
+        )
+    if periode_eind and p.einddatum > periode_eind:
+        issues.append(
+            _issue(
+                "9319",
+                f"{where}: de productperiode ligt na de declaratieperiode.",
+                "ProductPeriode",
+            )
+        )
+    if dagtekening and p.einddatum < dagtekening.replace(year=dagtekening.year - 5):
+        issues.append(
+            _issue(
+                "TR335",
+                f"{where}: de productperiode ligt meer dan 5 jaar voor de dagtekening.",
+                "ProductPeriode",
+            )
+        )
+    if p.bedrag == 0 and p.debet_credit != "D":
+        issues.append(
+            _issue("CS325", f"{where}: een bedrag van nul is altijd debet.", "DebetCredit")
+        )
+    if p.eenheid == "83":
+        if p.volume != p.bedrag:
+            issues.append(
+                _issue(
+                    "CS339",
+                    f"{where}: bij eenheid euro's moet het volume gelijk zijn aan het bedrag.",
+                    "GeleverdVolume",
+                )
+            )
+        if p.tarief is not None:
+            issues.append(
+                _issue(
+                    "CD087", f"{where}: bij eenheid euro's blijft het tarief leeg.", "ProductTarief"
+                )
+            )
+    else:
+        if p.tarief is None:
+            issues.append(
+                _issue("CD087", f"{where}: het producttarief is verplicht.", "ProductTarief")
+            )
+        elif p.volume * p.tarief != p.bedrag:
+            issues.append(
+                _issue(
+                    "9346",
+                    f"{where}: het bedrag ({p.bedrag} cent) is niet volume × tarief "
+                    f"({p.volume} × {p.tarief}).",
+                    "IngediendBedrag",
+                )
+            )
+    if p.debet_credit == "C" and not p.vorig_referentie:
+        issues.append(
+            _issue(
+                "CD060",
+                f"{where}: een creditprestatie verwijst naar de prestatie die zij crediteert.",
+                "VorigReferentieNummer",
+            )
+        )
+    return issues
+
+
+def _check_startstop(b: Bericht) -> list[Issue]:
+    issues = []
+    stop = b.kind == "307"
+    keys = Counter((p.toewijzingnummer, p.begindatum, p.status) for p in b.producten)
+    for p in b.producten:
+        where = f"Toewijzing {p.toewijzingnummer or '?'}"
+        if p.status not in ("1", "3"):
+            issues.append(
+                _issue(
+                    "CS058",
+                    f"{where}: StatusAanlevering is in een start- of stopbericht 1 (nieuw) of 3 "
+                    "(verwijderen).",
+                    "StatusAanlevering",
+                )
+            )
+        if not p.toewijzingnummer:
+            issues.append(
+                _issue("TR019", f"{where}: het toewijzingnummer is verplicht.", "ToewijzingNummer")
+            )
+        if stop and p.einddatum and p.einddatum < p.begindatum:
+            issues.append(
+                _issue("TR018", f"{where}: de einddatum ligt vóór de begindatum.", "Einddatum")
+            )
+        if stop and p.reden and p.reden not in b.std.codes("LDT_RedenBeeindiging"):
+            issues.append(
+                _issue(
+                    "CS079",
+                    f"{where}: reden beëindiging {p.reden} bestaat niet in {b.std.label}.",
+                    "RedenBeeindiging",
+                )
+            )
+        if keys[(p.toewijzingnummer, p.begindatum, p.status)] > 1:
+            issues.append(
+                _issue(
+                    "TR101",
+                    f"{where}: dezelfde regel staat twee keer in het bericht.",
+                    "StatusAanlevering",
+                )
+            )
+    return issues
+
+
+def _check_301(b: Bericht) -> list[Issue]:
+    issues = []
+    nummers = Counter(t.nummer for t in b.toewijzingen)
+    for t in b.toewijzingen:
+        where = f"Toewijzing {t.nummer}"
+        if t.einddatum and t.einddatum < t.ingangsdatum:
+            issues.append(_issue("TR018", f"{where}: einddatum vóór ingangsdatum.", "Einddatum"))
+        if nummers[t.nummer] > 1:
+            issues.append(
+                _issue("9332", f"{where}: het toewijzingnummer is niet uniek.", "ToewijzingNummer")
+            )
+        if t.code and t.volume is None and t.budget is None:
+            issues.append(
+                _issue("9411", f"{where}: omvang ontbreekt bij een productcode.", "Omvang")
+            )
+    return issues
+
+
+def _check_315(b: Bericht) -> list[Issue]:
+    issues = []
+    refs = Counter(a.referentie for a in b.aanvragen)
+    for a in b.aanvragen:
+        where = f"Aanvraag {a.referentie}"
+        if refs[a.referentie] > 1:
+            issues.append(
+                _issue(
+                    "TR347",
+                    f"{where}: de referentie komt meer dan eens voor.",
+                    "ReferentieAanbieder",
+                )
+            )
+        if a.einddatum and a.einddatum < a.ingangsdatum:
+            issues.append(
+                _issue(
+                    "TR018",
+                    f"{where}: de einddatum ligt vóór de ingangsdatum.",
+                    "ToewijzingEinddatum",
+                )
+            )
+        if a.code and a.volume is None and a.budget is None:
+            issues.append(
+                _issue(
+                    "CD044",
+                    f"{where}: vraag een omvang of budget aan bij een productcode.",
+                    "Omvang",
+                )
+            )
+        if a.volume is not None and a.budget is not None:
+            issues.append(
+                _issue(
+                    "CD045", f"{where}: vraag een omvang óf een budget aan, niet beide.", "Budget"
+                )
+            )
+    return issues
+
+
+def _check_317(b: Bericht) -> list[Issue]:
+    v = b.verzoek
+    issues = []
+    if not v.te_wijzigen and not v.nieuw:
+        issues.append(
+            _issue(
+                "TR352",
+                "Een verzoek om wijziging bevat minstens één te wijzigen of nieuw product.",
+                "TeWijzigenProducten",
+            )
+        )
+    listed = v.ongewijzigd + [w.toewijzingnummer for w in v.te_wijzigen]
+    if len(listed) != len(set(listed)):
+        issues.append(
+            _issue(
+                "TR101", "Een toewijzing staat meer dan eens in het verzoek.", "ToewijzingNummer"
+            )
+        )
+    for w in v.te_wijzigen + v.nieuw:
+        if w.einddatum and w.einddatum < w.ingangsdatum:
+            issues.append(
+                _issue("TR018", "De einddatum ligt vóór de gewenste ingangsdatum.", "Einddatum")
+            )
+    return issues
+
+
+def _check_319(b: Bericht) -> list[Issue]:
+    a = b.antwoord
+    woonplaats = a.antwoord == "1" and a.reden_afwijzing == "8"
+    if b.std.key == "ijw" and woonplaats and not a.woonplaats_gemeente:
+        return [
+            _issue(
+                "TR377",
+                "Bij afwijzing wegens woonplaatsbeginsel hoort de gemeente die wel "
+                "verantwoordelijk is.",
+                "Woonplaatsbeginsel",
+            )
+        ]
+    return []
+
+
+# --- rules against known state ----------------------------------------------------------------
+
+
+@dataclass
+class ToewijzingState:
+    """What either side knows about one toewijzing."""
+
+    nummer: str
+    bsn: str
+    ingangsdatum: date
+    einddatum: date | None = None
+    categorie: str | None = None
+    code: str | None = None
+    eenheid: str | None = None
+    volume: int | None = None
+    frequentie: str | None = None
+    budget: int | None = None
+    reden_wijziging: str | None = None
+
+
+@dataclass
+class DeclarationState:
+    """The other side's memory for a 323: toewijzingen, tariffs and earlier prestaties."""
+
+    toewijzingen: dict[str, ToewijzingState] = field(default_factory=dict)
+    tarieven: dict[tuple[str, str], int] = field(default_factory=dict)  # (categorie, code) -> cents
+    known_references: set[str] = field(default_factory=set)  # every ReferentieNummer seen (TR314)
+    awarded: set[str] = field(default_factory=set)  # debet references awarded (TR323)
+    credited: set[str] = field(default_factory=set)  # debet references already credited (TR390)
+    declaration_numbers: set[str] = field(default_factory=set)  # TR333
+    last_period: date | None = None  # begin of the latest DeclaratiePeriode (TR319)
+
+
+def eenheid_fits(declared: str, assigned: str | None) -> bool:
+    """TR341: same unit, or minutes declared on an hours toewijzing (IV081)."""
+    return assigned is None or declared == assigned or (declared == "01" and assigned == "04")
+
+
+def check_prestatie_state(p: Prestatie, state: DeclarationState) -> list[Issue]:
+    """Cross-message rules for one prestatie; codes are the gemeente's retourcodes."""
+    where = f"Prestatie {p.referentie}"
+    issues = []
+    if p.referentie in state.known_references:
+        issues.append(
+            _issue(
+                "8021", f"{where}: dit referentienummer is al eerder gebruikt.", "ReferentieNummer"
+            )
+        )
+    if p.debet_credit == "C":
+        if p.vorig_referentie not in state.awarded:
+            issues.append(
+                _issue(
+                    "8017",
+                    f"{where}: de gecrediteerde prestatie {p.vorig_referentie} is niet bekend als "
+                    "toegekend.",
+                    "VorigReferentieNummer",
+                )
+            )
+        elif p.vorig_referentie in state.credited:
+            issues.append(
+                _issue(
+                    "9390",
+                    f"{where}: prestatie {p.vorig_referentie} is al gecrediteerd.",
+                    "VorigReferentieNummer",
+                )
+            )
+    t = state.toewijzingen.get(p.toewijzingnummer)
+    if t is None:
+        issues.append(
+            _issue(
+                "9338",
+                f"{where}: toewijzing {p.toewijzingnummer} is niet bekend.",
+                "ToewijzingNummer",
+            )
+        )
+        return issues
+    if t.bsn != p.bsn:
+        issues.append(_issue("8187", f"{where}: de toewijzing hoort bij een andere cliënt.", "Bsn"))
+    if t.reden_wijziging == "13":
+        issues.append(
+            _issue(
+                "9384",
+                f"{where}: de toewijzing is verwijderd door de gemeente.",
+                "ToewijzingNummer",
+            )
+        )
+    if p.begindatum < t.ingangsdatum or (t.einddatum and p.begindatum > t.einddatum):
+        issues.append(
+            _issue("9307", f"{where}: de begindatum valt buiten de toewijzing.", "ProductPeriode")
+        )
+    if p.einddatum < t.ingangsdatum or (t.einddatum and p.einddatum > t.einddatum):
+        issues.append(
+            _issue("9308", f"{where}: de einddatum valt buiten de toewijzing.", "ProductPeriode")
+        )
+    if p.begindatum.day != 1 and p.begindatum != t.ingangsdatum:
+        issues.append(
+            _issue(
+                "9387",
+                f"{where}: de productperiode begint niet op de 1e van de maand of op de "
+                "ingangsdatum van de toewijzing.",
+                "ProductPeriode",
+            )
+        )
+    if p.einddatum != month_end(p.einddatum) and p.einddatum != t.einddatum:
+        issues.append(
+            _issue(
+                "9388",
+                f"{where}: de productperiode eindigt niet op de laatste dag van de maand of op de "
+                "einddatum van de toewijzing.",
+                "ProductPeriode",
+            )
+        )
+    if t.categorie and p.categorie != t.categorie:
+        issues.append(
+            _issue(
+                "9339",
+                f"{where}: de productcategorie wijkt af van de toewijzing.",
+                "ProductCategorie",
+            )
+        )
+    if t.code and p.code != t.code:
+        issues.append(
+            _issue("9340", f"{where}: de productcode wijkt af van de toewijzing.", "ProductCode")
+        )
+    if not eenheid_fits(p.eenheid, t.eenheid):
+        issues.append(
+            _issue("9341", f"{where}: de eenheid past niet bij de toewijzing.", "Eenheid")
+        )
+    if p.debet_credit == "D" and t.budget is not None and p.eenheid == "83" and p.volume > t.budget:
+        issues.append(
+            _issue(
+                "9369", f"{where}: het bedrag past niet in het toegewezen budget.", "GeleverdVolume"
+            )
+        )
+    if p.debet_credit == "D" and t.frequentie == "6" and t.volume is not None:
+        volume = p.volume if p.eenheid == t.eenheid else p.volume / 60
+        if volume > t.volume:
+            issues.append(
+                _issue("9321", f"{where}: het volume is groter dan toegewezen.", "GeleverdVolume")
+            )
+    tarief = state.tarieven.get((p.categorie, p.code))
+    if tarief is not None and p.tarief is not None:
+        # minutes on an hours toewijzing: the minute tariff from the hour tariff (TR346 note)
+        expected = round(tarief / 60) if (p.eenheid, t.eenheid) == ("01", "04") else tarief
+        if p.tarief != expected:
+            issues.append(
+                _issue(
+                    "0611",
+                    f"{where}: het tarief ({p.tarief} cent) wijkt af van het contracttarief "
+                    f"({tarief} cent).",
+                    "ProductTarief",
+                )
+            )
+    return issues
+
+
+def check_323_state(
+    b: Bericht, state: DeclarationState
+) -> tuple[list[Issue], dict[str, list[Issue]]]:
+    """(declaration-level issues, issues per ReferentieNummer) for a 323 against ``state``."""
+    d = b.declaratie
+    top = []
+    if d.nummer in state.declaration_numbers:
+        top.append(
+            _issue(
+                "9333", f"Declaratienummer {d.nummer} is al eerder gebruikt.", "DeclaratieNummer"
+            )
+        )
+    if state.last_period and d.periode_begin and d.periode_begin < state.last_period:
+        top.append(
+            _issue(
+                "9319",
+                "De declaratieperiode ligt vóór een eerder ingediende declaratieperiode.",
+                "DeclaratiePeriode",
+            )
+        )
+    per_line = {}
+    for p in d.prestaties:
+        found = check_prestatie_state(p, state)
+        if found:
+            per_line[p.referentie] = found
+    return top, per_line
+
+
+@dataclass
+class StartState:
+    """Starts and stops known per toewijzing: ``starts[nummer] = [begindatum, …]`` still active."""
+
+    toewijzingen: dict[str, ToewijzingState] = field(default_factory=dict)
+    starts: dict[str, list[date]] = field(default_factory=dict)
+    stops: dict[tuple[str, date], date] = field(default_factory=dict)  # (nummer, begin) -> eind
+
+
+def check_startstop_state(kind: str, p: StartStop, state: StartState) -> list[Issue]:
+    """Cross-message rules for one StartProduct/StopProduct."""
+    where = f"Toewijzing {p.toewijzingnummer}"
+    if p.toewijzingnummer not in state.toewijzingen:
+        return [
+            _issue("9019", f"{where}: niet te koppelen aan een toewijzing.", "ToewijzingNummer")
+        ]
+    starts = state.starts.get(p.toewijzingnummer, [])
+    key = (p.toewijzingnummer, p.begindatum)
+    if kind == "305":
+        if p.status == "1":
+            if p.begindatum in starts:
+                return [_issue("9074", f"{where}: deze start is al eerder gemeld.", "Begindatum")]
+            open_starts = [s for s in starts if (p.toewijzingnummer, s) not in state.stops]
+            if open_starts:
+                return [
+                    _issue("9326", f"{where}: de vorige start is nog niet gestopt.", "Begindatum")
+                ]
+        else:  # 3: delete the earlier start
+            if p.begindatum not in starts:
+                return [
+                    _issue("9063", f"{where}: er is geen start om te verwijderen.", "Begindatum")
+                ]
+            if key in state.stops:
+                return [
+                    _issue(
+                        "9071",
+                        f"{where}: de zorg is al gestopt; verwijder eerst de stop.",
+                        "StatusAanlevering",
+                    )
+                ]
+        return []
+    # 307
+    if p.begindatum not in starts:
+        return [_issue("9069", f"{where}: er is geen start met deze begindatum.", "Begindatum")]
+    if p.status == "1" and key in state.stops:
+        return [_issue("9074", f"{where}: deze stop is al eerder gemeld.", "Einddatum")]
+    if p.status == "3" and key not in state.stops:
+        return [_issue("9063", f"{where}: er is geen stop om te verwijderen.", "Einddatum")]
+    return []
+
+
+def apply_startstop(kind: str, p: StartStop, state: StartState) -> None:
+    """Record an accepted start/stop in ``state``."""
+    starts = state.starts.setdefault(p.toewijzingnummer, [])
+    key = (p.toewijzingnummer, p.begindatum)
+    if kind == "305":
+        if p.status == "1":
+            starts.append(p.begindatum)
+        elif p.begindatum in starts:
+            starts.remove(p.begindatum)
+    else:
+        if p.status == "1":
+            state.stops[key] = p.einddatum
+        else:
+            state.stops.pop(key, None)
+
+
+def check_317_state(b: Bericht, current: set[str]) -> list[Issue]:
+    """TR349/TR350/TR351: the VOW lists exactly the client's current toewijzingen."""
+    v = b.verzoek
+    issues = []
+    listed = set(v.ongewijzigd) | {w.toewijzingnummer for w in v.te_wijzigen}
+    for nr in set(v.ongewijzigd) - current:
+        issues.append(
+            _issue("9350", f"Toewijzing {nr} is geen actuele toewijzing.", "OngewijzigdProduct")
+        )
+    for nr in {w.toewijzingnummer for w in v.te_wijzigen} - current:
+        issues.append(
+            _issue("9351", f"Toewijzing {nr} is geen actuele toewijzing.", "TeWijzigenProduct")
+        )
+    missing = current - listed
+    if missing:
+        issues.append(
+            _issue(
+                "9349",
+                "Het verzoek noemt niet alle actuele toewijzingen: "
+                + ", ".join(sorted(missing))
+                + ".",
+                "OngewijzigdeProducten",
+            )
+        )
+    return issues

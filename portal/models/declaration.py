@@ -1,0 +1,145 @@
+"""Declarations: an outgoing claim to one financier for one period, and its lines.
+
+Generic for every financing that declares by message (323, AW319, …). A line is one prestatie as
+the financier sees it: client, legitimation, product code, product period, volume and amount in
+cents, with a reference number that is unique for ever. Nothing a financier has seen is deleted:
+a correction is a credit line (``debet_credit = "C"``) pointing at the original with
+``credit_of_id``; the original then becomes ``gecrediteerd``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models._base import Base, Timestamped
+
+# Declaration statuses
+DECL_CONCEPT = "concept"
+DECL_SENT = "ingediend"
+DECL_ANSWERED = "beantwoord"
+DECL_REJECTED = "afgekeurd"
+DECLARATION_STATUS_LABELS = {
+    DECL_CONCEPT: "Concept",
+    DECL_SENT: "Ingediend",
+    DECL_ANSWERED: "Beantwoord",
+    DECL_REJECTED: "Afgekeurd",
+}
+
+# Line statuses
+LINE_CONCEPT = "concept"
+LINE_SENT = "ingediend"
+LINE_AWARDED = "toegekend"
+LINE_REJECTED = "afgewezen"
+LINE_CREDITED = "gecrediteerd"
+LINE_STATUS_LABELS = {
+    LINE_CONCEPT: "Nog niet ingediend",
+    LINE_SENT: "Ingediend",
+    LINE_AWARDED: "Toegekend",
+    LINE_REJECTED: "Afgewezen",
+    LINE_CREDITED: "Gecrediteerd",
+}
+LINE_BADGES = {
+    LINE_CONCEPT: "off",
+    LINE_SENT: "off",
+    LINE_AWARDED: "ok",
+    LINE_REJECTED: "err",
+    LINE_CREDITED: "warn",
+}
+
+
+class Declaration(Timestamped, Base):
+    __tablename__ = "declaration"
+    __table_args__ = (UniqueConstraint("financing", "nummer", name="uq_declaration_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    financing: Mapped[str] = mapped_column(String(40), index=True)
+    financier_id: Mapped[int] = mapped_column(ForeignKey("financier.id"), index=True)
+    periode_begin: Mapped[date] = mapped_column(Date)
+    periode_eind: Mapped[date] = mapped_column(Date)
+    nummer: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=DECL_CONCEPT, index=True)
+    dagtekening: Mapped[date | None] = mapped_column(Date)
+    # The standard's identifier of the outgoing message (323 BerichtIdentificatie) and the
+    # portal's message row; the answer (325) is matched on the identifier.
+    message_reference: Mapped[str | None] = mapped_column(String(150), index=True)
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    answer_reference: Mapped[str | None] = mapped_column(String(150))
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)  # signed: debet - credit
+    awarded_cents: Mapped[int | None] = mapped_column(Integer)
+    retourcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    financier = relationship("Financier")
+    lines: Mapped[list[DeclarationLine]] = relationship(
+        back_populates="declaration", order_by="DeclarationLine.id"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return DECLARATION_STATUS_LABELS.get(self.status, self.status)
+
+
+class DeclarationLine(Timestamped, Base):
+    __tablename__ = "declaration_line"
+    __table_args__ = (
+        UniqueConstraint("referentie", name="uq_declaration_line_reference"),
+        Index("ix_declaration_line_client_period", "client_id", "begindatum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for a credit line waiting for the next declaration to this financier.
+    declaration_id: Mapped[int | None] = mapped_column(ForeignKey("declaration.id"), index=True)
+    financing: Mapped[str] = mapped_column(String(40), index=True)
+    financier_id: Mapped[int] = mapped_column(ForeignKey("financier.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    legitimation_id: Mapped[int | None] = mapped_column(ForeignKey("legitimation.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    contract_line_id: Mapped[int | None] = mapped_column(ForeignKey("contract_line.id"))
+    productcategorie: Mapped[str | None] = mapped_column(String(10))
+    productcode: Mapped[str | None] = mapped_column(String(10))
+    begindatum: Mapped[date] = mapped_column(Date)
+    einddatum: Mapped[date] = mapped_column(Date)
+    volume: Mapped[int] = mapped_column(Integer)
+    eenheid: Mapped[str] = mapped_column(String(10))  # the portal's Unit value
+    tarief_cents: Mapped[int | None] = mapped_column(Integer)
+    bedrag_cents: Mapped[int] = mapped_column(Integer)  # always >= 0; the sign is debet_credit
+    debet_credit: Mapped[str] = mapped_column(String(1), default="D")
+    referentie: Mapped[str] = mapped_column(String(40))
+    credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("declaration_line.id"))
+    status: Mapped[str] = mapped_column(String(20), default=LINE_CONCEPT, index=True)
+    retourcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    registration_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    toelichting: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    declaration: Mapped[Declaration | None] = relationship(back_populates="lines")
+    client = relationship("Client")
+    legitimation = relationship("Legitimation")
+    product = relationship("Product")
+    credit_of: Mapped[DeclarationLine | None] = relationship(remote_side=[id])
+
+    @property
+    def signed_cents(self) -> int:
+        return -self.bedrag_cents if self.debet_credit == "C" else self.bedrag_cents
+
+    @property
+    def status_label(self) -> str:
+        return LINE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def badge(self) -> str:
+        return LINE_BADGES.get(self.status, "off")
