@@ -211,7 +211,7 @@ def save_line(
         errors["eenheid"] = "Kies een eenheid."
     elif eenheid not in units:
         errors["eenheid"] = (
-            f"{info.label} kent de eenheid '{Unit(eenheid).label}' niet. Kies uit: "
+            f"{info.label} kent de eenheid {Unit(eenheid).label} niet. Kies uit: "
             + ", ".join(u.label for u in info.units)
             + "."
         )
