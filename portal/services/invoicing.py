@@ -18,6 +18,7 @@ import base64
 import calendar
 import hashlib
 import io
+import logging
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -136,6 +137,7 @@ class LineDraft:
     legitimation_id: int
     minutes: int
     registration_ids: list[int]
+    aantal: int = 0  # non-time products (dagdeel, etmaal…): units instead of minutes
     omschrijving: str = ""
     eenheid: str = "uur"
     tarief_cents: int = 0
@@ -301,6 +303,7 @@ def preview(
                 a.client_id, a.day, a.product_id, a.legitimation_id, 0, []
             )
         line.minutes += a.minutes
+        line.aantal += a.aantal
         if a.registration_id not in line.registration_ids:
             line.registration_ids.append(a.registration_id)
     for (client_id, _wk, leg_id, day, product_id), d in delta.items():
@@ -341,7 +344,7 @@ def preview(
         product = products[product_id]
         line.client, line.product, line.legitimation = leg.client, product, leg
         _price(line, leg, product, contracts.find(leg.financier_id, product_id, day), group)
-        if line.minutes:
+        if line.minutes or line.aantal:
             group.lines.append(line)
 
     not_covered = []
@@ -385,18 +388,31 @@ def _price(line: LineDraft, leg: Legitimation, product: Product, cline, group) -
             )
         )
         return
-    if line.eenheid not in TIME_UNITS:
+    if product.is_time and line.eenheid not in TIME_UNITS:
         group.issues.append(
             Issue(
                 "eenheid",
-                f"Het tarief voor {product.naam} is per {line.eenheid}; gestapelde tijd kan alleen "
-                "per uur of minuut gefactureerd worden.",
+                f"Het tarief voor {product.naam} is per {line.eenheid}; tijd kan alleen per uur "
+                "of minuut gefactureerd worden.",
+                "eenheid",
+            )
+        )
+        return
+    if not product.is_time and line.eenheid != product.eenheid:
+        group.issues.append(
+            Issue(
+                "eenheid",
+                f"Het tarief voor {product.naam} is per {line.eenheid}, maar het product wordt "
+                f"per {product.eenheid} geregistreerd.",
                 "eenheid",
             )
         )
         return
     line.btw_percentage = cline.btw_percentage if cline is not None else 0
-    line.bedrag_cents = _amount(line.minutes, line.tarief_cents, line.eenheid)
+    if product.is_time:
+        line.bedrag_cents = _amount(line.minutes, line.tarief_cents, line.eenheid)
+    else:
+        line.bedrag_cents = line.aantal * line.tarief_cents
     line.btw_cents = _vat(line.bedrag_cents, line.btw_percentage)
 
 
@@ -471,7 +487,8 @@ def _line_model(position: int, line: LineDraft) -> InvoiceLine:
         legitimation=line.legitimation,
         omschrijving=line.omschrijving,
         eenheid=line.eenheid,
-        minuten=line.minutes,
+        minuten=line.minutes if line.product is None or line.product.is_time else None,
+        aantal=None if line.product is None or line.product.is_time else line.aantal,
         tarief_cents=line.tarief_cents,
         bedrag_cents=line.bedrag_cents,
         btw_percentage=line.btw_percentage,
@@ -529,18 +546,19 @@ def create_run(
     )
     session.add(run)
     invoices = []
-    for group in groups:
-        inv = _transient_invoice(group, financing, start, end, org, today)
-        inv.run = run
-        inv.vervaldatum = today + timedelta(days=term)
-        inv.groep_sleutel = _group_key(
-            financing, start, group.key, _generation(session, financing, start, group.key)
-        )
-        invoices.append(inv)
-    numbers = take_numbers(session, org.id, today.year, len(invoices))
-    for inv, nummer in zip(invoices, numbers, strict=True):
-        _finalise(hooks, inv, nummer)
-        session.add(inv)
+    with session.no_autoflush:
+        for group in groups:
+            inv = _transient_invoice(group, financing, start, end, org, today)
+            inv.groep_sleutel = _group_key(
+                financing, start, group.key, _generation(session, financing, start, group.key)
+            )
+            inv.run = run
+            inv.vervaldatum = today + timedelta(days=term)
+            invoices.append(inv)
+        numbers = take_numbers(session, org.id, today.year, len(invoices))
+        for inv, nummer in zip(invoices, numbers, strict=True):
+            _finalise(hooks, inv, nummer)
+    session.add_all(invoices)
     run.n_invoices = len(invoices)
     run.n_lines = sum(len(inv.lines) for inv in invoices)
     run.total_cents = sum(inv.totaal_cents for inv in invoices)
@@ -552,6 +570,7 @@ def create_run(
             "Deze facturen zijn zojuist al aangemaakt (dubbele klik of een tweede run tegelijk). "
             "Er is niets dubbel gefactureerd."
         ) from exc
+    _mark_declared(session, invoices)
     audit.record(
         session,
         "factuurrun.aangemaakt",
@@ -565,6 +584,22 @@ def create_run(
     else:
         session.commit()
     return run
+
+
+def _mark_declared(session: Session, invoices: list[Invoice]) -> None:
+    """Invoiced registrations can no longer be withdrawn from approval (only credited)."""
+    from sqlalchemy import update
+
+    from portal.models.registration import Registration
+
+    ids = sorted({rid for inv in invoices for line in inv.lines for rid in line.registration_ids})
+    for i in range(0, len(ids), 1000):
+        session.execute(
+            update(Registration)
+            .where(Registration.id.in_(ids[i : i + 1000]))
+            .values(gedeclareerd=True)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _finalise(hooks, inv: Invoice, nummer: str) -> None:
@@ -614,18 +649,14 @@ def queue_render(session: Session, run: InvoiceRun):
 
 
 def render_html_to_pdf(html: str) -> bytes:
-    """WeasyPrint with the system fonts; no network access for resources."""
+    """WeasyPrint with the system fonts; only ``data:`` resources (the embedded logo), never the
+    network or the file system."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-
-
-def _no_fetch(url: str, *args, **kwargs):
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"externe bron niet toegestaan: {url}")
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO is per layout step
+    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
 def render_invoice(session: Session, hooks, invoice: Invoice, *, force: bool = False) -> bool:

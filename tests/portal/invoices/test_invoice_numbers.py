@@ -34,7 +34,9 @@ def test_numbers_are_consecutive_per_year_and_survive_a_rollback(db, org):
 
 def test_concurrent_runs_never_share_or_skip_a_number(app, db, org):
     if app.extensions["db_engine"].dialect.name != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI); SQLite has one writer")
+        pytest.skip(
+            "row locking under concurrency is tested on PostgreSQL (CI); SQLite has one writer"
+        )
     sm = app.extensions["db_sessionmaker"]
     taken: list[str] = []
     errors: list[BaseException] = []
