@@ -1,0 +1,3 @@
+"""Voorbeeldfinanciering: an example outside financing plugin for Declaratieportaal."""
+
+CODE = "voorbeeld"
