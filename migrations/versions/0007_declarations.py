@@ -1,7 +1,7 @@
 """declarations: declaration and declaration_line
 
 Revision ID: 0007
-Revises: 0001 (to become 0004 once the production migration exists)
+Revises: 0004
 Create Date: 2026-11-23 14:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -297,18 +297,24 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
         )
         for a in b.aanvragen
     ]
-    replies.append(issue_301(settings, b.std, gemeente, agb, b.client, new, today=today))
+    # a 301 always carries every current toewijzing of the client (OP087), not only the new one
+    current = _current(store, gemeente, agb, b.client.bsn, today)
+    replies.append(issue_301(settings, b.std, gemeente, agb, b.client, current + new, today=today))
     return replies
+
+
+def _current(store: GemeenteStore, gemeente: str, agb: str, bsn: str, today: date):
+    return [
+        t
+        for t in store.toewijzingen(gemeente, agb, bsn)
+        if t.reden_wijziging != "13" and (t.einddatum is None or t.einddatum >= today)
+    ]
 
 
 def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     agb, gemeente = b.header.afzender, b.header.ontvanger
     v = b.verzoek
-    current = {
-        t.nummer: t
-        for t in store.toewijzingen(gemeente, agb, b.client.bsn)
-        if t.reden_wijziging != "13" and (t.einddatum is None or t.einddatum >= today)
-    }
+    current = {t.nummer: t for t in _current(store, gemeente, agb, b.client.bsn, today)}
     found = rules.check_317_state(b, set(current))
     if store.q("SELECT 1 FROM verzoek WHERE agb = ? AND referentie = ?", agb, v.referentie):
         found.append(rules.Issue("9347", "Referentie al gebruikt", "ReferentieAanbieder"))

@@ -143,7 +143,11 @@ def prestatie(ref="R1", bsn=BSN, begin=date(2026, 10, 1), end=date(2026, 10, 31)
 
 
 def declaratie(prestaties=None) -> m.Declaratie:
-    prestaties = prestaties if prestaties is not None else [prestatie("R1"), prestatie("R2", BSN2, toewijzingnummer="5002")]
+    prestaties = (
+        prestaties
+        if prestaties is not None
+        else [prestatie("R1"), prestatie("R2", BSN2, toewijzingnummer="5002")]
+    )
     total = sum(p.signed_cents for p in prestaties)
     return m.Declaratie(
         nummer="202610001",

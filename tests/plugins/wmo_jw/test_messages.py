@@ -79,9 +79,7 @@ def test_every_built_message_validates_and_reads_back(std, kind):
 @pytest.mark.parametrize("heen", sorted(RETOUR_OF))
 def test_every_retour_validates_with_codes_on_the_right_class(std, heen):
     payload = m.build(bericht(std, heen))
-    ok = m.parse(
-        m.build_retour(std, payload, identificatie="RET1", dagtekening=date(2026, 11, 6))
-    )
+    ok = m.parse(m.build_retour(std, payload, identificatie="RET1", dagtekening=date(2026, 11, 6)))
     assert ok.kind == RETOUR_OF[heen]
     assert ok.header.identificatie == "ID0001" and ok.header.identificatie_retour == "RET1"
     assert ok.client is None and ok.antwoord is None  # fully OK: header only (IV028)

@@ -1,0 +1,279 @@
+"""Declaring: lines from approved care, the 323, the gemeente's 325, rejections and credits."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from plugins.wmo_jw import chain, financier
+from plugins.wmo_jw import messages as m
+from plugins.wmo_jw.standard import IWMO
+from portal.app import hooks
+from portal.models import Contract, ContractLine, Financier, Legitimation, Message, Product
+from portal.services import declarations as svc
+from tests.plugins.wmo_jw.factories import AGB, BSN, BSN2, GEMEENTE, TODAY, persoon, toewijzing
+
+# --- product periods (property tests) ---------------------------------------------------------
+
+days = st.dates(min_value=date(2021, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(days, st.integers(0, 500), days, st.one_of(st.none(), st.integers(0, 500)))
+def test_split_period_cuts_at_months_and_toewijzing(begin, length, t_begin, t_length):
+    end = begin + timedelta(days=length)
+    t_end = None if t_length is None else t_begin + timedelta(days=t_length)
+    periods = svc.split_period(begin, end, t_begin, t_end)
+    covered = []
+    for a, b in periods:
+        assert a <= b and (a.year, a.month) == (b.year, b.month)  # within one month
+        assert a.day == 1 or a == max(begin, t_begin)  # starts on day 1 unless the start is later
+        next_day = b + timedelta(days=1)
+        assert next_day.day == 1 or b == (min(end, t_end) if t_end else end)
+        covered.extend(a + timedelta(days=i) for i in range((b - a).days + 1))
+    expected_start, expected_end = max(begin, t_begin), min(end, t_end) if t_end else end
+    expected = [
+        expected_start + timedelta(days=i) for i in range((expected_end - expected_start).days + 1)
+    ]
+    assert covered == expected  # no gaps, no overlaps, nothing outside
+
+
+def test_split_period_example_from_iv089():
+    assert svc.split_period(
+        date(2026, 1, 1), date(2026, 12, 31), date(2026, 4, 8), date(2026, 6, 17)
+    ) == [
+        (date(2026, 4, 8), date(2026, 4, 30)),
+        (date(2026, 5, 1), date(2026, 5, 31)),
+        (date(2026, 6, 1), date(2026, 6, 17)),
+    ]
+
+
+# --- the whole flow ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def setup(db, org, gemeente_settings, app):
+    """A 301 for two clients, a product with a contract line at 50 euro per hour."""
+    app.extensions["hooks"].settings = gemeente_settings  # the stand-in's store for this test
+    for bsn, nummer in ((BSN, "5001"), (BSN2, "5002")):
+        draft = financier.issue_301(
+            gemeente_settings, IWMO, GEMEENTE, AGB, persoon(bsn), [toewijzing(nummer)], today=TODAY
+        )
+        chain.process(db, draft.payload, today=TODAY)
+    fin = db.scalar(select(Financier).where(Financier.code == GEMEENTE))
+    product = Product(code="BEG", naam="Begeleiding individueel", eenheid="uur")
+    db.add(product)
+    db.flush()
+    contract = Contract(financier_id=fin.id, naam="Wmo 2026", begindatum=date(2026, 1, 1))
+    contract.lines.append(
+        ContractLine(
+            product_id=product.id,
+            productcategorie="07",
+            productcode="07A05",
+            eenheid="uur",
+            tarief_cents=5000,
+            begindatum=date(2026, 1, 1),
+        )
+    )
+    db.add(contract)
+    financier.store_for(gemeente_settings).set_tarief(GEMEENTE, "07", "07A05", 5000)
+    db.commit()
+    legs = {leg.toewijzingnummer: leg for leg in db.scalars(select(Legitimation))}
+    return {"fin": fin, "product": product, "legs": legs, "settings": gemeente_settings}
+
+
+def care(setup, *items):
+    return [
+        svc.Delivered(
+            client_id=setup["legs"][nr].client_id,
+            product_id=setup["product"].id,
+            datum=day,
+            minutes=minutes,
+            registration_id=None,
+        )
+        for nr, day, minutes in items
+    ]
+
+
+def test_lines_aggregate_per_client_toewijzing_product_and_period(db, setup):
+    prepared = svc.prepare(
+        db,
+        setup["fin"],
+        date(2026, 10, 1),
+        care=care(
+            setup,
+            ("5001", date(2026, 10, 2), 60),
+            ("5001", date(2026, 10, 20), 120),
+            ("5001", date(2026, 4, 9), 90),  # late: its own product period in April
+            ("5002", date(2026, 10, 3), 45),
+        ),
+    )
+    db.commit()
+    decl = prepared.declaration
+    assert decl.periode_begin == date(2026, 10, 1) and decl.periode_eind == date(2026, 10, 31)
+    got = sorted(
+        (
+            line.legitimation.toewijzingnummer,
+            line.begindatum,
+            line.einddatum,
+            line.volume,
+            line.eenheid,
+            line.bedrag_cents,
+        )
+        for line in decl.lines
+    )
+    assert got == [
+        ("5001", date(2026, 4, 8), date(2026, 4, 30), 90, "minuut", 90 * 83),
+        ("5001", date(2026, 10, 1), date(2026, 10, 31), 3, "uur", 15000),
+        ("5002", date(2026, 10, 1), date(2026, 10, 31), 45, "minuut", 45 * 83),
+    ]
+    assert decl.total_cents == 90 * 83 + 15000 + 45 * 83
+    assert len({line.referentie for line in decl.lines}) == 3
+    assert hooks().validate_declaration(decl) == []
+
+
+def test_care_outside_any_toewijzing_is_reported_not_declared(db, setup):
+    prepared = svc.prepare(
+        db, setup["fin"], date(2026, 4, 1), care=care(setup, ("5001", date(2026, 4, 1), 60))
+    )
+    assert prepared.declaration is None
+    assert [i.code for i in prepared.skipped] == ["legitimatie"]
+
+
+def _submit_and_answer(db, setup, decl):
+    messages = svc.submit(db, decl.id, hooks(), user_id=None)
+    db.commit()
+    (msg,) = messages
+    assert msg.code == "WMO323" and msg.direction == "uit"
+    (answer,) = financier.reply(msg.payload, setup["settings"])
+    outcome = chain.process(db, answer.payload, today=TODAY)
+    db.commit()
+    return msg, answer, outcome
+
+
+def test_fully_awarded_declaration(db, setup):
+    decl = svc.prepare(
+        db,
+        setup["fin"],
+        date(2026, 10, 1),
+        care=care(setup, ("5001", date(2026, 10, 2), 120), ("5002", date(2026, 10, 2), 60)),
+    ).declaration
+    db.commit()
+    _msg, answer, outcome = _submit_and_answer(db, setup, decl)
+    parsed = m.parse(answer.payload)
+    assert parsed.declaratie.retourcodes == ["8001"] and parsed.declaratie.prestaties == []
+    assert parsed.header.declaratie_identificatie == decl.message_reference
+    assert outcome.answers_reference == decl.message_reference
+    db.refresh(decl)
+    assert decl.status == "beantwoord" and decl.awarded_cents == decl.total_cents == 15000
+    assert {line.status for line in decl.lines} == {"toegekend"}
+    assert "volledig toegekend" in outcome.summary and not outcome.needs_action
+    # the 325 again (VECOZO duplicate): nothing changes
+    assert "al verwerkt" in chain.process(db, answer.payload, today=TODAY).summary
+    # a double click on "indienen" never sends twice
+    with pytest.raises(svc.DeclarationError):
+        svc.submit(db, decl.id, hooks())
+    assert db.scalar(select(Message.id).where(Message.code == "WMO323").offset(1)) is None
+
+
+def test_rejected_line_with_its_code_then_corrected_and_redeclared_and_credit(db, setup):
+    # the gemeente pays 51 euro for this code: our contract says 50 -> 0611 on every line
+    financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "07", "07A05", 5100)
+    decl = svc.prepare(
+        db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5001", date(2026, 10, 2), 120))
+    ).declaration
+    db.commit()
+    _msg, _answer, outcome = _submit_and_answer(db, setup, decl)
+    (line,) = decl.lines
+    assert line.status == "afgewezen" and line.retourcodes == ["0611"]
+    assert outcome.needs_action and [i.code for i in outcome.issues] == ["0611"]
+    with pytest.raises(svc.DeclarationError):
+        svc.credit(db, [line.id])  # only awarded lines can be credited
+    # fix the contract tariff and declare again: a new line with a new reference
+    cl = db.scalar(select(ContractLine))
+    cl.tarief_cents = 5100
+    db.commit()
+    decl2 = svc.prepare(
+        db, setup["fin"], date(2026, 11, 1), care=care(setup, ("5001", date(2026, 10, 2), 120))
+    ).declaration
+    db.commit()
+    (line2,) = decl2.lines
+    assert line2.referentie != line.referentie and line2.begindatum == date(2026, 10, 1)
+    _submit_and_answer(db, setup, decl2)
+    db.refresh(line2)
+    assert line2.status == "toegekend"
+    # credit the awarded line: it joins the next declaration and nets out
+    (credit,) = svc.credit(db, [line2.id])
+    db.commit()
+    assert credit.debet_credit == "C" and credit.credit_of_id == line2.id
+    with pytest.raises(svc.DeclarationError):
+        svc.credit(db, [line2.id])  # only one credit per original
+    decl3 = svc.prepare(db, setup["fin"], date(2026, 11, 1), care=[]).declaration
+    db.commit()
+    assert [x.id for x in decl3.lines] == [credit.id] and decl3.total_cents == -10200
+    msg3, _answer3, _ = _submit_and_answer(db, setup, decl3)
+    built = m.parse(msg3.payload)
+    assert (
+        built.declaratie.debet_credit == "C"
+        and built.declaratie.prestaties[0].vorig_referentie == line2.referentie
+    )
+    db.refresh(line2)
+    assert line2.status == "gecrediteerd"
+
+
+def test_preview_blocks_what_the_gemeente_would_refuse(db, setup):
+    decl = svc.prepare(
+        db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5001", date(2026, 10, 2), 60))
+    ).declaration
+    line = decl.lines[0]
+    line.productcode = "07A06"  # differs from the toewijzing
+    db.commit()
+    issues = hooks().validate_declaration(decl)
+    assert "9340" in {i.code for i in issues}
+    with pytest.raises(svc.DeclarationError) as exc:
+        svc.submit(db, decl.id, hooks())
+    assert "9340" in {i.code for i in exc.value.issues}
+    assert db.scalar(select(Message.id)) is None  # nothing left
+
+
+def test_approved_registrations_become_lines_and_are_marked_declared(db, setup, make_user):
+    from portal.models.registration import Registration
+
+    user = make_user("zorgprofessional")
+    client_id = setup["legs"]["5001"].client_id
+    regs = [
+        Registration(
+            client_id=client_id,
+            product_id=setup["product"].id,
+            employee_id=user.id,
+            datum=date(2026, 10, d),
+            starttijd=time(9),
+            duur_minuten=60,
+            status="gefiatteerd",
+        )
+        for d in (5, 6)
+    ] + [
+        Registration(
+            client_id=client_id,
+            product_id=setup["product"].id,
+            employee_id=user.id,
+            datum=date(2026, 10, 7),
+            starttijd=time(9),
+            duur_minuten=60,
+            status="concept",
+        )
+    ]
+    db.add_all(regs)
+    db.commit()
+    decl = svc.prepare(db, setup["fin"], date(2026, 10, 1)).declaration
+    (line,) = decl.lines
+    assert line.volume == 2 and sorted(line.registration_ids) == sorted(r.id for r in regs[:2])
+    svc.submit(db, decl.id, hooks())
+    db.commit()
+    for r in regs:
+        db.refresh(r)
+    assert [r.gedeclareerd for r in regs] == [True, True, False]
+    assert svc.prepare(db, setup["fin"], date(2026, 10, 1)).declaration is None  # nothing twice
