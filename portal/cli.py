@@ -28,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo)
+    app.cli.add_command(standin)
     app.cli.add_command(import_clients_cmd)
     app.cli.add_command(import_legitimations_cmd)
 
@@ -153,6 +154,31 @@ def import_clients_cmd(path: str) -> None:
 def import_legitimations_cmd(path: str) -> None:
     """Import legitimations from a CSV file (all rows or none; see docs/import/)."""
     _run_import(path, "legitimaties")
+
+
+@click.command("standin")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5001, type=int)
+@click.option("--db", "db_path", default=None, help="SQLite file of the stand-in's mailboxes.")
+@click.option("--cert", default=None, help="Server certificate (PEM): serve over TLS.")
+@click.option("--key", default=None, help="Key of the server certificate (PEM).")
+@click.option("--client-ca", default=None, help="CA (PEM) whose client certificates are required.")
+@click.option("--chain-delay", default=2.0, type=float, help="Seconds until the chain check ends.")
+@click.option("--fetch-delay", default=1.0, type=float, help="Seconds until a financier fetches.")
+def standin(host, port, db_path, cert, key, client_ca, chain_delay, fetch_delay) -> None:
+    """Run the VECOZO stand-in (same paths and contracts as VECOZO; for demos and tests)."""
+    from portal.vecozo.standin.server import serve
+
+    serve(
+        host=host,
+        port=port,
+        db_path=db_path,
+        cert=cert,
+        key=key,
+        client_ca=client_ca,
+        chain_delay=chain_delay,
+        fetch_delay=fetch_delay,
+    )
 
 
 if __name__ == "__main__":  # ``python -m portal.cli`` (used by the demo supervisor)

@@ -39,6 +39,15 @@ DEFAULTS: dict[str, Any] = {
     "VECOZO_BASE_URL": None,
     "VECOZO_TIMEOUT_SECONDS": 30,
     "VECOZO_POLL_TIMES": ["07:00", "12:00", "17:00"],
+    "VECOZO_CA_BUNDLE": None,  # CA file to check VECOZO's server certificate (None: system CAs)
+    "VECOZO_CERT_KEY": None,  # key material for encrypting the .pfx at rest (None: SECRET_KEY)
+    "VECOZO_PULL_LIMIT": 250,
+    "VECOZO_FIRST_CHECK_SECONDS": 60,  # first status check after a send
+    "VECOZO_UNCERTAIN_CHECK_SECONDS": 30,  # status check after a send without answer
+    "VECOZO_RESEND_GRACE_SECONDS": 120,  # unknown at VECOZO this long after a send: never arrived
+    "VECOZO_REQUEUE_SECONDS": 120,  # a "wachtrij" message older than this gets its job back
+    "VECOZO_STATUS_CRON": "* * * * *",  # how often outstanding messages are looked at
+    "VECOZO_BERICHTSTROMEN": {},  # extra/overriding rows for portal/vecozo/berichtstromen.json
     # Mail (invoices); the demo writes to a local outbox folder
     "SMTP_HOST": None,
     "SMTP_PORT": 587,
@@ -57,6 +66,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "VECOZO_ENVIRONMENT": ("VECOZO_ENVIRONMENT", str),
     "VECOZO_BASE_URL": ("VECOZO_BASE_URL", str),
     "VECOZO_POLL_TIMES": ("VECOZO_POLL_TIMES", lambda v: [t.strip() for t in v.split(",") if t]),
+    "VECOZO_TIMEOUT_SECONDS": ("VECOZO_TIMEOUT_SECONDS", float),
+    "VECOZO_CA_BUNDLE": ("VECOZO_CA_BUNDLE", str),
+    "VECOZO_CERT_KEY": ("VECOZO_CERT_KEY", str),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),

@@ -115,6 +115,7 @@ def upgrade() -> None:
         sa.Column("job_id", sa.String(length=64), nullable=True),
         sa.Column("started_at", TZ, nullable=False),
         sa.Column("finished_at", TZ, nullable=True),
+        sa.Column("heartbeat_at", TZ, nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("listed", sa.Integer(), nullable=False),
         sa.Column("stored", sa.Integer(), nullable=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 from rq.cron import CronScheduler
 
@@ -23,8 +25,16 @@ def periodic_jobs(app: Flask) -> list[dict]:
             ),
             "cron": "*/10 * * * *",
             "queue": "default",
-        }
+        },
+        *_vecozo_jobs(app),
     ]
+
+
+def _vecozo_jobs(app: Flask) -> list[dict]:
+    """VECOZO: fetch at each VECOZO_POLL_TIMES entry; follow outstanding messages."""
+    from portal.jobs.vecozo import poll_cron_entries
+
+    return poll_cron_entries(app)
 
 
 def enqueue_tracked(kind: str, func_path: str, label: str) -> str:
@@ -44,8 +54,12 @@ def run_scheduler(app: Flask) -> None:
         connection=redis_connection(app), name=f"portal-{queue_name('default', app)}"
     )
     for job in periodic_jobs(app):
+        func = job["func"]
+        if isinstance(func, str):  # rq's register() needs the function itself, not its path
+            module_name, _, func_name = func.rpartition(".")
+            func = getattr(importlib.import_module(module_name), func_name)
         cron.register(
-            job["func"],
+            func,
             queue_name=queue_name(job["queue"], app),
             args=job.get("args"),
             cron=job.get("cron"),

@@ -122,10 +122,14 @@ def _send_after_commit(session: Session, message_id: int) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():  # only a SAVEPOINT; ids of removed rows are harmless
+        return
     session.info.pop(_PENDING_KEY, None)
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released; the real commit comes later
+        return
     ids = session.info.pop(_PENDING_KEY, None)
     if not ids:
         return
