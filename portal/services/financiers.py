@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.domain import FinancierKind, FinancingInfo
 from portal.models import Contract, Financier, Legitimation
 from portal.services import audit
-from portal.services.organisation_admin import FormErrors, raise_if
+from portal.services.organisation_admin import FormErrors, flush_or_refuse, raise_if
 from portal.validators import (
     check_agb,
     check_email,
@@ -168,7 +168,9 @@ def save_financier(
     financier.email = email or None
     financier.kvk_nummer = kvk or None
     financier.actief = creating or str(data.get("actief", "")).lower() in {"1", "on", "true"}
-    session.flush()
+    flush_or_refuse(
+        session, {"code": "Er is al een financier met deze code bij deze financiering."}
+    )
     audit.record(
         session,
         "financier.aangemaakt" if creating else "financier.gewijzigd",

@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import btw as stdnum_btw
@@ -47,6 +48,18 @@ class FormErrors(ValueError):
 def raise_if(errors: Mapping[str, str]) -> None:
     if errors:
         raise FormErrors(errors)
+
+
+def flush_or_refuse(session: Session, errors: Mapping[str, str]) -> None:
+    """Flush; a unique constraint hit by a simultaneous save becomes a Dutch field error.
+
+    The checks before this already catch duplicates; this covers two requests racing (e.g. a
+    double click that reached two workers). The caller rolls the session back.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise FormErrors(errors) from exc
 
 
 def _opt(value: str | None) -> str | None:
@@ -210,7 +223,7 @@ def add_agb(
     org.agb_codes.append(agb)
     if hoofd or not any(a.hoofd for a in org.agb_codes):
         _make_hoofd(org, agb)
-    session.flush()
+    flush_or_refuse(session, {"agb_code": "Deze AGB-code staat er al bij."})
     audit.record(
         session,
         "organisatie.agb-toegevoegd",
@@ -383,7 +396,7 @@ def create_user(session: Session, data: Mapping[str, Any], *, actor_id: int | No
     user = User(email=email, naam=naam, role=role, team=team, session_version=0, active=True)
     user.set_password(password)
     session.add(user)
-    session.flush()
+    flush_or_refuse(session, {"email": "Er is al een gebruiker met dit e-mailadres."})
     audit.record(
         session,
         "gebruiker.aangemaakt",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.domain import FinancingInfo, Unit
 from portal.models import Product, Uursoort, UursoortFinancing
 from portal.services import audit
-from portal.services.organisation_admin import FormErrors, raise_if
+from portal.services.organisation_admin import FormErrors, flush_or_refuse, raise_if
 from portal.validators import clean
 
 UNIT_VALUES = {u.value for u in Unit}
@@ -66,7 +66,7 @@ def save_product(
     product.code, product.naam, product.eenheid = code, naam, eenheid
     product.uursoort = uursoort
     product.actief = creating or _flag(data.get("actief"))
-    session.flush()
+    flush_or_refuse(session, {"code": f"Er is al een product met code {code}."})
     audit.record(
         session,
         "product.aangemaakt" if creating else "product.gewijzigd",
@@ -108,7 +108,7 @@ def save_uursoort(
         session.add(uursoort)
     uursoort.code, uursoort.naam = code, naam
     uursoort.actief = creating or _flag(data.get("actief"))
-    session.flush()
+    flush_or_refuse(session, {"code": f"Er is al een uursoort met code {code}."})
     audit.record(
         session,
         "uursoort.aangemaakt" if creating else "uursoort.gewijzigd",
@@ -128,7 +128,10 @@ def _renumber(uursoort: Uursoort) -> None:
 
 
 def _record_priority(session: Session, uursoort: Uursoort, user_id: int | None) -> None:
-    session.flush()
+    flush_or_refuse(
+        session,
+        {"financing": "De volgorde is tegelijk ergens anders gewijzigd. Laad de pagina opnieuw."},
+    )
     audit.record(
         session,
         "uursoort.prioriteit-gewijzigd",

@@ -181,14 +181,18 @@ def priority_move(uursoort_id: int):
     s = db_session()
     uursoort = _uursoort(uursoort_id)
     position = request.form.get("positie", "")
-    svc.move_financing(
-        s,
-        uursoort,
-        request.form.get("financing", ""),
-        seen_position=int(position) if position.isdigit() else -1,
-        direction=request.form.get("richting", ""),
-        user_id=current_user.id,
-    )
+    try:
+        svc.move_financing(
+            s,
+            uursoort,
+            request.form.get("financing", ""),
+            seen_position=int(position) if position.isdigit() else -1,
+            direction=request.form.get("richting", ""),
+            user_id=current_user.id,
+        )
+    except FormErrors as exc:
+        s.rollback()
+        return _priority_response(_uursoort(uursoort_id), exc.errors)
     s.commit()
     return _priority_response(uursoort)
 
@@ -198,6 +202,12 @@ def priority_move(uursoort_id: int):
 def priority_remove(uursoort_id: int):
     s = db_session()
     uursoort = _uursoort(uursoort_id)
-    svc.remove_financing(s, uursoort, request.form.get("financing", ""), user_id=current_user.id)
+    try:
+        svc.remove_financing(
+            s, uursoort, request.form.get("financing", ""), user_id=current_user.id
+        )
+    except FormErrors as exc:
+        s.rollback()
+        return _priority_response(_uursoort(uursoort_id), exc.errors)
     s.commit()
     return _priority_response(uursoort)

@@ -294,3 +294,25 @@ def test_zorgprofessional_gets_403(client, zorgprofessional, db, setup):
     c = _contract(db, setup["gemeente"])
     for url in ("/contracten/", "/contracten/nieuw", f"/contracten/{c.id}"):
         assert client.get(url).status_code == 403, url
+
+
+def test_overlap_rule_as_a_service_without_flask(db, setup):
+    """Open-ended lines run to the end of their contract; a contract without end runs on."""
+    from portal.services.contracts import overlapping_line
+
+    c = _contract(db, setup["gemeente"], end=date(2026, 6, 30))
+    db.add(
+        ContractLine(
+            contract_id=c.id,
+            product_id=setup["bg"].id,
+            eenheid="uur",
+            tarief_cents=6450,
+            begindatum=date(2026, 1, 1),
+        )
+    )
+    db.commit()
+    fid, pid = setup["gemeente"].id, setup["bg"].id
+    assert overlapping_line(db, fid, pid, date(2026, 6, 30), None) is not None
+    assert overlapping_line(db, fid, pid, date(2026, 7, 1), None) is None
+    assert overlapping_line(db, fid, pid, date(2025, 1, 1), date(2025, 12, 31)) is None
+    assert overlapping_line(db, setup["verzekeraar"].id, pid, date(2026, 3, 1), None) is None
