@@ -31,6 +31,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(standin)
     app.cli.add_command(import_clients_cmd)
     app.cli.add_command(import_legitimations_cmd)
+    app.cli.add_command(import_registrations_cmd)
 
 
 @click.command("db-upgrade")
@@ -154,6 +155,16 @@ def import_clients_cmd(path: str) -> None:
 def import_legitimations_cmd(path: str) -> None:
     """Import legitimations from a CSV file (all rows or none; see docs/import/)."""
     _run_import(path, "legitimaties")
+
+
+@click.command("import-registrations")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_registrations_cmd(path: str) -> None:
+    """Import registrations from a CSV file: all rows or none, with a report per row."""
+    from portal.services.registration_import import run_cli_import
+
+    raise SystemExit(run_cli_import(path, click.echo))
 
 
 @click.command("standin")

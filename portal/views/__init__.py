@@ -1,6 +1,7 @@
 """Blueprints, one per area. Each new area adds its blueprint to this list."""
 
 from portal.views.admin import bp as admin_bp
+from portal.views.approval import bp as approval_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
@@ -9,7 +10,10 @@ from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
 from portal.views.jobs import bp as jobs_bp
 from portal.views.main import bp as main_bp
+from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
+from portal.views.registrations import bp as registrations_bp
+from portal.views.stacking import bp as stacking_bp
 
 BLUEPRINTS = [
     admin_bp,
@@ -22,6 +26,10 @@ BLUEPRINTS = [
     clients_bp,
     imports_bp,
     invoices_bp,
+    registrations_bp,
+    approval_bp,
+    stacking_bp,
+    messages_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists

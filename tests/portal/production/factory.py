@@ -78,7 +78,9 @@ def organisation(session, *, wlz_round: int = 0, prive_round: int = 0) -> Org:
     session.flush()
     lines = []
     for fin, rounding in ((zk, wlz_round), (prive, prive_round)):
-        contract = Contract(financier_id=fin.id, naam=f"Contract {fin.naam}", begindatum=date(2018, 1, 1))
+        contract = Contract(
+            financier_id=fin.id, naam=f"Contract {fin.naam}", begindatum=date(2018, 1, 1)
+        )
         line = ContractLine(
             product_id=pv.id,
             eenheid="uur",
@@ -123,7 +125,9 @@ def legitimation(
     return lg
 
 
-def seed_client(session, org: Org, *, stack: bool = True) -> tuple[Client, Legitimation, Legitimation]:
+def seed_client(
+    session, org: Org, *, stack: bool = True
+) -> tuple[Client, Legitimation, Legitimation]:
     """The seed's client: 2 uur Wlz PV per week, 2 uur particulier PV per week."""
     client = new_client(session)
     wlz = legitimation(session, client, org.zorgkantoor, [org.pv], priority=1)

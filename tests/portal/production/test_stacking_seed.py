@@ -26,7 +26,7 @@ def _split(result, client_id):
 
 def test_two_hours_wlz_two_hours_private(db, employee):
     org = organisation(db)
-    client, wlz, prive = seed_client(db, org)
+    client, _wlz, _prive = seed_client(db, org)
     for day, start in ((date(2019, 1, 7), time(9)), (date(2019, 1, 9), time(9))):
         registration(db, client, org.pv, employee.id, day, 120, start=start)
     db.commit()
