@@ -54,6 +54,13 @@ class SpecRow:
         return (2 * self.minutes * self.tarief_cents + 60) // 120
 
 
+def _date(value: str | None) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
 def _decode(content: bytes) -> str:
     for enc in ("utf-8-sig", "cp1252"):
         try:
@@ -109,7 +116,7 @@ def parse_specification(session: Session, content: bytes) -> list[SpecRow]:
             errs.append(f"product {row.get('product') or '(leeg)'} bestaat niet")
         elif not product.is_time:
             errs.append(f"product {product.code} is geen tijdproduct")
-        day = parse_date(row.get("datum"))
+        day = _date(row.get("datum"))
         if day is None:
             errs.append("datum ongeldig (dd-mm-jjjj)")
         elif day > today:
@@ -168,7 +175,7 @@ def load_specification(
         errors["leverancier_agb"] = agb_error
     if not nummer:
         errors["factuurnummer"] = "Vul het factuurnummer van de onderaannemer in."
-    datum = parse_date(factuurdatum)
+    datum = _date(factuurdatum)
     if datum is None:
         errors["factuurdatum"] = "Vul de factuurdatum in (dd-mm-jjjj)."
     try:

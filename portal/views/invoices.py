@@ -265,7 +265,10 @@ def remind(invoice_id: int):
 def paid(invoice_id: int):
     def do():
         raw = request.form.get("paid_at") or date.today().isoformat()
-        paid_on = parse_date(raw)
+        try:
+            paid_on = parse_date(raw)
+        except ValueError:
+            paid_on = None
         if paid_on is None:
             raise InvoiceError("Vul een geldige betaaldatum in (dd-mm-jjjj).")
         invoicing.mark_paid(db_session(), invoice_id, paid_on, user_id=current_user.id)
