@@ -17,8 +17,8 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -386,3 +386,51 @@ def mark_handled(session: Session, message: Message, user_id: int | None) -> Non
         object_type="message",
         object_id=str(message.id),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# screens
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MessageFilter:
+    direction: str
+    status: str | None = None
+    financing: str | None = None
+    financier_id: int | None = None
+    van: date | None = None
+    tot: date | None = None
+    actie: bool = False
+
+
+def list_messages(
+    session: Session, f: MessageFilter, *, page: int = 1, page_size: int = 25
+) -> tuple[list[Message], int]:
+    """One page of the inbox or outbox, newest first, with the total count."""
+    query = select(Message).where(Message.direction == f.direction)
+    if f.status:
+        query = query.where(Message.status == f.status)
+    if f.financing:
+        query = query.where(Message.financing == f.financing)
+    if f.financier_id:
+        query = query.where(Message.financier_id == f.financier_id)
+    if f.van:
+        query = query.where(Message.created_at >= _day_start(f.van))
+    if f.tot:
+        query = query.where(Message.created_at < _day_start(f.tot + timedelta(days=1)))
+    if f.actie:
+        query = query.where(Message.needs_action.is_(True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(page_size)
+        .offset(max(0, page - 1) * page_size)
+    ).all()
+    return list(rows), total
+
+
+def _day_start(day: date) -> datetime:
+    from portal.web import AMSTERDAM
+
+    return datetime.combine(day, datetime.min.time(), tzinfo=AMSTERDAM)

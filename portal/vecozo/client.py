@@ -117,7 +117,10 @@ class VecozoClient:
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
-            resp = self.http.request(method, url, timeout=self._timeouts(), **kwargs)
+            # verify/cert per request: requests would otherwise let REQUESTS_CA_BUNDLE win
+            resp = self.http.request(
+                method, url, timeout=self._timeouts(), verify=self.verify, cert=self.cert, **kwargs
+            )
         except requests.Timeout as exc:
             raise VecozoUnavailable(f"Time-out na {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
