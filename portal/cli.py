@@ -32,6 +32,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_clients_cmd)
     app.cli.add_command(import_legitimations_cmd)
     app.cli.add_command(import_registrations_cmd)
+    app.cli.add_command(invoice_run_cmd)
 
 
 @click.command("db-upgrade")
@@ -190,6 +191,46 @@ def standin(host, port, db_path, cert, key, client_ca, chain_delay, fetch_delay)
         chain_delay=chain_delay,
         fetch_delay=fetch_delay,
     )
+
+
+@click.command("invoice-run")
+@click.argument("financing")
+@click.option("--periode", default=None, help="Maand als JJJJ-MM (standaard: vorige maand).")
+@click.option("--render-now", is_flag=True, help="PDF's meteen maken, zonder worker.")
+@with_appcontext
+def invoice_run_cmd(financing: str, periode: str | None, render_now: bool) -> None:
+    """Make the invoices of one financing for an ended month (PGB, particulier, onderaanneming)."""
+    from datetime import date
+
+    from portal.app import hooks
+    from portal.db import session_scope
+    from portal.services import invoicing
+
+    today = date.today()
+    year, month = invoicing.last_month(today)
+    if periode:
+        try:
+            year, month = (int(p) for p in periode.split("-"))
+        except ValueError:
+            click.echo("Fout: geef de maand als JJJJ-MM.", err=True)
+            sys.exit(1)
+    try:
+        with session_scope() as session:
+            start, end = invoicing.check_period(year, month, today)
+            run = invoicing.create_run(
+                session, hooks(), financing, start, end, enqueue_render=not render_now
+            )
+            if render_now:
+                for inv in run.invoices:
+                    invoicing.render_invoice(session, hooks(), inv)
+                run.status = "klaar"
+            click.echo(
+                f"Run {run.id}: {run.n_invoices} facturen, totaal "
+                f"{run.total_cents / 100:.2f} euro ({financing}, {invoicing.period_label(start, end)})."
+            )
+    except invoicing.InvoiceError as exc:
+        click.echo(f"Fout: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # ``python -m portal.cli`` (used by the demo supervisor)

@@ -435,6 +435,7 @@ def seed(
                 referentienummer="ORD-2026-118",
             )
     session.flush()
+    seed_invoice_demo(session)
     return True
 
 
@@ -450,3 +451,77 @@ def _leg(session, client, financing, financier, products, start, **kw):
     leg.products = list(products)
     session.add(leg)
     return leg
+
+
+def seed_invoice_demo(session: Session, today: date | None = None) -> int:
+    """Approved care last month for the PGB, private (stacked on Wlz) and onderaanneming clients,
+    so that the three invoice runs for last month can be made at once. Returns registrations."""
+    from datetime import timedelta
+
+    from portal.models.registration import REG_APPROVED, ApprovalRun, Registration, StackRule
+
+    today = today or date.today()
+    end = today.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+    week_from = start - timedelta(days=start.weekday())
+    week_to = min(end + timedelta(days=6 - end.weekday()), today - timedelta(days=1))
+    employee = session.scalar(select(User).where(User.email == "zorg@demo.nl"))
+    products = {p.code: p for p in session.scalars(select(Product))}
+    if employee is None or "PV-UUR" not in products:
+        return 0
+    if (
+        session.scalar(select(StackRule).where(StackRule.product_id == products["PV-UUR"].id))
+        is None
+    ):
+        # PV: Wlz first, what is above the Wlz volume goes to the private agreement
+        session.add(
+            StackRule(product_id=products["PV-UUR"].id, onto_product_id=products["PV-UUR"].id)
+        )
+    # (financing, product, weekdays, minutes)
+    plan = {
+        "pgb": ("PV-UUR", (0, 2, 4), 90),
+        "particulier": ("PV-UUR", (0, 1, 2, 3), 60),
+        "onderaanneming": ("OA-PV", (1, 3), 75),
+    }
+    approval = ApprovalRun(
+        periode_start=week_from,
+        periode_eind=week_to,
+        filters={"demo": "facturen"},
+        created_by=employee.id,
+        token=f"demo-facturen-{start.isoformat()}",
+    )
+    session.add(approval)
+    n = minutes = 0
+    for leg in session.scalars(select(Legitimation).where(Legitimation.financing.in_(list(plan)))):
+        code, weekdays, duration = plan[leg.financing]
+        if leg.begindatum > week_from:
+            leg.begindatum = week_from
+        client = leg.client
+        if not client.email:
+            client.email = f"{client.clientnummer.lower()}@example.nl"
+        day = week_from
+        while day <= week_to:
+            if day.weekday() in weekdays:
+                session.add(
+                    Registration(
+                        client_id=client.id,
+                        product_id=products[code].id,
+                        uursoort_id=products[code].uursoort_id,
+                        employee_id=employee.id,
+                        datum=day,
+                        duur_minuten=duration,
+                        status=REG_APPROVED,
+                        approval_run=approval,
+                        bron="scherm",
+                        waarschuwingen=[],
+                    )
+                )
+                n += 1
+                minutes += duration
+            day += timedelta(days=1)
+    approval.aantal, approval.minuten = n, minutes
+    hoofdaannemer = session.scalar(select(Financier).where(Financier.financing == "onderaanneming"))
+    if hoofdaannemer is not None and not hoofdaannemer.email:
+        hoofdaannemer.email = "crediteuren@thuiszorg-midden.example"
+    session.flush()
+    return n

@@ -545,31 +545,17 @@ def create_run(
         not_covered_minutes=sum(n.minutes for n in pv.not_covered),
     )
     session.add(run)
-    invoices = []
-    with session.no_autoflush:
-        for group in groups:
-            inv = _transient_invoice(group, financing, start, end, org, today)
-            inv.groep_sleutel = _group_key(
-                financing, start, group.key, _generation(session, financing, start, group.key)
-            )
-            inv.run = run
-            inv.vervaldatum = today + timedelta(days=term)
-            invoices.append(inv)
-        numbers = take_numbers(session, org.id, today.year, len(invoices))
-        for inv, nummer in zip(invoices, numbers, strict=True):
-            _finalise(hooks, inv, nummer)
-    session.add_all(invoices)
-    run.n_invoices = len(invoices)
-    run.n_lines = sum(len(inv.lines) for inv in invoices)
-    run.total_cents = sum(inv.totaal_cents for inv in invoices)
     try:
-        session.flush()
+        invoices = _numbered_invoices(session, hooks, run, groups, org, today, term)
     except IntegrityError as exc:
         session.rollback()
         raise InvoiceError(
             "Deze facturen zijn zojuist al aangemaakt (dubbele klik of een tweede run tegelijk). "
             "Er is niets dubbel gefactureerd."
         ) from exc
+    run.n_invoices = len(invoices)
+    run.n_lines = sum(len(inv.lines) for inv in invoices)
+    run.total_cents = sum(inv.totaal_cents for inv in invoices)
     _mark_declared(session, invoices)
     audit.record(
         session,
@@ -584,6 +570,27 @@ def create_run(
     else:
         session.commit()
     return run
+
+
+def _numbered_invoices(session, hooks, run, groups, org, today, term) -> list[Invoice]:
+    """The run's invoices with their numbers; an IntegrityError means a concurrent run (or a
+    double click) invoiced the same debtor and period first."""
+    financing, start, end = run.financing, run.periode_start, run.periode_eind
+    invoices = []
+    for group in groups:
+        inv = _transient_invoice(group, financing, start, end, org, today)
+        inv.groep_sleutel = _group_key(
+            financing, start, group.key, _generation(session, financing, start, group.key)
+        )
+        inv.vervaldatum = today + timedelta(days=term)
+        inv.run = run
+        session.add(inv)
+        invoices.append(inv)
+    numbers = take_numbers(session, org.id, today.year, len(invoices))
+    for inv, nummer in zip(invoices, numbers, strict=True):
+        _finalise(hooks, inv, nummer)
+    session.flush()
+    return invoices
 
 
 def _mark_declared(session: Session, invoices: list[Invoice]) -> None:
