@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw import rules
-from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb, standard_of
-from plugins.wmo_jw.standard import IWMO, Standard
+from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb
+from plugins.wmo_jw.standard import IJW, IWMO, Standard
 from portal.domain import Issue, MessageDraft, Severity
 from portal.models import Client, Legitimation
 from portal.models.declaration import (
@@ -27,60 +27,66 @@ from portal.models.declaration import (
 )
 
 
-def _standard(declaration: Declaration) -> Standard:
-    for line in declaration.lines:
-        if line.legitimation is not None:
-            return standard_of(line.legitimation)
+def _rows(declaration: Declaration, session: Session):
+    """The declaration's lines as plain rows with BSN, toewijzingnummer and the credited
+    reference: one query, no ORM objects (a 323 can hold many thousands of prestaties)."""
+    original = aliased(DeclarationLine)
+    return session.execute(
+        select(
+            DeclarationLine.id,
+            DeclarationLine.referentie,
+            DeclarationLine.productcategorie,
+            DeclarationLine.productcode,
+            DeclarationLine.begindatum,
+            DeclarationLine.einddatum,
+            DeclarationLine.volume,
+            DeclarationLine.eenheid,
+            DeclarationLine.tarief_cents,
+            DeclarationLine.bedrag_cents,
+            DeclarationLine.debet_credit,
+            Client.bsn,
+            Legitimation.toewijzingnummer,
+            Legitimation.productcategorie.label("leg_categorie"),
+            Legitimation.sleutels,
+            original.referentie.label("vorig"),
+        )
+        .join(Client, Client.id == DeclarationLine.client_id)
+        .outerjoin(Legitimation, Legitimation.id == DeclarationLine.legitimation_id)
+        .outerjoin(original, original.id == DeclarationLine.credit_of_id)
+        .where(DeclarationLine.declaration_id == declaration.id)
+        .order_by(Client.bsn, DeclarationLine.id)
+    ).all()
+
+
+def _standard_of_row(row) -> Standard:
+    key = (row.sleutels or {}).get("standaard")
+    if key == "ijw" or (key is None and row.leg_categorie in IJW.codes("LDT_ProductCategorie")):
+        return IJW
     return IWMO
 
 
 def bericht(declaration: Declaration, session: Session, today: date | None = None) -> msgs.Bericht:
     today = today or date.today()
-    std = _standard(declaration)
-    bsns = dict(
-        session.execute(
-            select(Client.id, Client.bsn).where(
-                Client.id.in_({line.client_id for line in declaration.lines})
-            )
-        ).all()
-    )
-    vorige = {
-        line.id: line.referentie
-        for line in session.scalars(
-            select(DeclarationLine).where(
-                DeclarationLine.id.in_(
-                    {line.credit_of_id for line in declaration.lines if line.credit_of_id}
-                )
-            )
-        )
-    }
-    legs = {
-        leg.id: leg
-        for leg in session.scalars(
-            select(Legitimation).where(
-                Legitimation.id.in_({line.legitimation_id for line in declaration.lines})
-            )
-        )
-    }
+    rows = _rows(declaration, session)
+    std = _standard_of_row(rows[0]) if rows else IWMO
     prestaties = []
-    for line in sorted(declaration.lines, key=lambda x: (bsns.get(x.client_id, ""), x.id)):
-        eenheid = UNIT_EENHEID.get(line.eenheid, line.eenheid)
-        leg = legs.get(line.legitimation_id)
+    for row in rows:
+        eenheid = UNIT_EENHEID.get(row.eenheid, row.eenheid)
         prestaties.append(
             msgs.Prestatie(
-                bsn=bsns.get(line.client_id, ""),
-                referentie=line.referentie,
-                vorig_referentie=vorige.get(line.credit_of_id),
-                toewijzingnummer=leg.toewijzingnummer if leg else "",
-                categorie=line.productcategorie or "",
-                code=line.productcode or "",
-                begindatum=line.begindatum,
-                einddatum=line.einddatum,
-                volume=line.volume,
+                bsn=row.bsn,
+                referentie=row.referentie,
+                vorig_referentie=row.vorig,
+                toewijzingnummer=row.toewijzingnummer or "",
+                categorie=row.productcategorie or "",
+                code=row.productcode or "",
+                begindatum=row.begindatum,
+                einddatum=row.einddatum,
+                volume=row.volume,
                 eenheid=eenheid,
-                tarief=None if eenheid == "83" else line.tarief_cents,
-                bedrag=line.bedrag_cents,
-                debet_credit=line.debet_credit,
+                tarief=None if eenheid == "83" else row.tarief_cents,
+                bedrag=row.bedrag_cents,
+                debet_credit=row.debet_credit,
             )
         )
     total = sum(p.signed_cents for p in prestaties)
@@ -108,16 +114,27 @@ def bericht(declaration: Declaration, session: Session, today: date | None = Non
 def portal_state(declaration: Declaration, session: Session) -> rules.DeclarationState:
     """What the portal knows that the gemeente will check: toewijzingen and earlier lines."""
     state = rules.DeclarationState()
-    client_ids = {line.client_id for line in declaration.lines}
-    for leg, bsn in session.execute(
-        select(Legitimation, Client.bsn)
+    for leg in session.execute(
+        select(
+            Legitimation.toewijzingnummer,
+            Legitimation.begindatum,
+            Legitimation.einddatum,
+            Legitimation.productcategorie,
+            Legitimation.productcode,
+            Legitimation.sleutels,
+            Legitimation.eenheid,
+            Legitimation.volume,
+            Legitimation.budget_cents,
+            Legitimation.reden_wijziging,
+            Client.bsn,
+        )
         .join(Client, Client.id == Legitimation.client_id)
         .where(
             Legitimation.financing == CODE,
             Legitimation.financier_id == declaration.financier_id,
-            Legitimation.client_id.in_(client_ids),
         )
     ):
+        bsn = leg.bsn
         state.toewijzingen[leg.toewijzingnummer] = rules.ToewijzingState(
             nummer=leg.toewijzingnummer,
             bsn=bsn,
@@ -147,11 +164,14 @@ def portal_state(declaration: Declaration, session: Session) -> rules.Declaratio
         if status == LINE_CREDITED:
             state.credited.add(ref)
     # credits in this declaration point at awarded lines of earlier ones
-    for line in declaration.lines:
-        if line.credit_of_id:
-            original = session.get(DeclarationLine, line.credit_of_id)
-            if original is not None and original.status in (LINE_AWARDED, LINE_CREDITED):
-                state.awarded.add(original.referentie)
+    original = aliased(DeclarationLine)
+    for ref, status in session.execute(
+        select(original.referentie, original.status)
+        .join(DeclarationLine, DeclarationLine.credit_of_id == original.id)
+        .where(DeclarationLine.declaration_id == declaration.id)
+    ):
+        if status in (LINE_AWARDED, LINE_CREDITED):
+            state.awarded.add(ref)
     state.declaration_numbers = set(
         session.scalars(
             select(Declaration.nummer).where(
@@ -175,16 +195,17 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
         return [Issue("gemeente", "De gemeente heeft geen gemeentecode.", "financier")]
     if not own_agb(session):
         found.append(Issue("agb", "De organisatie heeft nog geen AGB-code.", "agb"))
-    for line in declaration.lines:
-        if line.legitimation_id is None:
-            found.append(
-                Issue(
-                    "9338", f"Prestatie {line.referentie} hoort bij geen toewijzing.", "prestatie"
-                )
-            )
+    for ref in session.scalars(
+        select(DeclarationLine.referentie).where(
+            DeclarationLine.declaration_id == declaration.id,
+            DeclarationLine.legitimation_id.is_(None),
+        )
+    ):
+        found.append(Issue("9338", f"Prestatie {ref} hoort bij geen toewijzing.", "prestatie"))
     if found:
         return found
     b = bericht(declaration, session, today)
+    _remember(declaration, b)
     found.extend(rules.check_message(b, today))
     top, per_line = rules.check_323_state(b, portal_state(declaration, session))
     found.extend(top)
@@ -199,8 +220,30 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
     return found
 
 
+def _remember(declaration: Declaration, b: msgs.Bericht) -> None:
+    """Keep the checked Bericht on the instance, so building right after checking (submit) does
+    not read thousands of lines twice; any change to the lines or total invalidates it."""
+    declaration.__dict__["_wmo_bericht"] = (
+        declaration.total_cents,
+        len(b.declaratie.prestaties),
+        b,
+    )
+
+
+def _remembered(declaration: Declaration, session: Session, today: date | None):
+    cached = declaration.__dict__.get("_wmo_bericht")
+    count = session.scalar(
+        select(func.count(DeclarationLine.id)).where(
+            DeclarationLine.declaration_id == declaration.id
+        )
+    )
+    if cached and cached[0] == declaration.total_cents and cached[1] == count:
+        return cached[2]
+    return bericht(declaration, session, today)
+
+
 def drafts(declaration: Declaration, session: Session, today: date | None = None):
-    b = bericht(declaration, session, today)
+    b = _remembered(declaration, session, today)
     payload = msgs.build(b)
     return [
         MessageDraft(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import Issue, Unit
@@ -91,8 +91,7 @@ class Delivered:
 
 @dataclass
 class Prepared:
-    declaration: Declaration | None
-    lines: list[DeclarationLine] = field(default_factory=list)
+    declaration: Declaration | None  # its lines: ``declaration.lines``
     skipped: list[Issue] = field(default_factory=list)  # care that could not be declared
 
 
@@ -154,14 +153,21 @@ def build_lines(
     financier: Financier,
     care: Iterable[Delivered],
     reference_prefix: str,
-) -> tuple[list[DeclarationLine], list[Issue]]:
-    """Aggregate care into declaration lines through contract lines and legitimations."""
+) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """Aggregate care into declaration line rows through contract lines and legitimations."""
     contract_lines: dict[int, list[ContractLine]] = {}
     for cl in _contract_lines(session, financier):
         contract_lines.setdefault(cl.product_id, []).append(cl)
-    legs: dict[int, list[Legitimation]] = {}
-    for leg in session.scalars(
-        select(Legitimation).where(
+    legs: dict[int, list[Any]] = {}
+    for leg in session.execute(
+        select(
+            Legitimation.id,
+            Legitimation.client_id,
+            Legitimation.begindatum,
+            Legitimation.einddatum,
+            Legitimation.productcategorie,
+            Legitimation.productcode,
+        ).where(
             Legitimation.financier_id == financier.id,
             Legitimation.financing == financier.financing,
             Legitimation.status.in_(("actief", "beeindigd")),
@@ -201,11 +207,10 @@ def build_lines(
             )
             continue
         leg = candidates[0]
-        period = split_period(d.datum, d.datum, leg.begindatum, leg.einddatum)[0]
+        # the product period holding this day: its month, clipped to the legitimation
         month_begin, month_end = month_bounds(d.datum)
         begin = max(month_begin, leg.begindatum)
         end = min(month_end, leg.einddatum) if leg.einddatum else month_end
-        assert begin <= period[0] <= end
         key = (d.client_id, leg.id, cl.id, begin)
         g = groups.setdefault(
             key,
@@ -243,7 +248,7 @@ def build_lines(
         if volume <= 0:
             continue
         lines.append(
-            DeclarationLine(
+            dict(
                 financing=financier.financing,
                 financier_id=financier.id,
                 client_id=key[0],
@@ -327,7 +332,7 @@ def prepare(
         )
     )
     if not lines and not credits:
-        return Prepared(None, [], skipped)
+        return Prepared(None, skipped)
     decl = Declaration(
         financing=financier.financing,
         financier_id=financier.id,
@@ -340,14 +345,19 @@ def prepare(
     )
     session.add(decl)
     session.flush()
-    for line in lines + credits:
+    now = utcnow()
+    for row in lines:
+        row.update(declaration_id=decl.id, created_at=now, updated_at=now)
+    if lines:  # thousands of rows: one executemany, not one INSERT … RETURNING per row
+        session.execute(insert(DeclarationLine), lines)
+    for line in credits:
         line.declaration_id = decl.id
-        if line not in credits:
-            session.add(line)
-    decl.total_cents = sum(line.signed_cents for line in lines + credits)
+    decl.total_cents = sum(
+        row["bedrag_cents"] if row["debet_credit"] == "D" else -row["bedrag_cents"] for row in lines
+    ) + sum(line.signed_cents for line in credits)
     session.flush()
-    session.refresh(decl)
-    return Prepared(decl, lines + credits, skipped)
+    session.expire(decl, ["lines"])
+    return Prepared(decl, skipped)
 
 
 def preview_issues(declaration: Declaration, hooks) -> list[Issue]:
@@ -390,10 +400,22 @@ def submit(session: Session, declaration_id: int, hooks, *, user_id: int | None 
     decl.message_id = messages[0].id
     for m in messages:
         m.financier_id = decl.financier_id
-    reg_ids = []
-    for line in decl.lines:
-        line.status = LINE_SENT
-        reg_ids.extend(line.registration_ids or [])
+    reg_ids = [
+        i
+        for ids in session.scalars(
+            select(DeclarationLine.registration_ids).where(
+                DeclarationLine.declaration_id == decl.id
+            )
+        )
+        for i in (ids or [])
+    ]
+    session.execute(
+        update(DeclarationLine)
+        .where(DeclarationLine.declaration_id == decl.id)
+        .values(status=LINE_SENT)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(decl, ["lines"])
     _mark_registrations(session, reg_ids, True)
     audit.record(
         session,
@@ -482,23 +504,38 @@ def apply_answer(
     else:
         decl.status = DECL_ANSWERED
         n_rejected = 0
+        rejected_ids = []
         for line in lines:
             codes = [c for c in rejected.get(line.referentie, []) if c not in OK_CODES]
             if line.referentie in rejected and codes:
                 line.status, line.retourcodes = LINE_REJECTED, codes
+                rejected_ids.append(line.id)
                 release.extend(line.registration_ids or [])
                 n_rejected += 1
                 for c in codes:
                     result.issues.append(
                         Issue(c, f"Prestatie {line.referentie}: {meaning(c)}", "prestatie")
                     )
-            else:
-                line.status, line.retourcodes = LINE_AWARDED, []
-                if line.credit_of_id:
-                    original = session.get(DeclarationLine, line.credit_of_id)
-                    if original is not None:
-                        original.status = LINE_CREDITED
-                        release.extend(original.registration_ids or [])
+            elif line.credit_of_id:
+                original = session.get(DeclarationLine, line.credit_of_id)
+                if original is not None:
+                    original.status = LINE_CREDITED
+                    release.extend(original.registration_ids or [])
+        session.flush()
+        # everything not rejected is awarded: one statement, however many lines
+        session.execute(
+            update(DeclarationLine)
+            .where(
+                DeclarationLine.declaration_id == decl.id,
+                DeclarationLine.status != LINE_REJECTED,
+            )
+            .values(status=LINE_AWARDED)
+            .execution_options(synchronize_session=False)
+        )
+        session.expire(decl, ["lines"])
+        for line in lines:
+            if line.id not in rejected_ids:
+                session.expire(line, ["status"])
         unknown = set(rejected) - set(by_ref)
         for ref in sorted(unknown):
             result.issues.append(
