@@ -92,7 +92,7 @@ def enqueue_send(session: Session, message_id: int) -> str | None:
 
     When the job row exists but Redis lost the job (e.g. a Redis restart), it is put back.
     """
-    message = session.get(Message, message_id)
+    message = session.get(Message, message_id, populate_existing=True)
     if message is None or message.status != "wachtrij":
         return None
     job_id = _send_job_id(message.id, message.send_attempts)
@@ -251,6 +251,10 @@ def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
         session.commit()
         return {"niet_verstuurd": str(exc)}
     except VecozoRejected as exc:
+        if exc.status == 422 and message.send_attempts > 1:
+            # refused on a later attempt: perhaps because an earlier attempt did arrive
+            # (e.g. "traceerId niet uniek"). Only the status API can tell.
+            return _uncertain(app, session, message, f"geweigerd bij nieuwe poging: {exc}")
         message.status, message.needs_action = "afgekeurd", True
         message.meldingen = exc.meldingen
         message.error = str(exc)
@@ -266,21 +270,7 @@ def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
         session.commit()
         return {"afgekeurd": exc.status}
     except VecozoUnavailable as exc:
-        message.status = "onzeker"
-        message.error = str(exc)
-        message.check_count = 0
-        message.next_check_at = utcnow() + timedelta(
-            seconds=app.config.get("VECOZO_UNCERTAIN_CHECK_SECONDS", 30)
-        )
-        add_event(
-            message,
-            "onzeker",
-            "portal",
-            f"Geen bevestiging van VECOZO ({exc}). De status wordt nagevraagd; het bericht wordt "
-            "niet zomaar opnieuw verstuurd.",
-        )
-        session.commit()
-        return {"onzeker": str(exc)}
+        return _uncertain(app, session, message, str(exc))
     message.status, message.error, message.needs_action = "verzonden", None, False
     message.sent_at = utcnow()
     message.vecozo_status = "Ontvangen"
@@ -289,6 +279,24 @@ def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
     add_event(message, "verzonden", "vecozo", "Ontvangen door VECOZO.", vecozo_status="Ontvangen")
     session.commit()
     return {"verzonden": message.traceer_id}
+
+
+def _uncertain(app: Flask, session: Session, message: Message, reason: str) -> dict[str, Any]:
+    message.status = "onzeker"
+    message.error = reason
+    message.check_count = 0
+    message.next_check_at = utcnow() + timedelta(
+        seconds=app.config.get("VECOZO_UNCERTAIN_CHECK_SECONDS", 30)
+    )
+    add_event(
+        message,
+        "onzeker",
+        "portal",
+        f"Geen bevestiging van VECOZO ({reason}). De status wordt nagevraagd; het bericht wordt "
+        "niet zomaar opnieuw verstuurd.",
+    )
+    session.commit()
+    return {"onzeker": reason}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +318,17 @@ def apply_status(session: Session, message: Message, rows: list[dict[str, Any]],
             started = message.send_started_at or message.created_at
             if started is not None and started.tzinfo is None:
                 started = started.replace(tzinfo=now.tzinfo)
+            if message.send_attempts >= app.config.get("VECOZO_MAX_SEND_ATTEMPTS", 5):
+                message.status, message.needs_action = "mislukt", True
+                message.next_check_at = None
+                add_event(
+                    message,
+                    "mislukt",
+                    "portal",
+                    f"Na {message.send_attempts} pogingen is het bericht niet bij VECOZO "
+                    "aangekomen. Controleer de verbinding en maak het bericht zo nodig opnieuw.",
+                )
+                return
             if started is None or now - started >= grace:
                 message.status = "wachtrij"
                 message.next_check_at = None
@@ -375,17 +394,21 @@ def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[st
     """Ask VECOZO about every outgoing message that is due; put lost sends back on the queue."""
     now = utcnow()
     timeout = float(app.config.get("VECOZO_TIMEOUT_SECONDS") or 30)
-    stale_send = now - timedelta(seconds=timeout + 60)
+    stale_send = now - timedelta(
+        seconds=app.config.get("VECOZO_STALE_SEND_SECONDS") or (timeout + 60)
+    )
     requeue_after = now - timedelta(seconds=app.config.get("VECOZO_REQUEUE_SECONDS", 120))
     done = {"nagevraagd": 0, "opnieuw_ingepland": 0, "fouten": 0}
 
     # a worker died in the middle of a send: the outcome is unknown, ask
     for message in session.scalars(
-        select(Message).where(
+        select(Message)
+        .where(
             Message.direction == OUT,
             Message.status == "verzenden",
             Message.send_started_at < stale_send,
         )
+        .execution_options(populate_existing=True)
     ):
         message.status = "onzeker"
         message.next_check_at = now
@@ -423,6 +446,7 @@ def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[st
         )
         .order_by(Message.next_check_at)
         .limit(limit)
+        .execution_options(populate_existing=True)  # other workers change these rows too
     ).all()
     if not due:
         return done
@@ -469,7 +493,7 @@ def poll_once(
     progress=None,
     max_rounds: int = 200,
 ) -> dict[str, Any]:
-    _close_interrupted_runs(session)
+    _close_interrupted_runs(session, app.config.get("VECOZO_POLL_STALE_SECONDS", 60))
     run = PollRun(trigger=trigger, job_id=job_id, status="bezig")
     session.add(run)
     session.commit()
@@ -549,9 +573,9 @@ def _fetch_one(session: Session, client: VecozoClient, meta: dict, run: PollRun)
     return True
 
 
-def _close_interrupted_runs(session: Session) -> None:
+def _close_interrupted_runs(session: Session, stale_seconds: float = 60) -> None:
     """Runs left "bezig" by a killed worker (no heartbeat for a minute) become visible."""
-    cutoff = utcnow() - timedelta(seconds=60)
+    cutoff = utcnow() - timedelta(seconds=stale_seconds)
     for run in session.scalars(
         select(PollRun).where(PollRun.status == "bezig", PollRun.heartbeat_at < cutoff)
     ):

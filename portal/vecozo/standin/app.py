@@ -508,12 +508,16 @@ def _routes(app: Flask, store: Store) -> None:
             result = []
             for row in rows:
                 result.append(metadata_of(row, base))
-                if len(result) < limit and store.take_fault("dubbel", db):
+                if (
+                    len(result) < limit
+                    and not row["gedupliceerd"]
+                    and store.take_fault("dubbel", db)
+                ):
                     # deliver it twice: in this list, and once more after acknowledging
                     result.append(metadata_of(row, base))
                     db.execute(
-                        "UPDATE bericht SET extra_leveringen = extra_leveringen + 1 "
-                        "WHERE traceer_id = ?",
+                        "UPDATE bericht SET extra_leveringen = extra_leveringen + 1, "
+                        "gedupliceerd = 1 WHERE traceer_id = ?",
                         (row["traceer_id"],),
                     )
         return result[:limit], None

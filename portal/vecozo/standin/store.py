@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS bericht (
     stap_op REAL,
     opgehaald INTEGER NOT NULL DEFAULT 0,
     extra_leveringen INTEGER NOT NULL DEFAULT 0,
+    gedupliceerd INTEGER NOT NULL DEFAULT 0,
     keer_ingediend INTEGER NOT NULL DEFAULT 1,
     keer_opgehaald INTEGER NOT NULL DEFAULT 0
 );
