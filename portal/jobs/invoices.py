@@ -1,41 +1,66 @@
-"""PDF rendering of invoices, on the "pdf" queue. Safe to run twice: an invoice that has its PDF
-is skipped, and each PDF is committed on its own so a crash loses at most one rendering."""
+"""PDF rendering of invoices, on the "pdf" queue.
+
+A run is split into chunks (one RQ job each), so every worker on the "pdf" queue helps. The run
+has one progress row (``BackgroundJob`` ``invoice-run-<id>``) that the screens poll through
+``/taken/<id>``; each chunk brings it up to date from the database (how many invoices of the run
+have their PDF), so the figure is right whichever worker finishes last. Safe to run twice: an
+invoice that has its PDF is skipped, and each PDF is committed on its own.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal.models import Invoice, InvoiceRun
+from portal.models import BackgroundJob, Invoice, InvoiceRun
+from portal.models._base import utcnow
 from portal.services import invoicing
+
+CHUNK = 20
 
 
 def _hooks(ctx):
     return ctx.app.extensions["hooks"]
 
 
-def render_run(ctx, run_id: int) -> dict:
+def progress_row_id(run_id: int) -> str:
+    return f"invoice-run-{run_id}"
+
+
+def render_chunk(ctx, run_id: int, invoice_ids: list[int]) -> dict:
     session = ctx.session
-    run = session.get(InvoiceRun, run_id)
-    if run is None:
-        return {"Facturen": 0}
-    ids = session.scalars(
-        select(Invoice.id).where(Invoice.run_id == run_id).order_by(Invoice.nummer)
-    ).all()
-    total = len(ids)
-    ctx.progress(0, total, "PDF's worden gemaakt…")
     made = 0
-    for i, invoice_id in enumerate(ids, 1):
+    for i, invoice_id in enumerate(invoice_ids, 1):
         inv = session.get(Invoice, invoice_id)
-        if invoicing.render_invoice(session, _hooks(ctx), inv):
+        if inv is not None and invoicing.render_invoice(session, _hooks(ctx), inv):
             made += 1
         session.commit()
-        session.expunge_all()  # keep memory flat over a long run
-        if i % 5 == 0 or i == total:
-            ctx.progress(i, total, f"Factuur {inv.nummer} klaar")
-    run = session.get(InvoiceRun, run_id)
-    run.status = "klaar"
-    session.commit()
-    return {"Facturen": total, "Nieuw gemaakt": made}
+        session.expunge_all()  # keep memory flat
+        if i % 5 == 0 or i == len(invoice_ids):
+            _update_run_progress(ctx, run_id)
+    return {"PDF's gemaakt": made}
+
+
+def _update_run_progress(ctx, run_id: int) -> None:
+    sm = ctx.app.extensions["db_sessionmaker"]
+    with sm() as s:
+        total = s.scalar(select(func.count()).select_from(Invoice).where(Invoice.run_id == run_id))
+        done = s.scalar(
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.run_id == run_id, Invoice.pdf_sha256.is_not(None))
+        )
+        row = s.get(BackgroundJob, progress_row_id(run_id))
+        if row is not None:
+            row.progress, row.total = done, total
+            row.message = f"{done} van {total} PDF's gemaakt"
+            if done >= total and row.status != "klaar":
+                row.status, row.finished_at = "klaar", utcnow()
+                row.result = {"Facturen": total}
+        if done >= total:
+            run = s.get(InvoiceRun, run_id)
+            if run is not None:
+                run.status = "klaar"
+        s.commit()
 
 
 def render_one(ctx, invoice_id: int) -> dict:

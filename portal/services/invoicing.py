@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import InvoiceDraft, Issue
 from portal.models import (
+    BackgroundJob,
     Client,
     Contract,
     ContractLine,
@@ -631,23 +632,64 @@ def payment_reference(nummer: str) -> str:
     return f"{digits}{check:02d}"
 
 
-def queue_render(session: Session, run: InvoiceRun):
+def queue_render(session: Session, run: InvoiceRun, chunk: int | None = None) -> BackgroundJob:
+    """Queue the PDFs of a run in chunks on the "pdf" queue (every worker helps), with one
+    progress row for the run that ``/taken/<id>`` shows. Invoices that have their PDF are
+    skipped, so calling this again after a failure only renders what is missing."""
     from portal.jobs import enqueue
+    from portal.jobs import invoices as invoice_jobs
 
-    label = f"Facturen {period_label(run.periode_start, run.periode_eind)} ({run.financing})"
-    job = enqueue(
-        session,
-        "portal.jobs.invoices.render_run",
-        run.id,
-        kind="facturen",
-        label=f"PDF's maken: {label}",
-        queue="pdf",
-        job_id=f"invoice-run-{run.id}-{run.n_invoices}",
-        total=run.n_invoices,
-    )
-    run.job_id = job.id
+    chunk = chunk or invoice_jobs.CHUNK
+    label = f"PDF's maken: {hooks_label(run)}"
+    row_id = invoice_jobs.progress_row_id(run.id)
+    todo = session.scalars(
+        select(Invoice.id)
+        .where(Invoice.run_id == run.id, Invoice.pdf_sha256.is_(None))
+        .order_by(Invoice.nummer)
+    ).all()
+    row = session.get(BackgroundJob, row_id)
+    if row is None:
+        row = BackgroundJob(id=row_id, kind="facturen", queue="pdf", label=label)
+        session.add(row)
+    # "bezig" without started_at: the progress row of chunk jobs, never swept as a dead job
+    row.status, row.total, row.progress, row.error = "bezig", run.n_invoices, 0, None
+    row.message = "In de wachtrij"
+    run.job_id = row_id
     session.commit()
-    return job
+    generation = session.scalar(
+        select(func.count())
+        .select_from(BackgroundJob)
+        .where(BackgroundJob.id.startswith(f"{row_id}-deel-"))
+    )
+    parts = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+    for k, ids in enumerate(parts, 1):
+        enqueue(
+            session,
+            "portal.jobs.invoices.render_chunk",
+            run.id,
+            list(ids),
+            kind="facturen-deel",
+            label=f"{label} (deel {k} van {len(parts)})",
+            queue="pdf",
+            job_id=f"{row_id}-deel-{generation + k}",
+            total=len(ids),
+        )
+    if not parts:
+        invoice_jobs._update_run_progress(_JobLike(session), run.id)
+    return row
+
+
+class _JobLike:
+    """Enough of a job context to bring a run's progress row up to date from here."""
+
+    def __init__(self, session: Session):
+        from flask import current_app
+
+        self.app = current_app
+
+
+def hooks_label(run: InvoiceRun) -> str:
+    return f"facturen {period_label(run.periode_start, run.periode_eind)} ({run.financing})"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -142,8 +142,19 @@ def run(run_id: int):
         None,
         run=r,
         job=job,
+        failed=_failed_parts(session, r),
         label=hooks().financing_label(r.financing),
         periode=invoicing.period_label(r.periode_start, r.periode_eind),
+    )
+
+
+def _failed_parts(session, r: InvoiceRun) -> int:
+    if not r.job_id:
+        return 0
+    return session.scalar(
+        select(func.count())
+        .select_from(BackgroundJob)
+        .where(BackgroundJob.id.startswith(f"{r.job_id}-deel-"), BackgroundJob.status == "mislukt")
     )
 
 
@@ -168,13 +179,12 @@ def run_zip(run_id: int):
 @bp.route("/run/<int:run_id>/opnieuw", methods=["POST"])
 @requires("invoices.edit")
 def rerender(run_id: int):
-    """Queue the PDFs again after a failed job (already rendered ones are skipped)."""
+    """Queue the missing PDFs again after a failed part (rendered ones are skipped)."""
     session = db_session()
     r = session.get(InvoiceRun, run_id) or abort(404)
-    job = session.get(BackgroundJob, r.job_id) if r.job_id else None
-    if job is None or job.status == "mislukt":
+    if _failed_parts(session, r):
         invoicing.queue_render(session, r)
-        flash("De PDF's worden opnieuw gemaakt.", "success")
+        flash("De ontbrekende PDF's worden opnieuw gemaakt.", "success")
     return redirect(url_for("invoices.run", run_id=run_id))
 
 

@@ -69,7 +69,12 @@ def test_a_stacked_week_invoices_exactly_the_private_two_hours(db, hooks):
     assert {r.datum for r in declared} == set(s["week"][2:])
 
 
-def test_a_run_numbers_invoices_renders_pdfs_in_the_worker_and_never_twice(db, hooks, run_jobs):
+def test_a_run_numbers_invoices_renders_pdfs_in_the_worker_and_never_twice(
+    db, hooks, run_jobs, monkeypatch
+):
+    from portal.jobs import invoices as invoice_jobs
+
+    monkeypatch.setattr(invoice_jobs, "CHUNK", 1)  # one job per invoice: workers share a run
     s = b.pgb_scenario(db)
     second = b.client(db, "100000009", "Mulder")
     other = b.financier(db, "pgb", "budgethouder", "BH 2")
@@ -84,7 +89,9 @@ def test_a_run_numbers_invoices_renders_pdfs_in_the_worker_and_never_twice(db, h
     numbers = sorted(inv.nummer for inv in run.invoices)
     assert numbers == ["2025-00001", "2025-00002"]
     job = db.get(BackgroundJob, run.job_id)
-    assert job.queue == "pdf" and job.status == "wachtend"
+    assert job.queue == "pdf" and job.status == "bezig" and job.total == 2
+    parts = db.scalars(select(BackgroundJob).where(BackgroundJob.kind == "facturen-deel")).all()
+    assert len(parts) == 2 and {p.queue for p in parts} == {"pdf"}
 
     run_jobs()
     db.expire_all()
