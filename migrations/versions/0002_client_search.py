@@ -1,9 +1,11 @@
 """client search and list indexes
 
-The clients list orders by surname (an index on (achternaam, id) lets a page stop after 25 rows),
-filters on financing through the legitimations (an index on (financing, status, client_id) answers
-that from the index alone), and searches with ILIKE '%term%' (trigram GIN indexes on PostgreSQL;
-SQLite has no pg_trgm and skips them).
+The clients list orders by surname: indexes on (achternaam, id), (actief, achternaam, id) and
+(team, actief, achternaam, id) give the ids of any page, also a late one, from the index alone.
+The financing filter looks at current legitimations: (financing, status, client_id, begindatum,
+einddatum) answers it without touching the table. Search is ILIKE '%term%': trigram GIN indexes
+on PostgreSQL (SQLite has no pg_trgm and skips them); a word of one or two letters matches the
+start of the surname (lower(achternaam) LIKE 'ja%', a pattern index on PostgreSQL).
 
 Revision ID: 0002
 Revises: 0001
@@ -24,10 +26,14 @@ TRIGRAM_COLUMNS = ("achternaam", "voornamen", "clientnummer", "postcode")
 
 def upgrade() -> None:
     op.create_index("ix_client_achternaam_id", "client", ["achternaam", "id"])
+    op.create_index("ix_client_actief_achternaam_id", "client", ["actief", "achternaam", "id"])
     op.create_index(
-        "ix_legitimation_financing_status_client",
+        "ix_client_team_actief_achternaam_id", "client", ["team", "actief", "achternaam", "id"]
+    )
+    op.create_index(
+        "ix_legitimation_financing_current",
         "legitimation",
-        ["financing", "status", "client_id"],
+        ["financing", "status", "client_id", "begindatum", "einddatum"],
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -36,11 +42,18 @@ def upgrade() -> None:
                 f"CREATE INDEX IF NOT EXISTS ix_client_{column}_trgm "
                 f"ON client USING gin ({column} gin_trgm_ops)"
             )
+        op.execute(
+            "CREATE INDEX IF NOT EXISTS ix_client_achternaam_lower_prefix "
+            "ON client (lower(achternaam) text_pattern_ops)"
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for column in TRIGRAM_COLUMNS:
             op.execute(f"DROP INDEX IF EXISTS ix_client_{column}_trgm")
-    op.drop_index("ix_legitimation_financing_status_client", table_name="legitimation")
+        op.execute("DROP INDEX IF EXISTS ix_client_achternaam_lower_prefix")
+    op.drop_index("ix_legitimation_financing_current", table_name="legitimation")
+    op.drop_index("ix_client_team_actief_achternaam_id", table_name="client")
+    op.drop_index("ix_client_actief_achternaam_id", table_name="client")
     op.drop_index("ix_client_achternaam_id", table_name="client")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, exists, false, func, or_, select, text, true
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Client, Legitimation
@@ -342,14 +342,23 @@ class ClientFilter:
 
 @dataclass
 class Page:
+    """One page of a client search. ``total`` is None when more than ``COUNT_CAP`` match."""
+
     items: list[Client]
-    total: int
+    total: int | None
     page: int
     page_size: int
-    pages: int = field(init=False)
+    has_next: bool
 
-    def __post_init__(self) -> None:
-        self.pages = max(1, math.ceil(self.total / self.page_size))
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else max(1, math.ceil(self.total / self.page_size))
+
+
+# Counting every match of a broad search (or of a join on legitimations) over 100,000 clients
+# costs more than the page itself; above this many the list says "meer dan 5.000". Up to this many
+# matches are found through the search indexes first and then sorted.
+COUNT_CAP = 5000
 
 
 _POSTCODE_WITH_SPACE = re.compile(r"\b(\d{4})\s+([A-Za-z]{2})\b")
@@ -360,20 +369,28 @@ def _escape_like(term: str) -> str:
 
 
 def _term_condition(term: str):
-    """One search word: a BSN (exact), a clientnummer, a postcode (prefix) or part of a name."""
+    """One search word: a BSN (exact), a clientnummer, a postcode (prefix) or part of a name.
+
+    Each form uses an index: BSN the unique index, postcode and names the trigram indexes, and a
+    word of one or two letters (what live search sends first) the start of the surname.
+    """
     compact = term.replace(".", "")
     if compact.isdigit() and len(compact) == 9:
         return or_(Client.bsn == compact, Client.clientnummer == term)
-    like = f"%{_escape_like(term)}%"
     prefix = f"{_escape_like(term)}%"
-    conds = [
+    if term.isdigit() or re.fullmatch(r"\d{4}[A-Za-z]{1,2}", term):
+        return or_(
+            Client.postcode.like(prefix.upper(), escape="\\"),
+            Client.clientnummer.ilike(prefix, escape="\\"),
+        )
+    if len(term) < 3:
+        return func.lower(Client.achternaam).like(prefix.lower(), escape="\\")
+    like = f"%{_escape_like(term)}%"
+    return or_(
         Client.achternaam.ilike(like, escape="\\"),
         Client.voornamen.ilike(like, escape="\\"),
         Client.clientnummer.ilike(prefix, escape="\\"),
-    ]
-    if re.fullmatch(r"\d{4}[A-Za-z]{0,2}|\d{2,3}", term):
-        conds.append(Client.postcode.ilike(prefix.upper(), escape="\\"))
-    return or_(*conds)
+    )
 
 
 def active_legitimation_exists(financing: str, today: date | None = None):
@@ -394,34 +411,53 @@ def _conditions(flt: ClientFilter) -> list:
         conds.append(_term_condition(term))
     if flt.team:
         conds.append(Client.team == flt.team)
+    # "= true", not "IS TRUE": only the former can use the (actief, achternaam, id) index.
     if flt.status == "actief":
-        conds.append(Client.actief.is_(True))
+        conds.append(Client.actief == true())
     elif flt.status == "inactief":
-        conds.append(Client.actief.is_(False))
+        conds.append(Client.actief == false())
     if flt.financing:
         conds.append(active_legitimation_exists(flt.financing))
     return conds
 
 
 def search_clients(session: Session, flt: ClientFilter, page_size: int = 25) -> Page:
-    """One page of clients (ordered by name) and the number that match.
+    """One page of clients (ordered by name) and how many match (exactly up to ``COUNT_CAP``).
 
-    Two small queries: the page itself (an ordered index scan stops after ``page_size`` rows) and
-    the count; the legitimations of the listed clients come in one extra query, never per row.
+    Few matches: they are found through the search indexes first and then sorted (walking the
+    name index would pass most of the table to find them). Many matches: the ids of the page
+    come from the name index (an index-only scan, also for later pages) and only those rows are
+    loaded. The legitimations of the listed clients come in one extra query, never per row.
     """
     where = and_(*_conditions(flt))
-    total = session.scalar(select(func.count(Client.id)).where(where)) or 0
-    pages = max(1, math.ceil(total / page_size))
-    page = min(flt.page, pages)
-    stmt = (
-        select(Client)
-        .where(where)
-        .order_by(Client.achternaam, Client.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    capped = session.scalar(
+        select(func.count()).select_from(
+            select(Client.id).where(where).limit(COUNT_CAP + 1).subquery()
+        )
     )
-    items = list(session.scalars(stmt))
-    return Page(items=items, total=total, page=page, page_size=page_size)
+    total = capped if capped <= COUNT_CAP else None
+    page = flt.page
+    if total is not None:
+        page = min(page, max(1, math.ceil(total / page_size)))
+    offset = (page - 1) * page_size
+    if total is not None:
+        matched = (
+            select(Client.id, Client.achternaam)
+            .where(where)
+            .cte("matched")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        ids_stmt = select(matched.c.id).order_by(matched.c.achternaam, matched.c.id)
+    else:
+        ids_stmt = select(Client.id).where(where).order_by(Client.achternaam, Client.id)
+    ids = list(session.scalars(ids_stmt.offset(offset).limit(page_size + 1)))
+    has_next = len(ids) > page_size
+    ids = ids[:page_size]
+    by_id = (
+        {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))} if ids else {}
+    )
+    items = [by_id[i] for i in ids if i in by_id]
+    return Page(items=items, total=total, page=page, page_size=page_size, has_next=has_next)
 
 
 def active_financings(session: Session, client_ids: list[int]) -> dict[int, list[str]]:

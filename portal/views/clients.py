@@ -46,6 +46,7 @@ def index():
         financings=financings,
         teams=svc.teams(session),
         financing_choices=hooks().choices(),
+        count_cap=f"{svc.COUNT_CAP:,}".replace(",", "."),
     )
     response = make_response(render("clients/index.html", "clients/_table.html", **context))
     if request.htmx:
@@ -72,6 +73,10 @@ def _client_or_404(client_id: int) -> Client:
 def show(client_id: int):
     client = _client_or_404(client_id)
     audit_client_view(client.id)
+    return _render_show(client)
+
+
+def _render_show(client: Client, revealed: bool = False):
     h = hooks()
     groups: dict[str, list[Legitimation]] = {}
     for leg in client.legitimations:
@@ -80,6 +85,7 @@ def show(client_id: int):
     return render(
         "clients/show.html",
         client=client,
+        revealed=revealed,
         groups=groups,
         capabilities=capabilities,
         status_labels=legsvc.STATUS_LABELS,
@@ -92,16 +98,15 @@ def show(client_id: int):
 @bp.route("/<int:client_id>/bsn", methods=["POST"])
 @requires("clients.edit")
 def reveal_bsn(client_id: int):
-    """Show the full BSN on request; that itself is written to the audit trail."""
-    session = db_session()
-    client = session.get(Client, client_id)
-    if client is None:
-        abort(404)
+    """Show the full BSN on request; that itself is written to the audit trail.
+
+    Never through a redirect with a flash message: those travel in the session cookie.
+    """
+    client = _client_or_404(client_id)
     audit_client_view(client.id, "client.bsn_getoond")
     if wants_fragment():
         return render("clients/_bsn.html", client=client, revealed=True)
-    flash(f"BSN: {client.bsn}", "info")
-    return redirect(url_for("clients.show", client_id=client.id), 303)
+    return _render_show(client, revealed=True)
 
 
 def _client_form_data(client: Client | None) -> dict[str, str]:
@@ -141,7 +146,7 @@ def new():
             errors = exc.errors
         else:
             session.commit()
-            flash(f"Cliënt {client.naam} is aangemaakt.", "success")
+            flash("De cliënt is aangemaakt.", "success")
             return redirect(url_for("clients.show", client_id=client.id), 303)
     return _render_form(None, data, errors)
 

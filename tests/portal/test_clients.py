@@ -268,6 +268,9 @@ def test_list_pages_and_orders_by_name(client, backoffice, population):
 def test_search_by_name_clientnummer_postcode_and_bsn(client, backoffice, population):
     html = client.get("/clienten/?q=yilm").get_data(as_text=True)
     assert "2 cliënten gevonden" in html
+    # one or two letters (the first keystrokes of live search): the start of the surname
+    assert "2 cliënten gevonden" in client.get("/clienten/?q=Yi").get_data(as_text=True)
+    assert "0 cliënten gevonden" in client.get("/clienten/?q=il").get_data(as_text=True)
     html = client.get("/clienten/?q=C507").get_data(as_text=True)
     assert "1 cliënt gevonden" in html and "Mulder07" in html
     html = client.get("/clienten/?q=3811 KL").get_data(as_text=True)
@@ -321,3 +324,20 @@ def test_detail_shows_legitimations_with_capabilities(client, backoffice, popula
     assert "2 uur per week" in html
     # the Wlz plugin does not build declarations yet: said so, no button that pretends
     assert "nog niet beschikbaar" in html
+
+
+def test_broad_result_is_counted_up_to_a_cap_and_still_pages(
+    client, backoffice, population, monkeypatch
+):
+    from portal.services import clients as svc
+
+    monkeypatch.setattr(svc, "COUNT_CAP", 10)
+    html = client.get("/clienten/").get_data(as_text=True)
+    assert "Meer dan 10 cliënten gevonden" in html
+    assert "?pagina=2" in html  # "Volgende" is there although the total is not known
+    html = client.get("/clienten/?pagina=2").get_data(as_text=True)
+    assert "Yilmaz" in html and "Mulder00" not in html
+    assert "?pagina=3" not in html  # nothing after the last row
+    assert "Deze pagina is leeg" in client.get("/clienten/?pagina=9").get_data(as_text=True)
+    # a narrow search is counted exactly
+    assert "2 cliënten gevonden" in client.get("/clienten/?q=yilmaz").get_data(as_text=True)
