@@ -253,6 +253,23 @@ def test_password_change_ends_other_sessions(app, make_user, db):
     assert laptop.get("/").status_code == 200
 
 
+def test_beheerder_password_reset_ends_the_users_sessions(app, make_user, db):
+    target = make_user(Role.BACKOFFICE)
+    theirs = app.test_client()
+    login(theirs, target.email)
+    assert theirs.get("/").status_code == 200
+    admin_user = make_user(Role.BEHEERDER)
+    admin = app.test_client()
+    login(admin, admin_user.email)
+    resp = admin.post(
+        f"/beheer/gebruikers/{target.id}/wachtwoord", data={"password": "door-beheer-gezet-1"}
+    )
+    assert resp.status_code == 302
+    assert is_login_redirect(theirs.get("/"))
+    assert admin.get("/").status_code == 200  # the beheerder's own session goes on
+    assert login(theirs, target.email, "door-beheer-gezet-1").status_code == 302
+
+
 def test_admin_reset_by_cli_ends_sessions(app, make_user, db):
     user = make_user(Role.BEHEERDER)
     c = app.test_client()
