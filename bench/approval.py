@@ -1,0 +1,70 @@
+"""Benchmark: approving (fiatteren) a month for 5,000 clients on PostgreSQL.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench python -m bench.approval [--quick]
+
+A fresh organisation (``bench.generate``), stack rules (so the period must be whole weeks: the
+"month" is the 4 weeks Monday 3 Feb – Sunday 2 Mar 2025), about 3 concept registrations per client
+per working day, then ``portal.services.approval.approve`` timed end to end: preview with every
+warning (legitimation, volume/stack, overlaps) and the set-based freeze. ``--quick``: 500 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from bench.gen_production import add_registrations, add_stack_rules
+from bench.generate import generate_organisation
+from bench.stacking import scratch_database
+from portal.migrate import upgrade
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
+    if not url.startswith("postgresql"):
+        print("bench/approval.py needs PostgreSQL (DATABASE_URL)", file=sys.stderr)
+        return 2
+    n_clients = 500 if args.quick else 5000
+    url = scratch_database(url, "bench_approval")
+    upgrade(url)
+    engine = create_engine(url)
+    generate_organisation(engine, n_clients, seed=2)
+    add_stack_rules(engine)
+    start = date(2025, 2, 3)
+    # the weeks before are approved already (they count for the volume warnings)
+    add_registrations(
+        engine, start=start - timedelta(weeks=1), weeks=1, status="gefiatteerd", seed=3
+    )
+    n = add_registrations(engine, start=start, weeks=4, status="concept", seed=4)
+    end = start + timedelta(weeks=4) - timedelta(days=1)
+    print(f"{n_clients} clients, {n} concept registrations to approve")
+
+    from portal.models import Registration
+    from portal.services import approval
+
+    with Session(engine) as session:
+        t = time.perf_counter()
+        run = approval.approve(session, approval.Filters(start=start, end=end), user_id=None)
+        total = time.perf_counter() - t
+        left = session.scalar(
+            select(func.count()).select_from(Registration).where(Registration.status == "concept")
+        )
+    print(
+        f"approved {run.aantal} registrations ({run.aantal_waarschuwingen} with warnings), {left} left"
+    )
+    print(f"RESULT approval_month {total:.2f} s target 10")
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
