@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 import segno
 from flask import (
     Blueprint,
@@ -13,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
+from redis.exceptions import RedisError
 
 from portal.auth import AUTHENTICATED, PUBLIC, requires
 from portal.db import db_session
@@ -57,6 +60,8 @@ def login():
         if user is not None and result != user_service.LoginResult.OK:
             audit.record(s, "login.mislukt", user_id=user.id, ip=request.remote_addr)
         s.commit()
+        if user is None and _unknown_email_locked(request.form.get("email", "")):
+            result = user_service.LoginResult.LOCKED
         if result == user_service.LoginResult.LOCKED:
             error = (
                 "Te veel mislukte pogingen. Dit account is tijdelijk geblokkeerd; "
@@ -73,6 +78,30 @@ def login():
             _finish_login(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+def _unknown_email_locked(email: str) -> bool:
+    """Count failures for e-mail addresses without an account, like those of real accounts.
+
+    Otherwise the lock-out message would tell an attacker which addresses exist: a real account
+    answers "te veel pogingen" after LOGIN_MAX_FAILURES tries, an unknown one never would.
+    """
+    from portal.jobs import redis_connection
+
+    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
+    lock_seconds = current_app.config["LOGIN_LOCK_MINUTES"] * 60
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    key = f"{current_app.config['RQ_QUEUE_PREFIX']}:login-unknown:{digest}"
+    try:
+        conn = redis_connection()
+        count = conn.incr(key)
+        if count == max_failures:
+            conn.expire(key, lock_seconds)  # the "lock" lasts as long as a real one
+        elif count < max_failures:
+            conn.expire(key, 24 * 3600)
+        return count >= max_failures
+    except RedisError:  # never block log-ins on Redis; real accounts are locked in the database
+        return False
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
