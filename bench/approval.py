@@ -55,12 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         run = approval.approve(session, approval.Filters(start=start, end=end), user_id=None)
         total = time.perf_counter() - t
+        approved, warned = run.aantal, run.aantal_waarschuwingen
         left = session.scalar(
             select(func.count()).select_from(Registration).where(Registration.status == "concept")
         )
-    print(
-        f"approved {run.aantal} registrations ({run.aantal_waarschuwingen} with warnings), {left} left"
-    )
+    print(f"approved {approved} registrations ({warned} with warnings), {left} left")
     print(f"RESULT approval_month {total:.2f} s target 10")
     engine.dispose()
     return 0
