@@ -202,6 +202,9 @@ def _leg_context(client: Client, data: dict, errors: dict, leg: Legitimation | N
             extra.append({"name": key[len(legsvc.SLEUTEL_PREFIX) :], "label": "Extra gegeven"})
     shown = {"_form", *(legsvc.SLEUTEL_PREFIX + f["name"] for f in extra)}
     other_errors = [m for k, m in errors.items() if k in legsvc.CLIENT_FIELDS and k not in shown]
+    financiers = [(f.id, f.label) for f in legsvc.financier_choices(session, info)]
+    if len(financiers) == 1 and not data.get("financier_id"):
+        data = {**data, "financier_id": str(financiers[0][0])}  # the only choice, chosen
     return dict(
         client=client,
         leg=leg,
@@ -210,7 +213,7 @@ def _leg_context(client: Client, data: dict, errors: dict, leg: Legitimation | N
         other_errors=other_errors,
         info=info,
         financing_choices=h.choices(),
-        financiers=[(f.id, f.label) for f in legsvc.financier_choices(session, info)],
+        financiers=financiers,
         units=legsvc.unit_choices(info),
         frequencies=[(f.value, f.label) for f in Frequency],
         extra_fields=extra,
