@@ -580,8 +580,9 @@ def _routes(app: Flask, store: Store) -> None:
         allowed = _allowed_codes(app)
         return allowed is None or row["mailbox"] in allowed
 
-    @app.get(PULL_PATH + "/berichten/<traceer_id>/payload")
-    def pull_payload(traceer_id: str):
+    @app.get(PULL_PATH + "/berichten/<uuid:traceer_id>/payload")
+    def pull_payload(traceer_id):
+        traceer_id = str(traceer_id)
         failed = fault_delay("pull")
         if failed is not None:
             return failed
@@ -595,8 +596,9 @@ def _routes(app: Flask, store: Store) -> None:
             )
         return Response(bytes(row["payload"]), mimetype="application/octet-stream")
 
-    @app.delete(PULL_PATH + "/berichten/<traceer_id>")
-    def pull_ack(traceer_id: str):
+    @app.delete(PULL_PATH + "/berichten/<uuid:traceer_id>")
+    def pull_ack(traceer_id):
+        traceer_id = str(traceer_id)
         failed = fault_delay("pull")
         if failed is not None:
             return failed
