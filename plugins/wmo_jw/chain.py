@@ -135,7 +135,8 @@ def persoon(client: Client) -> msgs.Persoon:
 
 
 def starts(leg: Legitimation) -> list[dict[str, Any]]:
-    return list((leg.sleutels or {}).get("starts", []))
+    """Copies: changing them never touches the loaded JSON (its change would go unnoticed)."""
+    return [dict(s) for s in (leg.sleutels or {}).get("starts", [])]
 
 
 def _save_starts(leg: Legitimation, items: list[dict[str, Any]]) -> None:

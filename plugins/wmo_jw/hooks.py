@@ -72,3 +72,10 @@ def build_declaration(declaration, session, settings):
     if getattr(declaration, "financing", None) != CODE:
         return None
     return declaring.drafts(declaration, session)
+
+
+@hookimpl
+def register_blueprints(settings):
+    from plugins.wmo_jw.views import bp
+
+    return [bp]

@@ -5,6 +5,7 @@ from portal.views.approval import bp as approval_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
+from portal.views.declarations import bp as declarations_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
@@ -30,6 +31,7 @@ BLUEPRINTS = [
     approval_bp,
     stacking_bp,
     messages_bp,
+    declarations_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists

@@ -1,0 +1,173 @@
+"""Screens of the Wmo/Jeugdwet plugin, mounted at /f/wmo_jw/: toewijzingen per client with their
+start/stop state, the guided chain actions (only what is valid now) and rejected prestaties with
+the meaning of each retourcode and what to do.
+
+This module is loaded only by the ``register_blueprints`` hook; the hooks themselves never touch
+the request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from plugins.wmo_jw import chain
+from plugins.wmo_jw.declaration import rejected_explanation
+from portal.auth import requires
+from portal.db import db_session
+from portal.models import Client, Legitimation
+from portal.models.declaration import LINE_REJECTED, DeclarationLine
+from portal.validators import parse_date
+from portal.web import audit_client_view, render
+
+bp = Blueprint("wmo_jw", __name__, template_folder="templates")
+
+
+def _toewijzingen(session, client_id: int | None = None):
+    stmt = select(Legitimation).where(
+        Legitimation.financing == chain.CODE, Legitimation.toewijzingnummer.is_not(None)
+    )
+    if client_id is not None:
+        stmt = stmt.where(Legitimation.client_id == client_id)
+    return list(session.scalars(stmt.order_by(Legitimation.begindatum.desc())))
+
+
+@bp.route("/")
+@requires("legitimations.view")
+def index():
+    """Toewijzingen that need something: no start yet, or a rejected start/stop."""
+    session = db_session()
+    todo = []
+    for leg in _toewijzingen(session):
+        state = _state(leg)
+        if state["label"] in ("Nog niet gestart", "Start afgewezen", "Stop afgewezen"):
+            todo.append((leg, state))
+    return render("wmo_jw/index.html", todo=todo[:200], count=len(todo))
+
+
+def _state(leg: Legitimation) -> dict:
+    items = chain.starts(leg)
+    last = items[-1] if items else None
+    if leg.status != "actief" and not last:
+        return {"label": "Niet actief", "badge": "off", "item": None}
+    if last is None:
+        return {"label": "Nog niet gestart", "badge": "warn", "item": None}
+    if last.get("stop_status") == "geaccepteerd":
+        label, badge = "Gestopt", "off"
+    elif last.get("stop_status") == "verzonden":
+        label, badge = "Stop verzonden", "off"
+    elif last.get("stop_status") == "afgewezen":
+        label, badge = "Stop afgewezen", "err"
+    elif last["status"] == "geaccepteerd":
+        label, badge = "Gestart", "ok"
+    elif last["status"] in ("verzonden", "intrekken"):
+        label, badge = "Start verzonden", "off"
+    elif last["status"] == "ingetrokken":
+        label, badge = "Nog niet gestart", "warn"
+    else:
+        label, badge = "Start afgewezen", "err"
+    return {"label": label, "badge": badge, "item": last}
+
+
+@bp.route("/clienten/<int:client_id>")
+@requires("legitimations.view")
+def client(client_id: int):
+    session = db_session()
+    person = session.get(Client, client_id)
+    if person is None:
+        abort(404)
+    audit_client_view(person.id)
+    rows = []
+    for leg in _toewijzingen(session, client_id):
+        std = chain.standard_of(leg)
+        rows.append(
+            {
+                "leg": leg,
+                "std": std,
+                "state": _state(leg),
+                "actions": chain.actions(leg),
+                "redenen": sorted(std.codes("LDT_RedenBeeindiging").items()),
+                "history": [
+                    {
+                        **s,
+                        "meanings": [
+                            (c, std.meaning("LDT_RetourCode", c))
+                            for c in (s.get("codes") or []) + (s.get("stop_codes") or [])
+                        ],
+                    }
+                    for s in chain.starts(leg)
+                ],
+            }
+        )
+    return render("wmo_jw/client.html", client=person, rows=rows, today=date.today())
+
+
+@bp.route("/toewijzingen/<int:leg_id>/<action>", methods=["POST"])
+@requires("legitimations.edit")
+def act(leg_id: int, action: str):
+    """Start, stop or withdraw a start: only when that action is offered for this toewijzing."""
+    from portal.services.messages import create_outgoing
+
+    session = db_session()
+    leg = session.get(Legitimation, leg_id, with_for_update=True)
+    if leg is None or leg.financing != chain.CODE:
+        abort(404)
+    back = redirect(url_for("wmo_jw.client", client_id=leg.client_id), 303)
+    if action not in {a["action"] for a in chain.actions(leg)}:
+        flash(
+            "Deze actie kan nu niet voor deze toewijzing (al verstuurd of niet van toepassing).",
+            "error",
+        )
+        return back
+    try:
+        if action == "start":
+            begin = parse_date(request.form.get("begindatum")) or leg.begindatum
+            draft = chain.start_draft(session, leg, begin)
+            done = f"Start zorg per {begin:%d-%m-%Y} is verstuurd naar de gemeente."
+        elif action == "start_intrekken":
+            begin = date.fromisoformat(chain.active_start(leg)["begindatum"])
+            draft = chain.start_draft(session, leg, begin, delete=True)
+            done = "Het intrekken van de start is verstuurd naar de gemeente."
+        else:
+            end = parse_date(request.form.get("einddatum"))
+            reden = request.form.get("reden", "")
+            if end is None:
+                flash("Vul een geldige einddatum in.", "error")
+                return back
+            draft = chain.stop_draft(session, leg, end, reden)
+            done = f"Stop zorg per {end:%d-%m-%Y} is verstuurd naar de gemeente."
+    except chain.RuleError as exc:
+        session.rollback()
+        for issue in exc.issues:
+            flash(f"Niet verstuurd: {issue.message} ({issue.code}, veld {issue.field}).", "error")
+        return back
+    create_outgoing(session, draft, financing=chain.CODE, created_by=current_user.id)
+    session.commit()
+    flash(done, "success")
+    return back
+
+
+@bp.route("/afgewezen")
+@requires("declarations.view")
+def rejected():
+    """Rejected prestaties with the meaning of each code and what to do about it."""
+    session = db_session()
+    lines = session.scalars(
+        select(DeclarationLine)
+        .where(DeclarationLine.financing == chain.CODE, DeclarationLine.status == LINE_REJECTED)
+        .order_by(DeclarationLine.id.desc())
+        .limit(300)
+    ).all()
+    rows = [
+        {
+            "line": line,
+            "explained": rejected_explanation(
+                line, chain.standard_of(line.legitimation) if line.legitimation else chain.IWMO
+            ),
+        }
+        for line in lines
+    ]
+    return render("wmo_jw/rejected.html", rows=rows)

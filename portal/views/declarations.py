@@ -1,0 +1,178 @@
+"""Declaring: gemeente (financier) → month → preview with totals and every issue → send.
+
+Thin: the rules live in ``portal.services.declarations`` and in the financing's plugin (through
+the hooks ``validate_declaration`` and ``build_declaration``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.app import hooks
+from portal.auth import requires
+from portal.db import db_session
+from portal.models import Financier
+from portal.models.declaration import Declaration, DeclarationLine
+from portal.services import declarations as svc
+from portal.web import render
+
+bp = Blueprint("declarations", __name__, url_prefix="/declareren")
+
+
+def _months(today: date, n: int = 13) -> list[tuple[str, str]]:
+    names = (
+        "januari februari maart april mei juni juli augustus september oktober november december"
+    )
+    names = names.split()
+    out = []
+    year, month = today.year, today.month
+    for _ in range(n):
+        out.append((f"{year}-{month:02d}", f"{names[month - 1]} {year}"))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
+
+
+def _financiers(session) -> list[Financier]:
+    h = hooks()
+    codes = [code for code in h.financings if h.can(code, "build_declaration")]
+    return list(
+        session.scalars(
+            select(Financier)
+            .where(Financier.financing.in_(codes), Financier.actief.is_(True))
+            .order_by(Financier.naam)
+        )
+    )
+
+
+@bp.route("/")
+@requires("declarations.view")
+def index():
+    session = db_session()
+    recent = session.scalars(select(Declaration).order_by(Declaration.id.desc()).limit(50)).all()
+    counts = dict(
+        session.execute(
+            select(DeclarationLine.status, func.count(DeclarationLine.id)).group_by(
+                DeclarationLine.status
+            )
+        ).all()
+    )
+    return render(
+        "declarations/index.html",
+        declarations=recent,
+        financiers=_financiers(session),
+        months=_months(date.today()),
+        rejected=counts.get("afgewezen", 0),
+        errors={},
+    )
+
+
+@bp.route("/voorbereiden", methods=["POST"])
+@requires("declarations.edit")
+def prepare():
+    session = db_session()
+    fin = session.get(Financier, request.form.get("financier_id", type=int) or 0)
+    try:
+        year, month = (int(x) for x in request.form.get("maand", "").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        first = None
+    if fin is None or fin not in _financiers(session) or first is None:
+        flash("Kies een financier en een maand.", "error")
+        return redirect(url_for("declarations.index"), 303)
+    prepared = svc.prepare(session, fin, first, user_id=current_user.id)
+    session.commit()
+    for issue in prepared.skipped[:20]:
+        flash(f"Niet gedeclareerd: {issue.message}", "warning")
+    if prepared.declaration is None:
+        flash(f"Er is voor {fin.naam} tot en met deze maand niets (meer) te declareren.", "info")
+        return redirect(url_for("declarations.index"), 303)
+    return redirect(url_for("declarations.show", declaration_id=prepared.declaration.id), 303)
+
+
+def _declaration_or_404(declaration_id: int) -> Declaration:
+    decl = db_session().get(Declaration, declaration_id)
+    if decl is None:
+        abort(404)
+    return decl
+
+
+@bp.route("/<int:declaration_id>")
+@requires("declarations.view")
+def show(declaration_id: int):
+    session = db_session()
+    decl = _declaration_or_404(declaration_id)
+    issues = hooks().validate_declaration(decl) if decl.status == "concept" else []
+    lines = session.scalars(
+        select(DeclarationLine)
+        .where(DeclarationLine.declaration_id == decl.id)
+        .order_by(DeclarationLine.id)
+        .limit(500)
+    ).all()
+    totals = session.execute(
+        select(
+            func.count(DeclarationLine.id),
+            func.count(func.distinct(DeclarationLine.client_id)),
+        ).where(DeclarationLine.declaration_id == decl.id)
+    ).one()
+    rejected_endpoint = f"{decl.financing}.rejected"
+    return render(
+        "declarations/show.html",
+        declaration=decl,
+        issues=issues,
+        blocking=[i for i in issues if i.blocking],
+        lines=lines,
+        n_lines=totals[0],
+        n_clients=totals[1],
+        rejected_url=url_for(rejected_endpoint) if _has_endpoint(rejected_endpoint) else None,
+    )
+
+
+def _has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
+@bp.route("/<int:declaration_id>/indienen", methods=["POST"])
+@requires("declarations.edit")
+def submit(declaration_id: int):
+    session = db_session()
+    decl = _declaration_or_404(declaration_id)
+    try:
+        svc.submit(session, decl.id, hooks(), user_id=current_user.id)
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        for issue in exc.issues[:20]:
+            flash(f"{issue.code}: {issue.message}", "error")
+        return redirect(url_for("declarations.show", declaration_id=declaration_id), 303)
+    session.commit()
+    flash(f"Declaratie {decl.nummer} is verstuurd.", "success")
+    return redirect(url_for("declarations.show", declaration_id=declaration_id), 303)
+
+
+@bp.route("/regels/<int:line_id>/crediteren", methods=["POST"])
+@requires("declarations.edit")
+def credit(line_id: int):
+    session = db_session()
+    line = session.get(DeclarationLine, line_id)
+    if line is None:
+        abort(404)
+    back = redirect(url_for("declarations.show", declaration_id=line.declaration_id), 303)
+    try:
+        svc.credit(session, [line_id], user_id=current_user.id)
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return back
+    session.commit()
+    flash(
+        f"Prestatie {line.referentie} wordt gecrediteerd in de volgende declaratie aan deze "
+        "financier.",
+        "success",
+    )
+    return back
