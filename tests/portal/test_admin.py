@@ -83,30 +83,28 @@ def test_first_visit_creates_the_organisation_and_saving_stores_it(client, behee
     assert [e.user_id for e in events] == [beheerder.id]
 
 
-@pytest.mark.parametrize(
-    "field, value, message",
-    [
-        ("kvk_nummer", "1234567", "KvK-nummer bestaat uit precies 8 cijfers."),
-        ("iban", "NL91ABNA0417164301", "Dit IBAN klopt niet"),
-        ("postcode", "35111AB", "Een postcode is vier cijfers en twee letters"),
-        ("btw_nummer", "NL123456789B99", "Dit btw-nummer klopt niet"),
-        ("email", "info-at-zorg", "Dit is geen geldig e-mailadres."),
-        ("telefoon", "12ab", "Dit is geen geldig telefoonnummer"),
-        ("naam", "  ", "Naam van de organisatie is verplicht."),
-    ],
-)
-def test_bad_organisation_input_is_refused_at_the_field(
-    client, beheerder, db, field, value, message
-):
+BAD_ORGANISATION = [
+    ("kvk_nummer", "1234567", "KvK-nummer bestaat uit precies 8 cijfers."),
+    ("iban", "NL91ABNA0417164301", "Dit IBAN klopt niet"),
+    ("postcode", "35111AB", "Een postcode is vier cijfers en twee letters"),
+    ("btw_nummer", "NL123456789B99", "Dit btw-nummer klopt niet"),
+    ("email", "info-at-zorg", "Dit is geen geldig e-mailadres."),
+    ("telefoon", "12ab", "Dit is geen geldig telefoonnummer"),
+    ("naam", "  ", "Naam van de organisatie is verplicht."),
+]
+
+
+def test_bad_organisation_input_is_refused_at_the_field(client, beheerder, db):
     client.get("/beheer/organisatie")
     before = _org(db).naam
-    resp = client.post("/beheer/organisatie", data={**GOOD_ORG, field: value})
-    assert resp.status_code == 422
-    html = resp.get_data(as_text=True)
-    errors = form_errors(html)
-    assert any(message in e for e in errors), errors
-    assert f'id="e-{field}"' in html  # shown next to the field itself
-    assert _org(db).naam == before  # nothing stored
+    for field, value, message in BAD_ORGANISATION:
+        resp = client.post("/beheer/organisatie", data={**GOOD_ORG, field: value})
+        assert resp.status_code == 422, field
+        html = resp.get_data(as_text=True)
+        errors = form_errors(html)
+        assert any(message in e for e in errors), (field, errors)
+        assert f'id="e-{field}"' in html, field  # shown next to the field itself
+        assert _org(db).naam == before, field  # nothing stored
 
 
 def test_agb_codes_add_edit_hoofd_and_remove(client, beheerder, db):
@@ -154,22 +152,19 @@ def test_agb_codes_add_edit_hoofd_and_remove(client, beheerder, db):
     assert db.get(OrganisationAgb, second.id).locatie == "Hoofdkantoor"
 
 
-@pytest.mark.parametrize(
-    "code, message",
-    [
+def test_bad_or_duplicate_agb_is_refused(client, beheerder, db):
+    client.get("/beheer/organisatie")
+    client.post("/beheer/organisatie/agb", data={"agb_code": "73730001", "locatie": "Hoofd"})
+    for code, message in [
         ("1234567", "AGB-code bestaat uit precies 8 cijfers."),
         ("1234567A", "AGB-code bestaat uit precies 8 cijfers."),
         ("73730001", "Deze AGB-code staat er al bij."),
-    ],
-)
-def test_bad_or_duplicate_agb_is_refused(client, beheerder, db, code, message):
-    client.get("/beheer/organisatie")
-    client.post("/beheer/organisatie/agb", data={"agb_code": "73730001", "locatie": "Hoofd"})
-    resp = client.post("/beheer/organisatie/agb", data={"agb_code": code, "locatie": "Zeist"})
-    assert resp.status_code == 422
-    assert message in form_errors(resp.get_data(as_text=True))
-    db.expire_all()
-    assert db.scalars(select(OrganisationAgb.agb_code)).all() == ["73730001"]
+    ]:
+        resp = client.post("/beheer/organisatie/agb", data={"agb_code": code, "locatie": "Zeist"})
+        assert resp.status_code == 422, code
+        assert message in form_errors(resp.get_data(as_text=True)), code
+        db.expire_all()
+        assert db.scalars(select(OrganisationAgb.agb_code)).all() == ["73730001"]
 
 
 def test_logo_upload_accepts_real_images_only(client, beheerder, db):
@@ -241,28 +236,28 @@ def test_create_list_and_edit_a_user(client, beheerder, db):
     assert {"gebruiker.aangemaakt", "gebruiker.gewijzigd"} <= set(actions)
 
 
-@pytest.mark.parametrize(
-    "field, value, message",
-    [
-        ("email", "geen-adres", "Dit is geen geldig e-mailadres."),
-        ("email", "", "E-mailadres is verplicht."),
-        ("naam", "", "Naam is verplicht."),
-        ("role", "baas", "Kies een rol."),
-        ("password", "kort1", "Een wachtwoord heeft minstens 12 tekens."),
-        ("password", "alleenletterszonder", "Gebruik in een wachtwoord letters én cijfers"),
-    ],
-)
-def test_bad_user_input_is_refused(client, beheerder, db, field, value, message):
+BAD_USER = [
+    ("email", "geen-adres", "Dit is geen geldig e-mailadres."),
+    ("email", "", "E-mailadres is verplicht."),
+    ("naam", "", "Naam is verplicht."),
+    ("role", "baas", "Kies een rol."),
+    ("password", "kort1", "Een wachtwoord heeft minstens 12 tekens."),
+    ("password", "alleenletterszonder", "Gebruik in een wachtwoord letters én cijfers"),
+]
+
+
+def test_bad_user_input_is_refused(client, beheerder, db):
     data = {
         "naam": "Piet",
         "email": "piet@zorg.nl",
         "role": "backoffice",
         "password": "goed-wachtwoord-42",
     }
-    resp = client.post("/beheer/gebruikers/nieuw", data={**data, field: value})
-    assert resp.status_code == 422
-    assert any(message in e for e in form_errors(resp.get_data(as_text=True)))
-    assert db.scalars(select(User).where(User.email == "piet@zorg.nl")).first() is None
+    for field, value, message in BAD_USER:
+        resp = client.post("/beheer/gebruikers/nieuw", data={**data, field: value})
+        assert resp.status_code == 422, (field, value)
+        assert any(message in e for e in form_errors(resp.get_data(as_text=True))), (field, value)
+        assert db.scalars(select(User).where(User.email == "piet@zorg.nl")).first() is None
 
 
 def test_duplicate_email_is_refused(client, beheerder, make_user):

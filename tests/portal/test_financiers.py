@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.domain import Role
@@ -63,40 +62,43 @@ def test_budgethouder_has_no_code(client, backoffice, db):
     assert db.scalars(select(Financier)).one().code is None
 
 
-@pytest.mark.parametrize(
-    "financing, soort, code, message",
-    [
-        ("wmo_jw", "gemeente", "344", "Gemeentecode bestaat uit precies 4 cijfers."),
-        ("wmo_jw", "gemeente", "", "Gemeentecode is verplicht."),
-        ("zvw_msvt", "zorgverzekeraar", "AB12", "UZOVI-code bestaat uit precies 4 cijfers."),
-        ("wlz", "zorgkantoor", "55031", "Zorgkantoorcode bestaat uit precies 4 cijfers."),
-        ("fz", "dji", "3311", "De Dienst Justitiële Inrichtingen heeft UZOVI-code 9992."),
-        ("onderaanneming", "instelling", "1234", "AGB-code bestaat uit precies 8 cijfers."),
-    ],
-)
-def test_bad_code_per_kind_is_refused(client, backoffice, db, financing, soort, code, message):
-    resp = _post_new(client, financing=financing, soort=soort, code=code)
-    assert resp.status_code == 422
-    assert message in form_errors(resp.get_data(as_text=True))
-    assert _count(db) == 0
+BAD_CODES = [
+    ("wmo_jw", "gemeente", "344", "Gemeentecode bestaat uit precies 4 cijfers."),
+    ("wmo_jw", "gemeente", "", "Gemeentecode is verplicht."),
+    ("zvw_msvt", "zorgverzekeraar", "AB12", "UZOVI-code bestaat uit precies 4 cijfers."),
+    ("wlz", "zorgkantoor", "55031", "Zorgkantoorcode bestaat uit precies 4 cijfers."),
+    ("fz", "dji", "3311", "De Dienst Justitiële Inrichtingen heeft UZOVI-code 9992."),
+    ("onderaanneming", "instelling", "1234", "AGB-code bestaat uit precies 8 cijfers."),
+]
 
 
-@pytest.mark.parametrize(
-    "data, field_message",
-    [
-        ({"financing": "", "soort": "gemeente"}, "Kies een financiering."),
-        ({"financing": "wlz", "soort": "gemeente"}, "Bij Wlz"),
-        ({"naam": ""}, "Naam is verplicht."),
-        ({"postcode": "ABCD 12"}, "Een postcode is vier cijfers en twee letters"),
-        ({"kvk_nummer": "123"}, "KvK-nummer bestaat uit precies 8 cijfers."),
-        ({"email": "gemeente.nl"}, "Dit is geen geldig e-mailadres."),
-    ],
-)
-def test_bad_fields_are_refused(client, backoffice, db, data, field_message):
-    resp = _post_new(client, **{"financing": "wmo_jw", "soort": "gemeente", "code": "0344", **data})
-    assert resp.status_code == 422
-    assert any(field_message in e for e in form_errors(resp.get_data(as_text=True)))
-    assert _count(db) == 0
+def test_bad_code_per_kind_is_refused(client, backoffice, db):
+    for financing, soort, code, message in BAD_CODES:
+        resp = _post_new(client, financing=financing, soort=soort, code=code)
+        assert resp.status_code == 422, (soort, code)
+        html = resp.get_data(as_text=True)
+        assert message in form_errors(html), (soort, code)
+        assert 'id="e-code"' in html  # at the code field
+        assert _count(db) == 0
+
+
+BAD_FIELDS = [
+    ({"financing": "", "soort": "gemeente"}, "Kies een financiering."),
+    ({"financing": "wlz", "soort": "gemeente"}, "Bij Wlz"),
+    ({"naam": ""}, "Naam is verplicht."),
+    ({"postcode": "ABCD 12"}, "Een postcode is vier cijfers en twee letters"),
+    ({"kvk_nummer": "123"}, "KvK-nummer bestaat uit precies 8 cijfers."),
+    ({"email": "gemeente.nl"}, "Dit is geen geldig e-mailadres."),
+]
+
+
+def test_bad_fields_are_refused(client, backoffice, db):
+    base = {"financing": "wmo_jw", "soort": "gemeente", "code": "0344"}
+    for data, message in BAD_FIELDS:
+        resp = _post_new(client, **{**base, **data})
+        assert resp.status_code == 422, data
+        assert any(message in e for e in form_errors(resp.get_data(as_text=True))), data
+        assert _count(db) == 0
 
 
 def test_code_is_unique_per_financing_and_kind(client, backoffice, db):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.domain import Role
@@ -69,26 +68,26 @@ def test_create_edit_and_list_a_product(client, backoffice, db):
     assert (p.naam, p.eenheid, p.uursoort_id, p.actief) == ("PV thuis", "minuut", None, False)
 
 
-@pytest.mark.parametrize(
-    "data, message",
-    [
-        ({"code": ""}, "Code is verplicht."),
-        ({"code": "PV UUR!"}, "Een code heeft hooguit 20 letters"),
-        ({"naam": ""}, "Naam is verplicht."),
-        ({"eenheid": "liter"}, "Kies een eenheid."),
-        ({"uursoort_id": "999"}, "Kies een bestaande uursoort."),
-        ({"code": "bestaat"}, "Er is al een product met code BESTAAT."),
-    ],
-)
-def test_bad_product_input_is_refused(client, backoffice, db, data, message):
+BAD_PRODUCTS = [
+    ({"code": ""}, "Code is verplicht."),
+    ({"code": "PV UUR!"}, "Een code heeft hooguit 20 letters"),
+    ({"naam": ""}, "Naam is verplicht."),
+    ({"eenheid": "liter"}, "Kies een eenheid."),
+    ({"uursoort_id": "999"}, "Kies een bestaande uursoort."),
+    ({"code": "bestaat"}, "Er is al een product met code BESTAAT."),
+]
+
+
+def test_bad_product_input_is_refused(client, backoffice, db):
     db.add(Product(code="BESTAAT", naam="Er al", eenheid="uur"))
     db.commit()
-    resp = client.post(
-        "/producten/nieuw", data={"code": "NIEUW", "naam": "Nieuw", "eenheid": "uur", **data}
-    )
-    assert resp.status_code == 422
-    assert any(message in e for e in form_errors(resp.get_data(as_text=True)))
-    assert db.scalar(select(func.count()).select_from(Product)) == 1
+    for data, message in BAD_PRODUCTS:
+        resp = client.post(
+            "/producten/nieuw", data={"code": "NIEUW", "naam": "Nieuw", "eenheid": "uur", **data}
+        )
+        assert resp.status_code == 422, data
+        assert any(message in e for e in form_errors(resp.get_data(as_text=True))), data
+        assert db.scalar(select(func.count()).select_from(Product)) == 1
 
 
 # -- uursoorten -------------------------------------------------------------------------------
