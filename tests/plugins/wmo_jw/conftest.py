@@ -37,7 +37,6 @@ def gemeente_settings(tmp_path):
 @pytest.fixture
 def setup(db, org, gemeente_settings, app):
     """A 301 for two clients, a product with a contract line at 50 euro per hour."""
-    app.extensions["hooks"].settings = gemeente_settings  # the stand-in's store for this test
     for bsn, nummer in ((BSN, "5001"), (BSN2, "5002")):
         draft = financier.issue_301(
             gemeente_settings, IWMO, GEMEENTE, AGB, persoon(bsn), [toewijzing(nummer)], today=TODAY
