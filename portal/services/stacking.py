@@ -490,10 +490,13 @@ def _registration_rows_pg(session: Session, ws: date, we: date, client_ids):
         params.append(list(client_ids))
     sql += " ORDER BY client_id, datum, starttijd, id"
     raw = session.connection().connection.driver_connection
-    with raw.cursor(name="stacking_rows") as cur:
-        cur.itersize = 50_000
+    with raw.cursor(name="stacking_rows", binary=True) as cur:
         cur.execute(sql, params)
-        yield from cur
+        while True:
+            batch = cur.fetchmany(50_000)
+            if not batch:
+                break
+            yield from batch
 
 
 # -- allocation ---------------------------------------------------------------------------------
@@ -568,16 +571,29 @@ def allocate(
                 fin = ctx.legit_by_id[lid].financing
                 week_totals.append(WeekTotal(client_id, wk, lid, fin, rounded, qty, exact))
 
+    stack_cache: dict = {}
+    edge_weeks = ctx.edge_weeks
+    last_day = wk = None
     for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(session, ws, we, client_ids):
-        wk = day - timedelta(days=day.weekday())
+        if day != last_day:
+            last_day = day
+            wk = day - timedelta(days=day.weekday())
         key = (cid, wk)
         if key != cur_key:
             if cur_key is not None:
                 flush(*cur_key)
+                if cur_key[0] != cid:  # keep memory flat over many clients
+                    stack_cache.clear()
+                    ctx._stack_cache.clear()
             cur_key = key
             used = {}
             groups = {}
-        levels, stacked = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), day)
+            edge = key in edge_weeks
+        skey = (cid, pid, uid, day if edge else wk)
+        hit = stack_cache.get(skey)
+        if hit is None:
+            hit = stack_cache[skey] = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), day)
+        levels, stacked = hit
         top = levels[0] if levels else None
         top_id = top.id if top is not None else None
         g = groups.get((top_id, pid))
