@@ -383,3 +383,17 @@ def test_post_without_csrf_is_refused(client, beheerder, db):
     assert resp.status_code == 400
     org = _org(db)
     assert org is None or org.naam != GOOD_ORG["naam"]
+
+
+def test_start_page_reminds_the_beheerder_until_the_organisation_is_set_up(client, beheerder):
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="inrichting"' in page and "de organisatiegegevens" in page
+    client.post("/beheer/organisatie", data=GOOD_ORG)
+    page = client.get("/").get_data(as_text=True)
+    assert "een AGB-code" in page and "KvK-nummer en IBAN" not in page
+    client.post("/beheer/organisatie/agb", data={"agb_code": "73730001", "locatie": "Hoofd"})
+    assert 'data-testid="inrichting"' not in client.get("/").get_data(as_text=True)
+
+
+def test_backoffice_start_page_has_no_set_up_reminder(client, backoffice):
+    assert 'data-testid="inrichting"' not in client.get("/").get_data(as_text=True)
