@@ -13,6 +13,7 @@ It can also issue 301s for demo clients (:func:`issue_301`).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from datetime import date, datetime
@@ -191,8 +192,13 @@ def _toewijzing(data: dict) -> msgs.Toewijzing:
 
 
 def store_for(settings) -> GemeenteStore:
+    """The store named by the setting ``gemeente_db``; else a file in the portal's instance
+    folder (shared by the portal and the stand-in of one installation); else in memory."""
     own = (settings or {}).get("wmo_jw", {}) if settings else {}
-    return GemeenteStore(own.get("gemeente_db"))
+    path = own.get("gemeente_db")
+    if not path and os.environ.get("PORTAL_INSTANCE"):
+        path = os.path.join(os.environ["PORTAL_INSTANCE"], "wmo_gemeente.db")
+    return GemeenteStore(path)
 
 
 # --- replies --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ the request.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -171,3 +171,101 @@ def rejected():
         for line in lines
     ]
     return render("wmo_jw/rejected.html", rows=rows)
+
+
+# --- demo: the simulated gemeente sends a toewijzing (only against the VECOZO stand-in) -------
+
+
+@bp.route("/demo/toewijzing", methods=["POST"])
+@requires("legitimations.edit")
+def demo_301():
+    """Let the simulated gemeente send a 301 for a client, through the stand-in's mailbox."""
+    import base64
+    import random
+
+    import requests
+    from flask import current_app
+
+    from plugins.wmo_jw import financier
+    from plugins.wmo_jw import messages as m
+    from plugins.wmo_jw.standard import IWMO
+    from portal.app import hooks
+    from portal.demo import generate_bsn
+    from portal.models import Contract, ContractLine, Financier
+    from portal.vecozo.client import base_url
+
+    if current_app.config.get("VECOZO_ENVIRONMENT") != "standin":
+        abort(404)
+    session = db_session()
+    agb = chain.own_agb(session)
+    row = session.execute(
+        select(ContractLine, Financier)
+        .join(Contract, Contract.id == ContractLine.contract_id)
+        .join(Financier, Financier.id == Contract.financier_id)
+        .where(Financier.financing == chain.CODE, ContractLine.productcode.is_not(None))
+        .order_by(ContractLine.id)
+        .limit(1)
+    ).first()
+    if agb is None or row is None:
+        flash("Voor de demo is een AGB-code en een Wmo-contract met productcode nodig.", "error")
+        return redirect(url_for("wmo_jw.index"), 303)
+    line, fin = row
+    settings = hooks().settings
+    store = financier.store_for(settings)
+    afwijkend = request.form.get("tarief_afwijkend") == "1"
+    store.set_tarief(
+        fin.code,
+        line.productcategorie,
+        line.productcode,
+        line.tarief_cents + (100 if afwijkend else 0),
+    )
+    rng = random.Random()
+    today = date.today()
+    person = m.Persoon(
+        bsn=generate_bsn(rng),
+        geboortedatum=date(1940 + rng.randint(0, 50), rng.randint(1, 12), rng.randint(1, 28)),
+        geslacht=rng.choice("12"),
+        achternaam=rng.choice(["Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder"]),
+        voorletters=rng.choice("ABCDEHJKMPW"),
+        postcode="3511AB",
+        huisnummer=str(rng.randint(1, 200)),
+        straat="Oudegracht",
+        plaats="Utrecht",
+    )
+    eenheid = chain.UNIT_EENHEID.get(line.eenheid, "04")
+    t = m.Toewijzing(
+        nummer=str(store.next_number(f"toewijzing-{fin.code}", start=4_000_000)),
+        categorie=line.productcategorie,
+        code=line.productcode,
+        toewijzingsdatum=today,
+        toewijzingstijd=datetime.now().strftime("%H:%M:%S"),
+        ingangsdatum=today.replace(day=1)
+        if today.month == 1
+        else today.replace(month=today.month - 1, day=1),
+        volume=6 if eenheid != "83" else None,
+        eenheid=eenheid if eenheid != "83" else None,
+        frequentie="2" if eenheid != "83" else None,
+        budget=100_000 if eenheid == "83" else None,
+    )
+    draft = financier.issue_301(settings, IWMO, fin.code, agb, person, [t], today=today)
+    try:
+        resp = requests.post(
+            f"{base_url(current_app.config)}/_standin/plaatsen",
+            json={
+                "payload_base64": base64.b64encode(draft.payload).decode(),
+                "code": draft.code,
+                "postbus": agb,
+                "afzender_code": fin.code,
+            },
+            timeout=10,
+        )
+        resp.raise_for_status()
+    except requests.RequestException as exc:
+        flash(f"De VECOZO-stand-in is niet bereikbaar: {exc}", "error")
+        return redirect(url_for("wmo_jw.index"), 303)
+    flash(
+        f"Gemeente {fin.label} heeft toewijzing {t.nummer} gestuurd. Haal de berichten op "
+        "(Berichten → Nu ophalen) om hem te verwerken.",
+        "success",
+    )
+    return redirect(url_for("wmo_jw.index"), 303)

@@ -123,3 +123,18 @@ def test_hostile_325_is_refused_and_logged_nothing_else_breaks(app, db, setup, s
     assert inbound.needs_action and inbound.summary.startswith("Geweigerd")
     assert "DOCTYPE" in inbound.summary
     assert inbound.payload == bomb  # kept as received, for the record
+
+
+def test_demo_gemeente_sends_a_301_from_the_screen(app, db, client, setup, standin, login_as):
+    from portal.domain import Role
+
+    login_as(Role.BACKOFFICE)
+    page = client.get("/f/wmo_jw/").get_data(as_text=True)
+    assert "Gemeente stuurt toewijzing" in page
+    resp = client.post("/f/wmo_jw/demo/toewijzing", data={"tarief_afwijkend": "1"})
+    assert resp.status_code == 303
+    assert _fetch(app, db)["opgehaald"] == 1
+    db.commit()
+    inbound = db.scalar(select(Message).where(Message.direction == "in"))
+    assert inbound.code == "WMO301" and "1 nieuw" in inbound.summary
+    assert db.scalar(select(Message).where(Message.code == "WMO302")) is not None
