@@ -436,6 +436,7 @@ def seed(
             )
     session.flush()
     seed_invoice_demo(session)
+    seed_registration_demo(session)
     return True
 
 
@@ -523,5 +524,82 @@ def seed_invoice_demo(session: Session, today: date | None = None) -> int:
     hoofdaannemer = session.scalar(select(Financier).where(Financier.financing == "onderaanneming"))
     if hoofdaannemer is not None and not hoofdaannemer.email:
         hoofdaannemer.email = "crediteuren@thuiszorg-midden.example"
+    session.flush()
+    return n
+
+
+def seed_registration_demo(
+    session: Session, today: date | None = None, max_clients: int = 16
+) -> int:
+    """Care registered over the last two months for Wlz, Zvw and Wmo clients without demo care
+    yet: whole weeks up to last week approved (one approval run), this and last week still
+    concept, so registration, approval, stacking and declarations can be tried. Returns rows."""
+    from datetime import time, timedelta
+
+    from portal.models.registration import REG_APPROVED, REG_CONCEPT, ApprovalRun, Registration
+
+    today = today or date.today()
+    employee = session.scalar(select(User).where(User.email == "zorg@demo.nl"))
+    if employee is None:
+        return 0
+    this_monday = today - timedelta(days=today.weekday())
+    first = this_monday - timedelta(weeks=8)
+    approved_until = this_monday - timedelta(days=8)  # the Sunday before last week
+    busy = set(session.scalars(select(Registration.client_id).distinct()))
+    chosen: list[tuple[int, Product]] = []
+    for leg in session.scalars(
+        select(Legitimation)
+        .where(Legitimation.financing.in_(["wlz", "zvw_msvt", "wmo_jw"]))
+        .order_by(Legitimation.id)
+    ):
+        product = next((p for p in leg.products if p.eenheid in ("uur", "minuut")), None)
+        if product is None or leg.client_id in busy:
+            continue
+        busy.add(leg.client_id)
+        chosen.append((leg.client_id, product))
+        if len(chosen) >= max_clients:
+            break
+    if not chosen:
+        return 0
+    run = ApprovalRun(
+        periode_start=first,
+        periode_eind=approved_until,
+        filters={"demo": "registraties"},
+        created_by=employee.id,
+        token=f"demo-registraties-{first.isoformat()}",
+    )
+    session.add(run)
+    rng = random.Random(first.toordinal())
+    n = minutes_total = 0
+    day = first
+    while day < today:
+        if day.weekday() < 5:
+            clock = 7 * 60 + 30
+            for i, (client_id, product) in enumerate(chosen):
+                if (i + day.toordinal()) % 2:
+                    continue  # every client about every other working day
+                duration = rng.choice((30, 45, 60, 90))
+                approved = day <= approved_until
+                session.add(
+                    Registration(
+                        client_id=client_id,
+                        product_id=product.id,
+                        uursoort_id=product.uursoort_id,
+                        employee_id=employee.id,
+                        datum=day,
+                        starttijd=time(clock // 60, clock % 60),
+                        duur_minuten=duration,
+                        status=REG_APPROVED if approved else REG_CONCEPT,
+                        approval_run=run if approved else None,
+                        bron="scherm",
+                        waarschuwingen=[],
+                    )
+                )
+                clock += duration + 15
+                n += 1
+                minutes_total += duration if approved else 0
+                run.aantal = (run.aantal or 0) + (1 if approved else 0)
+        day += timedelta(days=1)
+    run.minuten = minutes_total
     session.flush()
     return n
