@@ -309,8 +309,8 @@ def _bulk(conn, table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
         raw = conn.connection.driver_connection  # psycopg 3
         cols = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+            for row in rows:  # JSON columns travel as text
+                copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
                 n += 1
         return n
     batch: list[dict] = []
@@ -394,7 +394,7 @@ def generate_organisation(engine: Engine, n_clients: int, seed: int = 1) -> dict
                 kw.get("volume"), kw.get("eenheid"), kw.get("frequentie"), None,
                 kw.get("tarief"), kw.get("categorie"), kw.get("code"), kw.get("toewijzing"),
                 kw.get("referentie"), "actief", kw.get("bron", "handmatig"),
-                json.dumps(kw.get("sleutels", {})), now, now,
+                kw.get("sleutels", {}), now, now,
             ))  # fmt: skip
             for p in products:
                 leg_products.append((next_leg, prod[p]))

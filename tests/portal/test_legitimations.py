@@ -285,3 +285,35 @@ def test_begin_far_in_future_refused(client, backoffice, setup, db):
     far = (date.today() + timedelta(days=800)).isoformat()
     resp = _post(client, c, _wmo(fin, prod, begindatum=far, einddatum=""))
     assert any("toekomst" in e for e in form_errors(resp.get_data(as_text=True)))
+
+
+def test_benchmark_generator_builds_valid_data(app, db):
+    """bench.generate: unique valid BSNs, 2-3 legitimations each, every one passes its plugin."""
+    from stdnum.nl import bsn as stdnum_bsn
+
+    from bench.generate import generate_organisation
+    from portal.app import hooks
+    from portal.models import Client, Financier
+
+    info = generate_organisation(app.extensions["db_engine"], 80, seed=5)
+    assert info["n_clients"] == 80
+    bsns = db.scalars(select(Client.bsn)).all()
+    assert len(bsns) == len(set(bsns)) == 80
+    assert all(stdnum_bsn.is_valid(b) for b in bsns)
+    per_client = db.execute(
+        select(Legitimation.client_id, func.count()).group_by(Legitimation.client_id)
+    ).all()
+    assert len(per_client) == 80 and all(2 <= n <= 3 for _c, n in per_client)
+    financings = set(db.scalars(select(Financier.financing)))
+    assert financings == {"wlz", "wmo_jw", "zvw_msvt", "fz", "pgb", "particulier", "onderaanneming"}
+    with app.app_context():
+        for leg in db.scalars(select(Legitimation)):
+            client = db.get(Client, leg.client_id)
+            blocking = [
+                i for i in hooks().validate_legitimation(leg, leg.financier, client) if i.blocking
+            ]
+            assert blocking == [], (leg.financing, blocking)
+            assert leg.products
+    # ids keep counting after the bulk insert: the screens can add clients and legitimations
+    c = make_client(db)
+    assert c.id > info["client_ids"][1]
