@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import weasyprint  # imported with the app, so forked RQ work horses do not pay for it per job
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -639,7 +640,6 @@ def queue_render(session: Session, run: InvoiceRun, chunk: int | None = None) ->
     from portal.jobs import enqueue
     from portal.jobs import invoices as invoice_jobs
 
-    chunk = chunk or invoice_jobs.CHUNK
     label = f"PDF's maken: {hooks_label(run)}"
     row_id = invoice_jobs.progress_row_id(run.id)
     todo = session.scalars(
@@ -647,6 +647,8 @@ def queue_render(session: Session, run: InvoiceRun, chunk: int | None = None) ->
         .where(Invoice.run_id == run.id, Invoice.pdf_sha256.is_(None))
         .order_by(Invoice.nummer)
     ).all()
+    # at least ~16 parts, so a small run is shared by the workers too
+    chunk = chunk or max(1, min(invoice_jobs.CHUNK, -(-len(todo) // 16)))
     row = session.get(BackgroundJob, row_id)
     if row is None:
         row = BackgroundJob(id=row_id, kind="facturen", queue="pdf", label=label)
@@ -700,12 +702,9 @@ def hooks_label(run: InvoiceRun) -> str:
 def render_html_to_pdf(html: str) -> bytes:
     """WeasyPrint with the system fonts; only ``data:`` resources (the embedded logo), never the
     network or the file system."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO is per layout step
-    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    fetcher = weasyprint.urls.URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
 def render_invoice(session: Session, hooks, invoice: Invoice, *, force: bool = False) -> bool:
