@@ -447,16 +447,19 @@ def search_clients(session: Session, flt: ClientFilter, page_size: int = 25) -> 
             .cte("matched")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
-        ids_stmt = select(matched.c.id).order_by(matched.c.achternaam, matched.c.id)
+        ids = select(matched.c.id).order_by(matched.c.achternaam, matched.c.id)
     else:
-        ids_stmt = select(Client.id).where(where).order_by(Client.achternaam, Client.id)
-    ids = list(session.scalars(ids_stmt.offset(offset).limit(page_size + 1)))
-    has_next = len(ids) > page_size
-    ids = ids[:page_size]
-    by_id = (
-        {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))} if ids else {}
+        ids = select(Client.id).where(where).order_by(Client.achternaam, Client.id)
+    page_ids = ids.offset(offset).limit(page_size + 1).subquery("page_ids")
+    rows = list(
+        session.scalars(
+            select(Client)
+            .join(page_ids, Client.id == page_ids.c.id)
+            .order_by(Client.achternaam, Client.id)
+        )
     )
-    items = [by_id[i] for i in ids if i in by_id]
+    has_next = len(rows) > page_size
+    items = rows[:page_size]
     return Page(items=items, total=total, page=page, page_size=page_size, has_next=has_next)
 
 
