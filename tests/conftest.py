@@ -125,9 +125,18 @@ def db(app) -> Iterator[Session]:
 
 
 class CsrfClient(FlaskClient):
-    """A test client that sends a valid CSRF token with every POST, unless ``csrf=False``."""
+    """A test client that sends a valid CSRF token with every POST, unless ``csrf=False``.
+
+    Each request runs in its own app context, as on a real server: otherwise Flask reuses the
+    app context a test (or the ``db`` fixture) has open, and ``g`` (the request's database
+    session, flask-login's cached user) would leak from one request into the next.
+    """
 
     def open(self, *args, csrf: bool = True, **kwargs):
+        with self.application.app_context():
+            return self._open(*args, csrf=csrf, **kwargs)
+
+    def _open(self, *args, csrf: bool = True, **kwargs):
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method in {"POST", "PUT", "PATCH", "DELETE"}:
             token = self.csrf_token()
