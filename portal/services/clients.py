@@ -424,43 +424,54 @@ def _conditions(flt: ClientFilter) -> list:
 def search_clients(session: Session, flt: ClientFilter, page_size: int = 25) -> Page:
     """One page of clients (ordered by name) and how many match (exactly up to ``COUNT_CAP``).
 
-    Few matches: they are found through the search indexes first and then sorted (walking the
-    name index would pass most of the table to find them). Many matches: the ids of the page
-    come from the name index (an index-only scan, also for later pages) and only those rows are
-    loaded. The legitimations of the listed clients come in one extra query, never per row.
+    First query: the matches (at most ``COUNT_CAP`` + 1, found through the search and filter
+    indexes) are collected once; from them come both the count and the page, sorted by name. Only
+    when there are more matches than that (a broad list) a second query takes the page from the
+    name index (an index-only scan, also for later pages). The legitimations of the listed
+    clients come in one extra query, never per row.
     """
     where = and_(*_conditions(flt))
-    capped = session.scalar(
-        select(func.count()).select_from(
-            select(Client.id).where(where).limit(COUNT_CAP + 1).subquery()
-        )
+    matched = (
+        select(Client.id, Client.achternaam)
+        .where(where)
+        .limit(COUNT_CAP + 1)
+        .cte("matched")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    total = capped if capped <= COUNT_CAP else None
+    n_matched = select(func.count()).select_from(matched).scalar_subquery()
+    by_name = select(matched.c.id).order_by(matched.c.achternaam, matched.c.id)
     page = flt.page
-    if total is not None:
-        page = min(page, max(1, math.ceil(total / page_size)))
-    offset = (page - 1) * page_size
-    if total is not None:
-        matched = (
-            select(Client.id, Client.achternaam)
-            .where(where)
-            .cte("matched")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        ids = select(matched.c.id).order_by(matched.c.achternaam, matched.c.id)
+    if (page - 1) * page_size >= COUNT_CAP:  # only a broad list has pages this far
+        rows, total = [], None
     else:
-        ids = select(Client.id).where(where).order_by(Client.achternaam, Client.id)
-    page_ids = ids.offset(offset).limit(page_size + 1).subquery("page_ids")
-    rows = list(
-        session.scalars(
-            select(Client)
-            .join(page_ids, Client.id == page_ids.c.id)
-            .order_by(Client.achternaam, Client.id)
+        rows = _page_rows(session, by_name, page, page_size, n_matched)
+        # An empty page says nothing about the number of matches: ask.
+        capped = rows[0][1] if rows else session.scalar(select(n_matched))
+        total = capped if capped <= COUNT_CAP else None
+    if total is not None and not rows and page > 1:
+        page = max(1, math.ceil(total / page_size))  # past the end: show the last page
+        rows = _page_rows(session, by_name, page, page_size, n_matched)
+    elif total is None:
+        rows = _page_rows(
+            session,
+            select(Client.id).where(where).order_by(Client.achternaam, Client.id),
+            page,
+            page_size,
         )
-    )
     has_next = len(rows) > page_size
-    items = rows[:page_size]
+    items = [row[0] for row in rows[:page_size]]
     return Page(items=items, total=total, page=page, page_size=page_size, has_next=has_next)
+
+
+def _page_rows(session: Session, ids, page: int, page_size: int, n_matched=None) -> list:
+    page_ids = ids.offset((page - 1) * page_size).limit(page_size + 1).subquery("page_ids")
+    columns = [Client] if n_matched is None else [Client, n_matched]
+    stmt = (
+        select(*columns)
+        .join(page_ids, Client.id == page_ids.c.id)
+        .order_by(Client.achternaam, Client.id)
+    )
+    return list(session.execute(stmt).all())
 
 
 def active_financings(session: Session, client_ids: list[int]) -> dict[int, list[str]]:
