@@ -6,6 +6,7 @@ stored exactly once, and nothing is left without a visible status."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -139,7 +140,8 @@ def crash_env(app, standin, tmp_path) -> Iterator[dict]:
 
 def _descendants(pid: int) -> list[int]:
     try:
-        children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            children = fh.read().split()
     except OSError:
         return []
     result = []
@@ -151,10 +153,8 @@ def _descendants(pid: int) -> list[int]:
 def _kill(proc: subprocess.Popen) -> None:
     """SIGKILL the worker and its work horse (rq puts the horse in a process group of its own)."""
     for pid in [proc.pid, *_descendants(proc.pid)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(10)
 
 
