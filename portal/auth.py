@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 
 from portal.db import db_session
@@ -92,10 +92,22 @@ def _load_user(user_id: str):
     ident, _, version = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = db_session().get(User, int(ident))
+    # populate_existing: read the row as it is now (session version, active), also when the
+    # session already holds the user from earlier in the same app context.
+    user = db_session().get(User, int(ident), populate_existing=True)
     if user is None or not user.active or str(user.session_version) != version:
         return None
     return user
+
+
+def _forget_cached_user():
+    """Each request decides who is logged in from its own session cookie.
+
+    flask-login caches the user in ``g``. In production ``g`` belongs to one request, but when an
+    app context is already active (tests, scripts) Flask reuses it for every request, and a cached
+    user would carry over to the next request, even to another client's.
+    """
+    g.pop("_login_user", None)
 
 
 def _gatekeeper():
@@ -142,6 +154,7 @@ def _needs_2fa_setup() -> bool:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
     app.before_request(_gatekeeper)
 
     @app.context_processor
