@@ -337,3 +337,20 @@ def test_create_admin_cli_refuses_a_weak_password(app, db, password, message):
     assert result.exit_code == 1
     assert f"Fout: {message}" in result.output
     assert db.query(User).filter_by(email="zwak@zorg.nl").count() == 0
+
+
+def test_no_user_carries_over_between_requests_in_one_app_context(app, make_user, db):
+    """Scripts and tests run requests inside one app context; each still has its own user."""
+    admin_user = make_user(Role.BEHEERDER)
+    reader = make_user(Role.ALLEEN_LEZEN)
+    with app.app_context():
+        admin, lezer, anonymous = app.test_client(), app.test_client(), app.test_client()
+        login(admin, admin_user.email)
+        login(lezer, reader.email)
+        assert admin.get("/").status_code == 200
+        assert is_login_redirect(anonymous.get("/"))
+        assert lezer.get("/beheer/gebruikers").status_code == 403
+        row = db.get(User, admin_user.id)
+        row.set_password("ander-wachtwoord-42")
+        db.commit()
+        assert is_login_redirect(admin.get("/"))
