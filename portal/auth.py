@@ -69,7 +69,7 @@ def requires(*permissions: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any):
             if PUBLIC not in permissions:
                 if not current_user.is_authenticated:
-                    return current_app.login_manager.unauthorized()
+                    return htmx_to_login() or current_app.login_manager.unauthorized()
                 if AUTHENTICATED not in permissions and not any(map(has_permission, permissions)):
                     abort(403)
             return view(*args, **kwargs)
@@ -78,6 +78,21 @@ def requires(*permissions: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def htmx_to_login():
+    """For an htmx request: a response that makes the browser load the log-in page.
+
+    A plain redirect would be followed by htmx and the log-in form swapped into a table or a
+    form; ``HX-Redirect`` loads the whole page instead. None for other requests.
+    """
+    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-Boosted") == "true":
+        return None
+    current = request.headers.get("HX-Current-URL", "")
+    path = current.split("://", 1)[1].partition("/")[2] if "://" in current else ""
+    response = current_app.response_class(status=401)
+    response.headers["HX-Redirect"] = url_for("auth.login", next=f"/{path}" if path else None)
+    return response
 
 
 def has_permission(permission: str) -> bool:
@@ -131,7 +146,7 @@ def _gatekeeper():
             f"U bent uitgelogd na {current_app.config['IDLE_TIMEOUT_MINUTES']} minuten zonder activiteit.",
             "info",
         )
-        return redirect(
+        return htmx_to_login() or redirect(
             url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         )
     session["last_seen"] = now

@@ -199,6 +199,15 @@ def test_idle_timeout_logs_out(app, client, backoffice):
     assert is_login_redirect(client.get("/"))  # really logged out, not just redirected once
 
 
+def test_idle_timeout_during_an_htmx_request_loads_the_login_page(app, client, backoffice):
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - app.config["IDLE_TIMEOUT_MINUTES"] * 60 - 5
+    resp = client.get("/taken/", headers={"HX-Request": "true"})
+    assert resp.status_code == 401
+    assert resp.headers["HX-Redirect"].startswith("/login")
+    assert is_login_redirect(client.get("/"))
+
+
 def test_session_lifetime_follows_idle_timeout(app):
     assert app.config["PERMANENT_SESSION_LIFETIME"] == app.config["IDLE_TIMEOUT_MINUTES"] * 60
 
