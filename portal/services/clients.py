@@ -518,7 +518,7 @@ def get_client_with_legitimations(session: Session, client_id: int) -> Client | 
         select(Client)
         .where(Client.id == client_id)
         .options(
-            selectinload(Client.legitimations).selectinload(Legitimation.financier),
+            selectinload(Client.legitimations).joinedload(Legitimation.financier),
             selectinload(Client.legitimations).selectinload(Legitimation.products),
         )
     )
