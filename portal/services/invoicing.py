@@ -647,8 +647,9 @@ def queue_render(session: Session, run: InvoiceRun, chunk: int | None = None) ->
         .where(Invoice.run_id == run.id, Invoice.pdf_sha256.is_(None))
         .order_by(Invoice.nummer)
     ).all()
-    # at least ~16 parts, so a small run is shared by the workers too
-    chunk = chunk or max(1, min(invoice_jobs.CHUNK, -(-len(todo) // 16)))
+    # about 8 parts for a small run (shared by the workers), 20 invoices a part for a big one:
+    # each part is a forked work horse that warms up WeasyPrint once
+    chunk = chunk or max(1, min(invoice_jobs.CHUNK, max(5, -(-len(todo) // 8))))
     row = session.get(BackgroundJob, row_id)
     if row is None:
         row = BackgroundJob(id=row_id, kind="facturen", queue="pdf", label=label)
@@ -702,9 +703,17 @@ def hooks_label(run: InvoiceRun) -> str:
 def render_html_to_pdf(html: str) -> bytes:
     """WeasyPrint with the system fonts; only ``data:`` resources (the embedded logo), never the
     network or the file system."""
+    global _FONT_CONFIG
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO is per layout step
+    if _FONT_CONFIG is None:  # one per process: the system fonts are looked up once
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=_FONT_CONFIG)
+
+
+_FONT_CONFIG = None
 
 
 def render_invoice(session: Session, hooks, invoice: Invoice, *, force: bool = False) -> bool:

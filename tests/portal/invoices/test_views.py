@@ -92,6 +92,11 @@ def test_send_pay_and_credit_from_the_invoice_page(client, db, backoffice, run_j
 
     page = client.get("/facturen/vervallen").get_data(as_text=True)
     assert inv.nummer in page and "Herinnering sturen" in page
+    page = client.get("/facturen/").get_data(as_text=True)
+    assert inv.nummer in page and "P. Jansen" in page and "vervallen" in page
+    page = client.get("/facturen/?q=Jansen&status=verstuurd", headers={"HX-Request": "true"})
+    assert inv.nummer in page.get_data(as_text=True)
+    assert "<html" not in page.get_data(as_text=True)  # htmx gets only the list
     resp = client.post(
         f"/facturen/{inv.id}/herinnering",
         data={"next": "/facturen/vervallen"},
@@ -133,5 +138,33 @@ def test_inkoop_upload_shows_errors_per_field_and_row(client, db, backoffice):
     )
     errors = form_errors(resp.get_data(as_text=True))
     assert "Vul de naam van de onderaannemer in." in errors
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 0
     assert any("AGB" in e for e in errors)
     assert any("totaalbedrag" in e for e in errors)
+
+
+def test_inkoop_upload_loads_and_shows_the_differences(client, db, backoffice):
+    b.organisation(db)
+    prod = b.product(db, "PV-UUR", ["wlz"])
+    zk = b.financier(db, "wlz", "zorgkantoor", "Zorgkantoor", code="5503")
+    c = b.client(db, "123456782", "Smit")
+    b.legitimation(db, c, zk, "wlz", prod, volume=6)
+    db.commit()
+    csv = b"bsn;datum;product;minuten;tarief\n123456782;06-10-2025;PV-UUR;60;52,00\n"
+    resp = client.post(
+        "/facturen/inkoop",
+        data={
+            "leverancier_naam": "Thuiszorg Klein",
+            "leverancier_agb": "73111111",
+            "factuurnummer": "K-77",
+            "factuurdatum": "2025-11-01",
+            "bedrag": "60,00",
+            "bestand": (io.BytesIO(csv), "spec.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Factuur K-77 van Thuiszorg Klein" in page
+    assert "Gefactureerd € 60,00 maar de specificatie komt op € 52,00" in page
+    assert "1 in het bestand, 1 ingelezen als gefiatteerde productie" in page
