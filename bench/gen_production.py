@@ -5,7 +5,8 @@
 
 About ``per_day`` registrations per client per working day (Monday–Friday), 15–75 minutes each,
 on the time products the client's legitimations cover, by a pool of employees, start times spread
-so no employee overlaps. Rows go in with ``COPY`` (psycopg 3) on PostgreSQL, batched executemany
+three clients per employee in
+separate 90-minute slots, so no employee overlaps. Rows go in with ``COPY`` (psycopg 3) on PostgreSQL, batched executemany
 elsewhere. Ids are assigned here.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, func, select, text
 
@@ -25,17 +26,14 @@ REG_COLUMNS = (
     "duur_minuten", "aantal", "opmerking", "status", "approval_run_id", "bron", "import_bestand",
     "waarschuwingen", "gedeclareerd", "credit_of_id", "credit_reden", "created_at", "updated_at",
 )  # fmt: skip
-STARTS = ("08:00", "11:00", "14:00", "17:00", "19:30")
 
 
 def add_stack_rules(engine: Engine) -> int:
-    """PV stacks onto itself (lower legitimations); VP overflows onto PV."""
+    """PV stacks onto itself, onto lower legitimations (the seed's Wlz + particulier case)."""
     with engine.begin() as conn:
         prods = dict(conn.execute(select(Product.code, Product.id)).all())
         rules = [
-            (prods[c], prods[o])
-            for c, o in (("PV-UUR", "PV-UUR"), ("VP-UUR", "PV-UUR"))
-            if c in prods and o in prods
+            (prods[c], prods[o]) for c, o in (("PV-UUR", "PV-UUR"),) if c in prods and o in prods
         ]
         now = datetime.now(UTC)
         for p, o in rules:
@@ -91,10 +89,11 @@ def add_registrations(
         for cid, pid in conn.execute(q):
             if products[pid][0] in ("uur", "minuut"):
                 per_client[cid].append(pid)
-        employees = _employees(conn, max(10, len(per_client) // 15))
+        # three clients per employee, each visit in its own 90-minute slot: nobody overlaps
+        employees = _employees(conn, max(1, (len(per_client) + 2) // 3))
         next_id = (conn.scalar(select(func.max(Registration.id))) or 0) + 1
         now = datetime.now(UTC)
-        starts = [datetime.strptime(s, "%H:%M").time() for s in STARTS[:per_day]]
+        slots = [time(7 + (k * 90) // 60, (k * 90) % 60) for k in range(3 * per_day)]
         days = [start + timedelta(days=w * 7 + d) for w in range(weeks) for d in range(5)]
         n_emp = len(employees)
 
@@ -102,9 +101,10 @@ def add_registrations(
             nonlocal next_id
             for idx, (cid, prods) in enumerate(sorted(per_client.items())):
                 prods.sort()
-                emp = employees[idx % n_emp]  # one employee per client: never overlapping
+                emp = employees[(idx // 3) % n_emp]
+                mine = [slots[r * 3 + idx % 3] for r in range(per_day)]
                 for day in days:
-                    for st in starts:
+                    for st in mine:
                         pid = prods[rng.randrange(len(prods))]
                         yield (
                             next_id, cid, pid, products[pid][1], emp, day, st,

@@ -49,7 +49,7 @@ class Filters:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     registration_id: int
     client_id: int
@@ -113,6 +113,20 @@ def period_problems(session: Session, start: date, end: date) -> list[str]:
     return problems
 
 
+def _concept_filter(f: Filters) -> list:
+    conds = [
+        Registration.status == REG_CONCEPT,
+        Registration.credit_of_id.is_(None),
+        Registration.datum >= f.start,
+        Registration.datum <= f.end,
+    ]
+    if f.client_id:
+        conds.append(Registration.client_id == f.client_id)
+    if f.team:
+        conds.append(Registration.client_id.in_(select(Client.id).where(Client.team == f.team)))
+    return conds
+
+
 def _concept_rows(session: Session, f: Filters):
     q = select(
         Registration.id,
@@ -124,17 +138,7 @@ def _concept_rows(session: Session, f: Filters):
         Registration.starttijd,
         Registration.duur_minuten,
         Registration.aantal,
-        Registration.waarschuwingen,
-    ).where(
-        Registration.status == REG_CONCEPT,
-        Registration.credit_of_id.is_(None),
-        Registration.datum >= f.start,
-        Registration.datum <= f.end,
-    )
-    if f.client_id:
-        q = q.where(Registration.client_id == f.client_id)
-    if f.team:
-        q = q.where(Registration.client_id.in_(select(Client.id).where(Client.team == f.team)))
+    ).where(*_concept_filter(f))
     return session.execute(
         q.order_by(Registration.client_id, Registration.datum, Registration.starttijd)
     )
@@ -162,57 +166,76 @@ def preview(session: Session, f: Filters) -> Preview:
     stack_room: dict[tuple[int, date, int], int] = {}
     line_stack: list[tuple[Line, tuple[int, date, int] | None, bool]] = []
     already = _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort)
-    for r in rows:
-        levels, stacked = ctx.stack_for(
-            r.client_id, r.product_id, r.uursoort_id or product_uursoort.get(r.product_id), r.datum
-        )
+    no_legit: list[Line] = []
+    week_of: dict[date, date] = {}
+    stack_for = ctx.stack_for
+    for rid, cid, eid, pid, uid, day, start, minutes, aantal in rows:
+        levels, stacked = stack_for(cid, pid, uid or product_uursoort.get(pid), day)
         top = levels[0] if levels else None
-        line = Line(
-            r.id,
-            r.client_id,
-            r.employee_id,
-            r.product_id,
-            r.datum,
-            r.starttijd,
-            r.duur_minuten,
-            r.aantal,
-            top.financing if top else None,
-        )
-        if f.financing and line.financing != f.financing:
+        financing = top.financing if top is not None else None
+        if f.financing and financing != f.financing:
             continue
+        line = Line(rid, cid, eid, pid, day, start, minutes, aantal, financing, [])
         if top is None:
-            saved = [w["message"] for w in (r.waarschuwingen or []) if w.get("message")]
-            line.warnings.append(
-                saved[0]
-                if saved
-                else "Geen geldige legitimatie voor deze cliënt en dit product op deze datum."
-            )
+            no_legit.append(line)
         key = None
-        if top is not None and r.duur_minuten:
-            key = (r.client_id, stacking.week_start(r.datum), top.id)
-            load[key] += r.duur_minuten
-            room = sum(lg.cap for lg in levels) if stacked else top.cap
-            stack_room[key] = min(room, stacking._INF)
+        if top is not None and minutes:
+            wk = week_of.get(day)
+            if wk is None:
+                wk = week_of[day] = stacking.week_start(day)
+            key = (cid, wk, top.id)
+            load[key] += minutes
+            if key not in stack_room:
+                room = sum(lg.cap for lg in levels) if stacked else top.cap
+                stack_room[key] = min(room, stacking._INF)
         line_stack.append((line, key, stacked))
         lines.append(line)
+    _no_legitimation_warnings(session, no_legit)
+    messages: dict[tuple[int, date, int], str | None] = {}
     for line, key, stacked in line_stack:
-        if key is None or stack_room[key] >= stacking._INF:
+        if key is None:
             continue
-        total = load[key] + already.get(key, 0)
-        if total > stack_room[key]:
-            over = stacking.minutes_label(total - stack_room[key])
-            if stacked:
-                line.warnings.append(
-                    f"In week {stacking.iso_week_label(key[1])} is meer zorg geleverd dan alle "
-                    f"gestapelde legitimaties samen toestaan: {over} uur is niet gedekt."
-                )
-            else:
-                line.warnings.append(
-                    f"In week {stacking.iso_week_label(key[1])} gaat de zorg {over} uur boven "
-                    "het volume van de legitimatie."
-                )
+        if key not in messages:
+            messages[key] = _volume_message(
+                key, load[key] + already.get(key, 0), stack_room[key], stacked
+            )
+        if messages[key]:
+            line.warnings.append(messages[key])
     _overlap_warnings(session, lines)
     return Preview(f, lines, [])
+
+
+def _no_legitimation_warnings(session: Session, lines: list[Line]) -> None:
+    """The warning saved with the registration (or a general one) for lines without cover."""
+    saved: dict[int, str] = {}
+    ids = [ln.registration_id for ln in lines]
+    for i in range(0, len(ids), 1000):
+        for rid, warnings in session.execute(
+            select(Registration.id, Registration.waarschuwingen).where(
+                Registration.id.in_(ids[i : i + 1000])
+            )
+        ):
+            msg = next((w.get("message") for w in warnings or [] if w.get("message")), None)
+            if msg:
+                saved[rid] = msg
+    for ln in lines:
+        ln.warnings.append(
+            saved.get(ln.registration_id)
+            or "Geen geldige legitimatie voor deze cliënt en dit product op deze datum."
+        )
+
+
+def _volume_message(key, total: int, room: int, stacked: bool) -> str | None:
+    if room >= stacking._INF or total <= room:
+        return None
+    over = stacking.minutes_label(total - room)
+    week = stacking.iso_week_label(key[1])
+    if stacked:
+        return (
+            f"In week {week} is meer zorg geleverd dan alle gestapelde legitimaties samen "
+            f"toestaan: {over} uur is niet gedekt."
+        )
+    return f"In week {week} gaat de zorg {over} uur boven het volume van de legitimatie."
 
 
 def _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort):
@@ -243,37 +266,31 @@ def _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort):
 
 
 def _overlap_warnings(session: Session, lines: list[Line]) -> None:
-    """Same employee or same client, overlapping time on one day."""
-    timed = [ln for ln in lines if ln.starttijd is not None and ln.minutes]
-
-    def spans(key):
-        groups = defaultdict(list)
-        for ln in timed:
-            groups[(key(ln), ln.datum)].append(ln)
-        return groups
-
-    for kind, key in (
-        ("medewerker", lambda ln: ln.employee_id),
-        ("cliënt", lambda ln: ln.client_id),
-    ):
-        for group in spans(key).values():
-            if len(group) < 2:
-                continue
-            group.sort(key=lambda ln: (ln.starttijd, ln.registration_id))
-            end_prev, prev = -1, None
-            for ln in group:
-                begin = ln.starttijd.hour * 60 + ln.starttijd.minute
-                if prev is not None and begin < end_prev:
-                    msg = (
-                        f"Overlapt in tijd met een andere registratie voor dezelfde {kind} "
-                        f"(vanaf {prev.starttijd:%H:%M})."
-                    )
-                    for x in (prev, ln):
-                        if msg not in x.warnings:
-                            x.warnings.append(msg)
-                end = begin + ln.minutes
-                if end > end_prev:
-                    end_prev, prev = end, ln
+    """Same employee or same client, overlapping time on one day (one sorted pass each)."""
+    timed = [
+        (ln.starttijd.hour * 60 + ln.starttijd.minute, ln)
+        for ln in lines
+        if ln.starttijd is not None and ln.minutes
+    ]
+    for kind, attr in (("medewerker", "employee_id"), ("cliënt", "client_id")):
+        timed.sort(key=lambda t, attr=attr: (getattr(t[1], attr), t[1].datum, t[0]))
+        group_key = None
+        end_prev, prev = -1, None
+        for begin, ln in timed:
+            key = (getattr(ln, attr), ln.datum)
+            if key != group_key:
+                group_key, end_prev, prev = key, -1, None
+            if prev is not None and begin < end_prev:
+                msg = (
+                    f"Overlapt in tijd met een andere registratie voor dezelfde {kind} "
+                    f"(vanaf {prev.starttijd:%H:%M})."
+                )
+                for x in (prev, ln):
+                    if msg not in x.warnings:
+                        x.warnings.append(msg)
+            end = begin + ln.minutes
+            if end > end_prev:
+                end_prev, prev = end, ln
 
 
 def approve(
@@ -308,16 +325,29 @@ def approve(
     except IntegrityError as exc:
         session.rollback()
         raise ApprovalError("Deze fiattering is al uitgevoerd.") from exc
-    ids = [ln.registration_id for ln in pv.lines]
     done = 0
-    for i in range(0, len(ids), 5000):
+    if f.financing:
+        ids = [ln.registration_id for ln in pv.lines]
+        for i in range(0, len(ids), 5000):
+            res = session.execute(
+                update(Registration)
+                .where(Registration.id.in_(ids[i : i + 5000]), Registration.status == REG_CONCEPT)
+                .values(status=REG_APPROVED, approval_run_id=run.id, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            done += res.rowcount or 0
+    else:
+        # The same selection as the preview, in one statement; rows registered after the
+        # preview was read (higher ids) wait for the next approval.
         res = session.execute(
             update(Registration)
-            .where(Registration.id.in_(ids[i : i + 5000]), Registration.status == REG_CONCEPT)
+            .where(
+                *_concept_filter(f), Registration.id <= max(ln.registration_id for ln in pv.lines)
+            )
             .values(status=REG_APPROVED, approval_run_id=run.id, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        done += res.rowcount or 0
+        done = res.rowcount or 0
     run.aantal = done
     audit.record(
         session,

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -93,12 +93,47 @@ class WeekTotal:
     exact_minutes: int = 0  # before rounding
 
 
-@dataclass
+_ALL = object()
+
+
 class StackResult:
-    allocations: list[Allocation]
-    week_totals: list[WeekTotal]
-    not_covered: list[WeekTotal]  # the actions to show
-    weeks: list[date] = field(default_factory=list)  # the week starts looked at
+    """What ``allocate`` found. ``allocations`` is built on first use from compact rows (a year
+    of an organisation is millions of them; most exports only need one financing's:
+    ``allocations_for(financing)``)."""
+
+    def __init__(
+        self,
+        allocations: list[Allocation] | None = None,
+        week_totals: list[WeekTotal] | None = None,
+        not_covered: list[WeekTotal] | None = None,
+        weeks: list[date] | None = None,
+        *,
+        rows: list[tuple] | None = None,
+        loader: Callable | None = None,
+    ):
+        self._allocations = allocations
+        self._rows = rows if allocations is None else None
+        self._loader = loader
+        self.week_totals = week_totals or []
+        self.not_covered = not_covered or []
+        self.weeks = weeks or []
+
+    @property
+    def allocations(self) -> list[Allocation]:
+        if self._allocations is None:
+            if self._rows is None and self._loader is not None:
+                self._rows = self._loader()
+            self._allocations = [Allocation(*r) for r in self._rows or ()]
+            self._rows = None
+        return self._allocations
+
+    def allocations_for(self, financing: str | None) -> list[Allocation]:
+        """One financing's allocations (``None``: the "niet gedekt" parts)."""
+        if self._allocations is not None:
+            return [a for a in self._allocations if a.financing == financing]
+        if self._rows is None and self._loader is not None:
+            return [Allocation(*r) for r in self._loader(financing)]
+        return [Allocation(*r) for r in self._rows or () if r[6] == financing]
 
     def for_financing(self, financing: str) -> list[WeekTotal]:
         return [w for w in self.week_totals if w.financing == financing]
@@ -514,81 +549,81 @@ class _Group:
         self.aantal: dict[int | None, int] = {}
 
 
-def allocate(
+def _flush(ctx: _Context, groups: dict, client_id: int, wk: date, week_totals, not_covered):
+    """Round each stack of one client-week with its top's rule and add the week totals."""
+    rounded_used: dict[int, int] = defaultdict(int)
+    per_legit: dict[int | None, list[int]] = {}  # legit -> [rounded, exact, aantal]
+    for (top_id, product_id), g in groups.items():
+        step, how = ctx.rounding_for(top_id, product_id, wk)
+        cum_exact = cum_rounded = 0
+        for lid in [*g.order, None]:
+            exact = g.parts.get(lid, 0)
+            cum_exact += exact
+            part = _round(cum_exact, step, how) - cum_rounded
+            if lid is not None and g.stacked:
+                cap = ctx.legit_by_id[lid].cap
+                if cap < _INF:
+                    part = max(0, min(part, cap - rounded_used[lid]))
+                    rounded_used[lid] += part
+            cum_rounded += part
+            if part or exact:
+                slot = per_legit.setdefault(lid, [0, 0, 0])
+                slot[0] += part
+                slot[1] += exact
+        for lid, qty in g.aantal.items():
+            per_legit.setdefault(lid, [0, 0, 0])[2] += qty
+    for lid, (rounded, exact, qty) in per_legit.items():
+        if lid is None:
+            not_covered.append(WeekTotal(client_id, wk, None, None, rounded, qty, exact))
+        else:
+            fin = ctx.legit_by_id[lid].financing
+            week_totals.append(WeekTotal(client_id, wk, lid, fin, rounded, qty, exact))
+
+
+def _walk(
     session: Session,
+    ctx: _Context,
+    ws: date,
+    we: date,
+    client_ids,
     *,
-    start: date,
-    end: date,
-    client_ids: Iterable[int] | None = None,
-    stackable: Callable[[str | None], bool] | None = None,
     with_allocations: bool = True,
-) -> StackResult:
-    """Spread the approved care of every whole ISO week overlapping [start, end] (module doc)."""
-    ws, we = week_start(start), week_start(end) + timedelta(days=6)
-    if client_ids is not None:
-        client_ids = list(client_ids)
-    ctx = _Context(session, ws, we, client_ids, stackable or _default_stackable())
+    only: set[tuple[int, date]] | None = None,
+):
+    """The exact computation: every registration of each client-week in chronological order.
+    Returns (allocation rows, week totals, not covered). ``only``: just these client-weeks."""
     product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
     product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
-
-    allocations: list[Allocation] = []
+    allocations: list[tuple] = []  # Allocation fields, built lazily by StackResult
     week_totals: list[WeekTotal] = []
     not_covered: list[WeekTotal] = []
-    weeks_seen: set[date] = set()
-
     cur_key = None
     used: dict[int, int] = {}
     # (top legit id, product id) -> _Group: the stack's levels in order and exact minutes per level
     groups: dict[tuple[int | None, int], _Group] = {}
-
-    def flush(client_id: int, wk: date) -> None:
-        weeks_seen.add(wk)
-        rounded_used: dict[int, int] = defaultdict(int)
-        per_legit: dict[int | None, list[int]] = {}  # legit -> [rounded, exact, aantal]
-        for (top_id, product_id), g in groups.items():
-            step, how = ctx.rounding_for(top_id, product_id, wk)
-            cum_exact = cum_rounded = 0
-            for lid in [*g.order, None]:
-                exact = g.parts.get(lid, 0)
-                cum_exact += exact
-                part = _round(cum_exact, step, how) - cum_rounded
-                if lid is not None and g.stacked:
-                    cap = ctx.legit_by_id[lid].cap
-                    if cap < _INF:
-                        part = max(0, min(part, cap - rounded_used[lid]))
-                        rounded_used[lid] += part
-                cum_rounded += part
-                if part or exact:
-                    slot = per_legit.setdefault(lid, [0, 0, 0])
-                    slot[0] += part
-                    slot[1] += exact
-            for lid, qty in g.aantal.items():
-                per_legit.setdefault(lid, [0, 0, 0])[2] += qty
-        for lid, (rounded, exact, qty) in per_legit.items():
-            if lid is None:
-                not_covered.append(WeekTotal(client_id, wk, None, None, rounded, qty, exact))
-            else:
-                fin = ctx.legit_by_id[lid].financing
-                week_totals.append(WeekTotal(client_id, wk, lid, fin, rounded, qty, exact))
-
     stack_cache: dict = {}
     edge_weeks = ctx.edge_weeks
     last_day = wk = None
+    skip = False
+    edge = False
     for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(session, ws, we, client_ids):
         if day != last_day:
             last_day = day
             wk = day - timedelta(days=day.weekday())
         key = (cid, wk)
         if key != cur_key:
-            if cur_key is not None:
-                flush(*cur_key)
-                if cur_key[0] != cid:  # keep memory flat over many clients
-                    stack_cache.clear()
-                    ctx._stack_cache.clear()
+            if cur_key is not None and not skip:
+                _flush(ctx, groups, *cur_key, week_totals, not_covered)
+            if cur_key is not None and cur_key[0] != cid:  # keep memory flat over many clients
+                stack_cache.clear()
+                ctx._stack_cache.clear()
             cur_key = key
             used = {}
             groups = {}
             edge = key in edge_weeks
+            skip = only is not None and key not in only
+        if skip:
+            continue
         skey = (cid, pid, uid, day if edge else wk)
         hit = stack_cache.get(skey)
         if hit is None:
@@ -604,7 +639,7 @@ def allocate(
             g.aantal[top_id] = g.aantal.get(top_id, 0) + qty
             if with_allocations:
                 fin = top.financing if top is not None else None
-                allocations.append(Allocation(rid, cid, pid, day, wk, top_id, fin, 0, qty))
+                allocations.append((rid, cid, pid, day, wk, top_id, fin, 0, qty))
             continue
         remaining = minutes or 0
         parts = g.parts
@@ -614,7 +649,7 @@ def allocate(
             parts[top_id] = parts.get(top_id, 0) + remaining
             if with_allocations:
                 fin = top.financing if top is not None else None
-                allocations.append(Allocation(rid, cid, pid, day, wk, top_id, fin, remaining))
+                allocations.append((rid, cid, pid, day, wk, top_id, fin, remaining, 0))
             continue
         for lg in levels:
             if lg.id not in parts:
@@ -630,14 +665,154 @@ def allocate(
             remaining -= take
             parts[lg.id] += take
             if with_allocations:
-                allocations.append(Allocation(rid, cid, pid, day, wk, lg.id, lg.financing, take))
+                allocations.append((rid, cid, pid, day, wk, lg.id, lg.financing, take, 0))
         if remaining > 0:
             parts[None] = parts.get(None, 0) + remaining
             if with_allocations:
-                allocations.append(Allocation(rid, cid, pid, day, wk, None, None, remaining))
-    if cur_key is not None:
-        flush(*cur_key)
-    return StackResult(allocations, week_totals, not_covered, sorted(weeks_seen))
+                allocations.append((rid, cid, pid, day, wk, None, None, remaining, 0))
+    if cur_key is not None and not skip:
+        _flush(ctx, groups, *cur_key, week_totals, not_covered)
+    return allocations, week_totals, not_covered
+
+
+_WEEK_SQL = {
+    "postgresql": "(datum - (EXTRACT(ISODOW FROM datum)::int - 1))",
+    "sqlite": "date(datum, '-' || ((CAST(strftime('%w', datum) AS INTEGER) + 6) % 7) || ' days')",
+}
+
+
+def _week_sums(session: Session, ws: date, we: date, client_ids):
+    """Set-based: approved minutes/quantities per client, ISO week, product and uursoort."""
+    dialect = session.get_bind().dialect.name
+    week = _WEEK_SQL.get(dialect)
+    if week is None:
+        return None
+    where = "status = :status AND credit_of_id IS NULL AND datum >= :ws AND datum <= :we"
+    params: dict = {"status": REG_APPROVED, "ws": ws, "we": we}
+    if client_ids is not None:
+        ids = ",".join(str(int(c)) for c in client_ids) or "NULL"
+        where += f" AND client_id IN ({ids})"
+    sql = (
+        f"SELECT client_id, {week} AS wk, product_id, uursoort_id, "
+        "SUM(COALESCE(duur_minuten, 0)), SUM(COALESCE(aantal, 0)) "
+        f"FROM registration WHERE {where} "
+        "GROUP BY client_id, wk, product_id, uursoort_id ORDER BY client_id, wk, product_id"
+    )
+    from sqlalchemy import text
+
+    rows = session.execute(text(sql), params)
+    if dialect == "sqlite":
+        return ((c, date.fromisoformat(w), p, u, m, a) for c, w, p, u, m, a in rows)
+    return rows
+
+
+def allocate(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    client_ids: Iterable[int] | None = None,
+    stackable: Callable[[str | None], bool] | None = None,
+    with_allocations: bool = True,
+) -> StackResult:
+    """Spread the approved care of every whole ISO week overlapping [start, end] (module doc).
+
+    Week totals come from set-based sums per client-week wherever the order of registrations
+    cannot matter (at most one stacked product-uursoort in the week, and no legitimation starting
+    or ending inside it); the other client-weeks are walked registration by registration. The
+    per-registration allocations are computed when first used (``result.allocations`` /
+    ``allocations_for``), in the same session, by the exact walk.
+    """
+    ws, we = week_start(start), week_start(end) + timedelta(days=6)
+    if client_ids is not None:
+        client_ids = list(client_ids)
+    ctx = _Context(session, ws, we, client_ids, stackable or _default_stackable())
+    week_totals: list[WeekTotal] = []
+    not_covered: list[WeekTotal] = []
+    weeks_seen: set[date] = set()
+    slow: set[tuple[int, date]] = set()
+    sums = _week_sums(session, ws, we, client_ids)
+    if sums is None:
+        slow = None  # unknown database: walk everything
+    else:
+        product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
+        product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
+        edge_weeks = ctx.edge_weeks
+        cur = None
+        entries: list[tuple] = []
+
+        def week(cid: int, wk: date, entries: list[tuple]) -> None:
+            weeks_seen.add(wk)
+            if (cid, wk) in edge_weeks:
+                slow.add((cid, wk))
+                return
+            groups: dict = {}
+            n_stacked = 0
+            for pid, uid, minutes, aantal in entries:
+                levels, stacked = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), wk)
+                top = levels[0] if levels else None
+                top_id = top.id if top is not None else None
+                g = groups.get((top_id, pid))
+                if g is None:
+                    g = groups[(top_id, pid)] = _Group(stacked)
+                if not product_time.get(pid, False):
+                    g.aantal[top_id] = g.aantal.get(top_id, 0) + (aantal or 0)
+                    continue
+                parts = g.parts
+                if not stacked:
+                    if top is not None and top_id not in parts:
+                        g.order.append(top_id)
+                    parts[top_id] = parts.get(top_id, 0) + minutes
+                    continue
+                n_stacked += 1
+                if n_stacked > 1:
+                    slow.add((cid, wk))  # stacks share capacity: the order decides
+                    return
+                remaining = minutes
+                for lg in levels:
+                    if lg.id not in parts:
+                        g.order.append(lg.id)
+                        parts[lg.id] = 0
+                    take = min(remaining, lg.cap)
+                    parts[lg.id] += take
+                    remaining -= take
+                if remaining > 0:
+                    parts[None] = parts.get(None, 0) + remaining
+            _flush(ctx, groups, cid, wk, week_totals, not_covered)
+
+        for cid, wk, pid, uid, minutes, aantal in sums:
+            if (cid, wk) != cur:
+                if cur is not None:
+                    week(*cur, entries)
+                    if cur[0] != cid:
+                        ctx._stack_cache.clear()
+                cur = (cid, wk)
+                entries = []
+            entries.append((pid, uid, int(minutes or 0), int(aantal or 0)))
+        if cur is not None:
+            week(*cur, entries)
+    if slow is None or slow:
+        walk_clients = None if slow is None else sorted({c for c, _w in slow})
+        _rows, wt, nc = _walk(session, ctx, ws, we, walk_clients, with_allocations=False, only=slow)
+        week_totals.extend(wt)
+        not_covered.extend(nc)
+        weeks_seen.update(w.week_start for w in wt + nc)
+    week_totals.sort(key=lambda w: (w.client_id, w.week_start))
+    not_covered.sort(key=lambda w: (w.client_id, w.week_start))
+
+    def load(financing=_ALL):
+        if not with_allocations:
+            return []
+        if financing is _ALL:
+            return _walk(session, ctx, ws, we, client_ids)[0]
+        pool = not_covered if financing is None else week_totals
+        keys = {(w.client_id, w.week_start) for w in pool if w.financing == financing}
+        if not keys:
+            return []
+        rows = _walk(session, ctx, ws, we, sorted({c for c, _w in keys}), only=keys)[0]
+        return [r for r in rows if r[6] == financing]
+
+    return StackResult(None, week_totals, not_covered, sorted(weeks_seen), loader=load)
 
 
 # -- exports: never count a week twice ----------------------------------------------------------
@@ -700,9 +875,7 @@ def export_plan(
                 changed.append((t, done[key][0]))
             take.add(key)
     allocations = [
-        a
-        for a in result.allocations
-        if a.financing == financing and (a.client_id, a.week_start) in take
+        a for a in result.allocations_for(financing) if (a.client_id, a.week_start) in take
     ]
     return ExportPlan(financing, new, unchanged, changed, allocations, result)
 

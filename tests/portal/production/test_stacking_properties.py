@@ -221,3 +221,41 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
         assert dict(exported) == {k: v for k, v in expected.items()}
 
     check()
+
+
+def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
+    """The fast path (sums per client-week) gives exactly what walking every registration gives,
+    with rounding, several products and legitimations that end mid-week."""
+    employee = make_user("zorgprofessional")
+    org = _org(db, rounding=15)
+    org.wlz_line.afronding_wijze = "omhoog"
+    db.flush()
+
+    @SETTINGS
+    @given(legits=legit_st, regs=reg_st, end_day=st.one_of(st.none(), st.integers(0, 13)))
+    def check(legits, regs, end_day):
+        client, created = _arrange(db, org, employee, legits, regs)
+        if end_day is not None and created:
+            created[0].einddatum = MONDAY + timedelta(days=end_day)
+            db.flush()
+        end = MONDAY + timedelta(days=13)
+        result = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
+        ctx = stacking._Context(db, MONDAY, end, [client.id], stacking._default_stackable())
+        _rows, walk_totals, walk_nc = stacking._walk(db, ctx, MONDAY, end, [client.id])
+
+        def norm(totals):
+            return sorted(
+                (w.week_start, w.legitimation_id or 0, w.minutes, w.aantal, w.exact_minutes)
+                for w in totals
+            )
+
+        assert norm(result.week_totals) == norm(walk_totals)
+        assert norm(result.not_covered) == norm(walk_nc)
+        # and the lazily built allocations add up to the week totals
+        exact = defaultdict(int)
+        for a in result.allocations:
+            exact[(a.week_start, a.legitimation_id)] += a.minutes
+        for w in result.week_totals + result.not_covered:
+            assert exact[(w.week_start, w.legitimation_id)] == w.exact_minutes
+
+    check()
