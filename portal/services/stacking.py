@@ -43,6 +43,7 @@ order the January and February exports run in.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class StackResult:
         self._allocations = allocations
         self._rows = rows if allocations is None else None
         self._loader = loader
+        self.walked = 0
         self.week_totals = week_totals or []
         self.not_covered = not_covered or []
         self.weeks = weeks or []
@@ -377,6 +379,8 @@ class _Context:
             lprod[lid].add(pid)
         # (client, week) where a legitimation starts or ends mid-week: stacks vary per day there
         self.edge_weeks: set[tuple[int, date]] = set()
+        # per client the dates on which a legitimation starts or stops being valid
+        self.bounds: dict[int, list[date]] = defaultdict(list)
         self.legits: dict[int, list[_Legit]] = defaultdict(list)
         self.legit_by_id: dict[int, _Legit] = {}
         for lid, cid, fin, fid, begin, end, prio, vol, eenheid, freq in session.execute(lq):
@@ -393,7 +397,10 @@ class _Context:
             self.legits[cid].append(lg)
             self.legit_by_id[lid] = lg
             for edge in (begin, end + timedelta(days=1) if end else None):
-                if edge is not None and edge.weekday() != 0:
+                if edge is None:
+                    continue
+                self.bounds[cid].append(edge)
+                if edge.weekday() != 0:
                     self.edge_weeks.add((cid, edge - timedelta(days=edge.weekday())))
         self.rounding: dict[tuple[int, int], list[tuple[date, date | None, int, str]]] = (
             defaultdict(list)
@@ -409,6 +416,8 @@ class _Context:
             ).join(Contract, Contract.id == ContractLine.contract_id)
         ):
             self.rounding[(fid, pid)].append((b, e, mins or 0, how or "dichtstbij"))
+        for b in self.bounds.values():
+            b.sort()
         self._stack_cache: dict = {}
 
     def rounding_for(self, legit_id: int | None, product_id: int, ws: date) -> tuple[int, str]:
@@ -423,13 +432,9 @@ class _Context:
 
     def stack_for(self, client_id: int, product_id: int, uursoort_id: int | None, day: date):
         """(levels, stacked): the legitimations a registration flows through, top first."""
-        wk = day - timedelta(days=day.weekday())
-        key = (
-            client_id,
-            product_id,
-            uursoort_id,
-            day if (client_id, wk) in self.edge_weeks else wk,
-        )
+        # the valid legitimations only change at a client's bounds: cache per segment between them
+        seg = bisect_right(self.bounds.get(client_id, ()), day)
+        key = (client_id, product_id, uursoort_id, seg)
         hit = self._stack_cache.get(key)
         if hit is not None:
             return hit
@@ -812,7 +817,9 @@ def allocate(
         rows = _walk(session, ctx, ws, we, sorted({c for c, _w in keys}), only=keys)[0]
         return [r for r in rows if r[6] == financing]
 
-    return StackResult(None, week_totals, not_covered, sorted(weeks_seen), loader=load)
+    result = StackResult(None, week_totals, not_covered, sorted(weeks_seen), loader=load)
+    result.walked = len(slow) if slow is not None else -1  # client-weeks needing the walk
+    return result
 
 
 # -- exports: never count a week twice ----------------------------------------------------------
