@@ -881,6 +881,15 @@ def export_plan(
             for t in totals:
                 changed.append((t, done[key][0]))
             take.add(key)
+    # exported weeks that have nothing left now (all credited): they changed to zero
+    looked_at = set(result.weeks) | {
+        week_start(start) + timedelta(weeks=i)
+        for i in range((week_start(end) - week_start(start)).days // 7 + 1)
+    }
+    for (c, w), (m, a) in done.items():
+        if w in looked_at and (c, w) not in merged and (m or a):
+            changed.append((WeekTotal(c, w, None, financing, 0, 0, 0), m))
+            take.add((c, w))
     allocations = [
         a for a in result.allocations_for(financing) if (a.client_id, a.week_start) in take
     ]

@@ -21,6 +21,8 @@ from portal.web import render
 
 bp = Blueprint("approval", __name__, url_prefix="/fiatteren")
 
+SHOWN = 500  # preview lines on the page
+
 
 def _filters(args) -> tuple[svc.Filters | None, dict[str, str]]:
     errors = {}
@@ -45,10 +47,10 @@ def _filters(args) -> tuple[svc.Filters | None, dict[str, str]]:
     )
 
 
-def _names(session, pv):
-    ids = {ln.client_id for ln in pv.lines}
-    emp = {ln.employee_id for ln in pv.lines}
-    prods = {ln.product_id for ln in pv.lines}
+def _names(session, lines):
+    ids = {ln.client_id for ln in lines}
+    emp = {ln.employee_id for ln in lines}
+    prods = {ln.product_id for ln in lines}
     clients = {c.id: c.naam for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
     users = {u.id: u.naam for u in session.scalars(select(User).where(User.id.in_(emp)))}
     products = {p.id: p.naam for p in session.scalars(select(Product).where(Product.id.in_(prods)))}
@@ -67,12 +69,14 @@ def index():
         "financiering": request.args.get("financiering", ""),
         "client_id": request.args.get("client_id", ""),
     }
-    pv, errors, names = None, {}, ({}, {}, {})
+    pv, errors, names, shown = None, {}, ({}, {}, {}), []
     if "van" in request.args:
         f, errors = _filters(request.args)
         if f is not None:
             pv = svc.preview(session, f)
-            names = _names(session, pv)
+            # the lines with a warning first; a month of a large organisation is not one table
+            shown = sorted(pv.lines, key=lambda ln: not ln.warnings)[:SHOWN]
+            names = _names(session, shown)
     teams = sorted(
         t for t in session.scalars(select(Client.team).where(Client.team.is_not(None)).distinct())
     )
@@ -82,6 +86,7 @@ def index():
         values=values,
         errors=errors,
         pv=pv,
+        shown=shown,
         names=names,
         teams=teams,
         financings=hooks().choices(),

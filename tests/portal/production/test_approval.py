@@ -114,4 +114,5 @@ def test_withdraw_until_exported_then_only_credit(db, employee, office):
     # the exported week is now offered as changed: 60 minutes exported, 0 now
     again = stacking.export_plan(db, financing="wlz", start=f.start, end=f.end)
     assert again.new == [] and again.unchanged == []
+    assert [(w.minutes, before) for w, before in again.changed] == [(0, 60)]
     assert db.query(AuditEvent).filter_by(action="registration.credited").count() == 1
