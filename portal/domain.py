@@ -193,7 +193,8 @@ class ParseOutcome:
 @dataclass
 class InvoiceDraft:
     """What a financing plugin makes of one invoice (hook ``build_invoice``): the document as
-    HTML for the PDF renderer, plus the debtor as printed (stored on the invoice as a snapshot)."""
+    HTML for the PDF renderer, plus the debtor as printed (stored on the invoice as a snapshot).
+    For a ``concept`` invoice (the preview) ``html`` may be empty: only debtor and issues count."""
 
     html: str
     debtor_name: str

@@ -85,7 +85,7 @@ def build(invoice) -> InvoiceDraft:
         issues.append(Issue("adres", f"Het adres van {financier.naam} is niet compleet."))
     if invoice.organisation is not None and not invoice.organisation.main_agb:
         issues.append(Issue("agb", "De AGB-code van de organisatie ontbreekt."))
-    html = _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)
+    html = document(ctx) if invoice.status != "concept" else ""  # a preview needs no document
     return InvoiceDraft(
         html=html,
         debtor_name=name,
@@ -96,3 +96,7 @@ def build(invoice) -> InvoiceDraft:
         subject=f"{ctx['title']} {invoice.nummer or ''} onderaanneming {ctx['periode']}",
         issues=issues,
     )
+
+
+def document(ctx: dict) -> str:
+    return _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)

@@ -59,7 +59,7 @@ def build(invoice) -> InvoiceDraft:
         and not org.btw_nummer
     ):
         issues.append(Issue("btw", "Er wordt btw gerekend, maar het btw-nummer ontbreekt."))
-    html = _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)
+    html = document(ctx) if invoice.status != "concept" else ""  # a preview needs no document
     return InvoiceDraft(
         html=html,
         debtor_name=who["naam"],
@@ -70,3 +70,7 @@ def build(invoice) -> InvoiceDraft:
         subject=f"{ctx['title']} {invoice.nummer or ''} {ctx['periode']}",
         issues=issues,
     )
+
+
+def document(ctx: dict) -> str:
+    return _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)

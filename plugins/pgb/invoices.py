@@ -116,7 +116,7 @@ def build(invoice) -> InvoiceDraft:
         law_label=LAWS.get(law, "onbekend"),
         legitimation=leg,
     )
-    html = _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)
+    html = document(ctx) if invoice.status != "concept" else ""  # a preview needs no document
     return InvoiceDraft(
         html=html,
         debtor_name=holder["naam"],
@@ -127,3 +127,7 @@ def build(invoice) -> InvoiceDraft:
         subject=f"{ctx['title']} {invoice.nummer or ''} PGB {ctx['periode']}",
         issues=invoice_issues(invoice, holder, law),
     )
+
+
+def document(ctx: dict) -> str:
+    return _ENV.get_template(f"{CODE}/invoice.html").render(**ctx)

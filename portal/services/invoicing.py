@@ -614,9 +614,9 @@ def _mark_declared(session: Session, invoices: list[Invoice]) -> None:
 def _finalise(hooks, inv: Invoice, nummer: str) -> None:
     """Give the invoice its number and freeze the debtor as the plugin prints it."""
     inv.nummer = nummer
-    inv.status = "definitief"
     inv.betaalkenmerk = payment_reference(nummer)
-    draft = _draft_for(hooks, inv)
+    draft = _draft_for(hooks, inv)  # still "concept": the debtor, without the document
+    inv.status = "definitief"
     inv.debiteur_naam = draft.debtor_name[:200]
     inv.debiteur_adres = "\n".join(draft.debtor_address)
     inv.debiteur_kenmerk = draft.debtor_reference
