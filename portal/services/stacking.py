@@ -3,8 +3,16 @@
 Interface for exports (AW319, invoice runs, Wmo/Jw declarations)::
 
     result = allocate(session, start=date(2019, 1, 1), end=date(2019, 1, 31))
+    result.week_totals / result.not_covered          # per client-week and legitimation
+    result.allocations_for("wlz")                     # per registration, one financing
+    result.allocations                                # per registration, all (built on use)
     plan = export_plan(session, financing="wlz", start=..., end=...)   # what to export now
     record_export(session, "AW319", "wlz", plan.new, allocations=plan.allocations, reference=...)
+
+Week totals are computed set-based (SQL sums per client-week) wherever the order of the
+registrations cannot change the outcome, and by walking every registration elsewhere; the
+per-registration allocations are built by that exact walk when first asked for, in the same
+session (so read them before the session closes).
 
 ``allocate`` looks at approved registrations (status ``gefiatteerd``; credited originals and credit
 rows left out, so it always shows the current truth) of every whole ISO week overlapping
