@@ -30,6 +30,43 @@ from portal.web import audit_client_view, render
 bp = Blueprint("invoices", __name__, url_prefix="/facturen")
 
 
+@bp.app_context_processor
+def _start_page_counts():
+    """``invoice_counts()`` for the start-page block: computed only when the block asks."""
+
+    def invoice_counts() -> dict[str, int]:
+        session = db_session()
+        today = date.today()
+        open_ = session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.totaal_cents), 0)).where(
+                Invoice.soort == "factuur",
+                Invoice.status.in_(("definitief", "verstuurd", "herinnering")),
+            )
+        ).one()
+        overdue = session.scalar(
+            select(func.count())
+            .select_from(Invoice)
+            .where(
+                Invoice.soort == "factuur",
+                Invoice.status.in_(("definitief", "verstuurd", "herinnering")),
+                Invoice.vervaldatum < today,
+            )
+        )
+        unsent = session.scalar(
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.status == "definitief", Invoice.sent_at.is_(None))
+        )
+        return {
+            "open": open_[0],
+            "open_cents": open_[1],
+            "vervallen": overdue,
+            "onverstuurd": unsent,
+        }
+
+    return {"invoice_counts": invoice_counts}
+
+
 def _periods(today: date, n: int = 14) -> list[tuple[str, str]]:
     """The last ``n`` ended months as (YYYY-MM, label)."""
     year, month = invoicing.last_month(today)

@@ -168,3 +168,24 @@ def test_inkoop_upload_loads_and_shows_the_differences(client, db, backoffice):
     assert "Factuur K-77 van Thuiszorg Klein" in page
     assert "Gefactureerd € 60,00 maar de specificatie komt op € 52,00" in page
     assert "1 in het bestand, 1 ingelezen als gefiatteerde productie" in page
+
+
+def test_start_page_shows_open_and_overdue_invoices(client, db, backoffice, app):
+    from datetime import date
+
+    from portal.services import invoicing
+
+    b.particulier_scenario(db)
+    invoicing.create_run(
+        db,
+        app.extensions["hooks"],
+        "particulier",
+        b.OCT_START,
+        b.OCT_END,
+        today=date(2025, 11, 3),
+        enqueue_render=False,
+    )
+    page = client.get("/").get_data(as_text=True)
+    block = page.split("<h2>Facturen</h2>")[1].split("</section>")[0]
+    assert '/facturen/vervallen">1</a>' in block  # vervaldatum 17-11-2025 has passed
+    assert "Openstaand bedrag € 236,25" in block
