@@ -150,3 +150,31 @@ def test_niet_gedekt_actions_list(client, db, org, backoffice, make_user):
     db.commit()
     page = client.get("/stapelen/").get_data(as_text=True)
     assert "Jansen, J." in page and "1:00 uur" in page
+
+
+def test_credit_from_the_week_view_after_export(client, db, org, backoffice, make_user):
+    from portal.services import stacking
+
+    employee = make_user("zorgprofessional")
+    c, _w, _p = seed_client(db, org)
+    reg = registration(db, c, org.pv, employee.id, date(2019, 1, 29), 60)
+    db.commit()
+    plan = stacking.export_plan(db, financing="wlz", start=date(2019, 1, 28), end=date(2019, 2, 3))
+    stacking.record_export(db, "AW319", "wlz", plan.new, allocations=plan.allocations)
+    db.commit()
+    week = client.get(f"/stapelen/client/{c.id}?week=2019-W05").get_data(as_text=True)
+    assert "Crediteren" in week
+    r = client.post(
+        f"/fiatteren/registratie/{reg.id}/crediteren",
+        data={"reden": "Dubbel geregistreerd", "week": "2019-W05"},
+        follow_redirects=True,
+    )
+    assert "De registratie is gecrediteerd." in r.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Registration, reg.id).status == "gecrediteerd"
+    again = client.post(
+        f"/fiatteren/registratie/{reg.id}/crediteren",
+        data={"reden": "nogmaals", "week": "2019-W05"},
+        follow_redirects=True,
+    )
+    assert "al gecrediteerd" in again.get_data(as_text=True)
