@@ -464,7 +464,7 @@ def credit(
         aantal=-original.aantal if original.aantal is not None else None,
         opmerking=original.opmerking,
         status=REG_APPROVED,
-        approval_run_id=original.approval_run_id,
+        approval_run_id=None,  # a credit is never put back to concept by a withdrawal
         bron=original.bron,
         waarschuwingen=[],
         credit_of_id=original.id,
