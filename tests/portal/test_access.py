@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import date
 
 import pytest
@@ -23,11 +25,17 @@ from portal.models import (
     Client,
     Contract,
     ContractLine,
+    Declaration,
     Financier,
+    Invoice,
+    InvoiceRun,
     Legitimation,
+    Message,
     Organisation,
     OrganisationAgb,
     Product,
+    PurchaseInvoice,
+    Registration,
     Uursoort,
     UursoortFinancing,
 )
@@ -36,7 +44,9 @@ from tests.conftest import PASSWORD, CsrfClient, login
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_2fa"}
 # Pages a permitted user is sent on from (not an error): endpoint -> where they go.
-REDIRECTING_PAGES: dict[str, str] = {}
+REDIRECTING_PAGES: dict[str, str] = {
+    "invoices.pdf": "/facturen/",  # the sample invoice has no PDF yet: back to the invoice
+}
 # Endpoints whose URL arguments this test cannot fill with real sample data, with the reason.
 # These, and endpoints with an argument sample_data() does not know, are visited with made-up ids
 # (a permitted role must get 200 or 404, never 403 or 500); they are still fully checked for
@@ -88,8 +98,11 @@ def dummy_url(app: Flask, rule: Rule) -> str:
         return url_for(rule.endpoint, **values)
 
 
-def sample_data(session) -> dict[str, object]:
-    """One of everything a page can be about; returns URL argument name -> value."""
+def sample_data(session, me: int | None = None) -> dict[str, object]:
+    """One of everything a page can be about; returns URL argument name -> value.
+
+    ``me``: the logged-in user's id, for what belongs to its author (a registration).
+    """
     org = Organisation(naam="Zorggroep Test", logo_png=PNG)
     org.agb_codes.append(OrganisationAgb(agb_code="12345678", locatie="Hoofdlocatie", hoofd=True))
     session.add(org)
@@ -134,8 +147,67 @@ def sample_data(session) -> dict[str, object]:
     other = create_user(
         session, email="collega@test.nl", naam="Collega", role="backoffice", password=PASSWORD
     )
+    session.flush()
+    reg = Registration(
+        client_id=client.id,
+        product_id=prod.id,
+        employee_id=me or other.id,
+        datum=date(2026, 1, 5),
+        duur_minuten=60,
+    )
+    payload = b"<bericht>voorbeeld</bericht>"
+    message = Message(
+        direction="in",
+        financing="wmo_jw",
+        standard="iWmo",
+        code="WMO301",
+        payload=payload,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+        filename="301.xml",
+        traceer_id=str(uuid.uuid4()),
+        conversatie_id=str(uuid.uuid4()),
+        status="onbekend",
+        client_ids=[client.id],
+    )
+    declaration = Declaration(
+        financing="wmo_jw",
+        financier_id=fin.id,
+        periode_begin=date(2026, 1, 1),
+        periode_eind=date(2026, 1, 31),
+        nummer="2026-0001",
+    )
+    run = InvoiceRun(
+        financing="pgb", periode_start=date(2026, 1, 1), periode_eind=date(2026, 1, 31)
+    )
+    invoice = Invoice(
+        organisation_id=org.id,
+        financing="pgb",
+        groep_sleutel="toegang-test",
+        factuurdatum=date(2026, 2, 1),
+        vervaldatum=date(2026, 3, 3),
+        periode_start=date(2026, 1, 1),
+        periode_eind=date(2026, 1, 31),
+        debiteur_naam="J. Jansen",
+        nummer="2026-000001",
+    )
+    purchase = PurchaseInvoice(
+        leverancier_naam="Thuiszorg West",
+        leverancier_agb="87654321",
+        factuurnummer="F-1",
+        factuurdatum=date(2026, 2, 1),
+        gefactureerd_cents=10000,
+        bestand_sha256="0" * 64,
+    )
+    session.add_all([reg, message, declaration, run, invoice, purchase])
     session.commit()
     return {
+        "declaration_id": declaration.id,
+        "run_id": run.id,
+        "invoice_id": invoice.id,
+        "purchase_id": purchase.id,
+        "reg_id": reg.id,
+        "message_id": message.id,
         "client_id": client.id,
         "leg_id": leg.id,
         "legitimation_id": leg.id,
@@ -242,11 +314,11 @@ def test_anonymous_post_is_never_served(app, client):
 
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
 def test_each_role_sees_exactly_what_it_may(app, db, role):
-    samples = sample_data(db)
     user = create_user(
         db, email=f"{role.value}@test.nl", naam="Ik", role=role.value, password=PASSWORD
     )
     db.commit()
+    samples = sample_data(db, me=user.id)
     c = app.test_client()
     assert login(c, user.email).status_code == 302
     seen, refused, skipped = [], [], []
