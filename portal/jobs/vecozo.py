@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from portal.services.messages import (
     receive_payload,
     schedule_check,
 )
+from portal.vecozo import certificates as _certificates  # noqa: F401  (see client_for)
 from portal.vecozo.client import (
     VecozoClient,
     VecozoConfigError,
@@ -48,6 +50,7 @@ from portal.vecozo.client import (
 log = logging.getLogger(__name__)
 
 SEND_FUNC = "portal.jobs.vecozo.send_message"
+SEND_BATCH_FUNC = "portal.jobs.vecozo.send_messages"
 POLL_FUNC = "portal.jobs.vecozo.poll"
 
 # v3 Berichtstatus → portal status of an outgoing message
@@ -116,6 +119,31 @@ def enqueue_send(session: Session, message_id: int) -> str | None:
         timeout=600,
     )
     return job_id
+
+
+SEND_CHUNK = 50
+
+
+def enqueue_send_batch(session: Session, message_ids: list[int]) -> list[str]:
+    """The messages of one commit: one send job per chunk (a single message: its own job id)."""
+    if len(message_ids) == 1:
+        job_id = enqueue_send(session, message_ids[0])
+        return [job_id] if job_id else []
+    jobs = []
+    for start in range(0, len(message_ids), SEND_CHUNK):
+        chunk = list(message_ids[start : start + SEND_CHUNK])
+        row = enqueue(
+            session,
+            SEND_BATCH_FUNC,
+            chunk,
+            kind="vecozo.verzenden",
+            label=f"{len(chunk)} berichten versturen",
+            queue="vecozo",
+            retries=0,
+            timeout=1800,
+        )
+        jobs.append(row.id)
+    return jobs
 
 
 def enqueue_poll(session: Session, *, trigger: str, user_id: int | None = None) -> BackgroundJob:
@@ -215,7 +243,20 @@ def send_message(ctx, message_id: int) -> dict[str, Any]:
     return send_one(ctx.app, ctx.session, message_id)
 
 
-def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
+def send_messages(ctx, message_ids: list[int]) -> dict[str, Any]:
+    """RQ job: send the messages committed together (one job per commit, in chunks)."""
+    results: dict[str, int] = {}
+    with client_session(ctx.app, ctx.session) as client:
+        for message_id in message_ids:
+            outcome = send_one(ctx.app, ctx.session, message_id, client=client)
+            key = next(iter(outcome))
+            results[key] = results.get(key, 0) + 1
+    return results
+
+
+def send_one(
+    app: Flask, session: Session, message_id: int, client: VecozoClient | None = None
+) -> dict[str, Any]:
     now = utcnow()
     claimed = session.execute(
         update(Message)
@@ -228,22 +269,19 @@ def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    session.commit()
-    message = session.get(Message, message_id)
-    if message is None:
-        return {"overgeslagen": "bericht bestaat niet"}
-    if not claimed:
-        return {"overgeslagen": f"status is {message.status}"}
-    session.refresh(message)
+    message = session.get(Message, message_id, populate_existing=True)
+    if message is None or not claimed:
+        session.commit()
+        return {"overgeslagen": message.status if message else "bestaat niet"}
     add_event(
         message, "verzenden", "portal", f"Versturen naar VECOZO (poging {message.send_attempts})."
     )
-    session.commit()
+    session.commit()  # claimed and recorded before the HTTP call
 
     try:
         metadata = build_metadata(message)
-        with client_for(app, session) as client:
-            client.submit(metadata, message.payload, message.filename or f"{message.code}.bin")
+        with client_session(app, session, client) as http:
+            http.submit(metadata, message.payload, message.filename or f"{message.code}.bin")
     except VecozoConfigError as exc:
         message.status, message.needs_action, message.error = "wachtrij", True, str(exc)
         message.next_check_at = utcnow() + timedelta(minutes=15)
@@ -279,6 +317,16 @@ def send_one(app: Flask, session: Session, message_id: int) -> dict[str, Any]:
     add_event(message, "verzonden", "vecozo", "Ontvangen door VECOZO.", vecozo_status="Ontvangen")
     session.commit()
     return {"verzonden": message.traceer_id}
+
+
+@contextmanager
+def client_session(app: Flask, session: Session, client: VecozoClient | None = None):
+    """The given client, or a new one for this call."""
+    if client is not None:
+        yield client
+        return
+    with client_for(app, session) as own:
+        yield own
 
 
 def _uncertain(app: Flask, session: Session, message: Message, reason: str) -> dict[str, Any]:
@@ -390,8 +438,13 @@ def check_message(app: Flask, session: Session, client: VecozoClient, message: M
     apply_status(session, message, rows, app)
 
 
-def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[str, int]:
-    """Ask VECOZO about every outgoing message that is due; put lost sends back on the queue."""
+def check_outstanding(
+    app: Flask, session: Session, limit: int = 500, shard: tuple[int, int] | None = None
+) -> dict[str, int]:
+    """Ask VECOZO about every outgoing message that is due; put lost sends back on the queue.
+
+    ``shard=(i, n)`` looks only at messages whose id modulo n is i (to spread a big backlog
+    over several workers)."""
     now = utcnow()
     timeout = float(app.config.get("VECOZO_TIMEOUT_SECONDS") or 30)
     stale_send = now - timedelta(
@@ -443,6 +496,7 @@ def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[st
             Message.status.in_(("verzonden", "onzeker", "bezorgd", "beantwoord")),
             Message.next_check_at.is_not(None),
             Message.next_check_at <= now,
+            (Message.id % shard[1] == shard[0]) if shard else Message.id.is_not(None),
         )
         .order_by(Message.next_check_at)
         .limit(limit)
@@ -452,7 +506,7 @@ def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[st
         return done
     try:
         with client_for(app, session) as client:
-            for message in due:
+            for n, message in enumerate(due, start=1):
                 try:
                     check_message(app, session, client, message)
                     done["nagevraagd"] += 1
@@ -461,15 +515,18 @@ def check_outstanding(app: Flask, session: Session, limit: int = 500) -> dict[st
                     message.check_count += 1
                     schedule_check(message)
                     log.warning("status check of %s failed: %s", message.id, exc)
-                session.commit()
+                if n % 50 == 0:  # a lost batch of answers is simply asked again
+                    session.commit()
+            session.commit()
     except VecozoConfigError as exc:
         log.warning("status checks skipped: %s", exc)
     return done
 
 
-def check_statuses(ctx) -> dict[str, int]:
-    """RQ job form of :func:`check_outstanding` (used by tests and the "Nu nakijken" path)."""
-    return check_outstanding(ctx.app, ctx.session)
+def check_statuses(ctx, shard: int | None = None, shards: int | None = None) -> dict[str, int]:
+    """RQ job form of :func:`check_outstanding` (tests, benchmark)."""
+    part = (shard, shards) if shards else None
+    return check_outstanding(ctx.app, ctx.session, limit=2000, shard=part)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,7 +573,7 @@ def poll_once(
                     if _fetch_one(session, client, meta, run):
                         progress_made = True
                     run.heartbeat_at = utcnow()
-                    session.commit()
+                session.commit()
                 if progress is not None:
                     progress(run.stored, None, f"{run.stored} bericht(en) opgehaald")
                 if not progress_made:

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from portal.domain import Issue, MessageDraft, ParseOutcome
 from portal.models import Financier, Message, MessageStatusEvent
@@ -139,16 +139,15 @@ def _after_commit(session: Session) -> None:
     if app is None:
         log.warning("no app to enqueue sends %s; the status checker will pick them up", ids)
         return
-    from portal.jobs.vecozo import enqueue_send
+    from portal.jobs.vecozo import enqueue_send_batch
 
     with app.app_context():
         sm = app.extensions["db_sessionmaker"]
-        for message_id in ids:
-            try:
-                with sm() as s:
-                    enqueue_send(s, message_id)
-            except Exception:  # Redis down: the periodic checker re-enqueues "wachtrij" rows
-                log.exception("could not enqueue send of message %s", message_id)
+        try:
+            with sm() as s:
+                enqueue_send_batch(s, ids)
+        except Exception:  # Redis down: the periodic checker re-enqueues "wachtrij" rows
+            log.exception("could not enqueue the send of messages %s", ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +228,7 @@ def receive_payload(session: Session, *, metadata: dict, payload: bytes) -> Mess
     )
     session.flush()
     _parse(session, message)
+    _mark_answered(session, message)
     return message
 
 
@@ -278,14 +278,20 @@ def _parse(session: Session, message: Message) -> None:
         )
     message.status = "verwerkt"
     add_event(message, "verwerkt", "plugin", outcome.summary)
-    if message.answers_id is not None:
-        heen = session.get(Message, message.answers_id)
-        if heen is not None:
-            message.financier_id = message.financier_id or heen.financier_id
-            if heen.status not in ("afgekeurd", "mislukt"):
-                heen.status = "beantwoord"
-            heen.needs_action = heen.needs_action or message.needs_action
-            add_event(heen, heen.status, "financier", f"Antwoord ontvangen: {outcome.summary}")
+
+
+def _mark_answered(session: Session, message: Message) -> None:
+    """The heenbericht this message answers shows that its answer is in."""
+    if message.answers_id is None:
+        return
+    heen = session.get(Message, message.answers_id)
+    if heen is None:
+        return
+    message.financier_id = message.financier_id or heen.financier_id
+    if heen.status not in ("afgekeurd", "mislukt"):
+        heen.status = "beantwoord"
+    heen.needs_action = heen.needs_action or message.needs_action
+    add_event(heen, heen.status, "financier", f"Antwoord ontvangen: {message.summary}")
 
 
 def _financing_of(standard: str | None) -> str | None:
@@ -338,7 +344,13 @@ def add_event(
         meldingen=list(meldingen or []),
         at=utcnow(),
     )
-    message.events.append(event_row)
+    session = object_session(message)
+    if message.id is not None and session is not None and "events" not in message.__dict__:
+        # a stored message: add the row without loading its whole history first
+        event_row.message_id = message.id
+        session.add(event_row)
+    else:
+        message.events.append(event_row)
     return event_row
 
 

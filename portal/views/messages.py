@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.app import hooks
 from portal.auth import requires
 from portal.db import db_session
+from portal.jobs import vecozo as _vecozo_jobs  # noqa: F401  (loaded before workers fork)
 from portal.models import Financier, Message, PollRun
 from portal.models.message import STATUS_LABELS
 from portal.services import audit

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -345,10 +346,24 @@ def _routes(app: Flask, store: Store) -> None:
             time.sleep(waited["seconden"])
         return None
 
+    timing = {"verzoeken": 0, "seconden": 0.0}
+    timing_lock = threading.Lock()
+    app.extensions["standin_timing"] = timing
+
     @app.before_request
     def _advance() -> None:
+        request.environ["standin.start"] = time.perf_counter()
         if request.endpoint != "static":
             advance(app, store)
+
+    @app.after_request
+    def _time(response: Response) -> Response:
+        started = request.environ.get("standin.start")
+        if started is not None and request.path.startswith("/berichtenservice"):
+            with timing_lock:
+                timing["verzoeken"] += 1
+                timing["seconden"] += time.perf_counter() - started
+        return response
 
     # -- push ------------------------------------------------------------------------------
 
@@ -760,7 +775,13 @@ def _routes(app: Flask, store: Store) -> None:
 
     @app.get("/_standin/tellers")
     def counters():
-        return jsonify({"tellers": store.counters(), "ingediend": store.submitted_counts()})
+        return jsonify(
+            {
+                "tellers": store.counters(),
+                "ingediend": store.submitted_counts(),
+                "tijd": dict(timing),  # time spent answering API requests (this process)
+            }
+        )
 
     @app.post("/_standin/vooruit")
     def fast_forward():
