@@ -278,6 +278,10 @@ def send_one(
     )
     session.commit()  # claimed and recorded before the HTTP call
 
+    if not message.berichtstroom:  # configured since it was created?
+        from portal.vecozo.berichtstromen import berichtstroom_for
+
+        message.berichtstroom = berichtstroom_for(message.code)
     try:
         metadata = build_metadata(message)
         with client_session(app, session, client) as http:
