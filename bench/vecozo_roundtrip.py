@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -93,7 +92,6 @@ def main() -> None:
     from portal.models import BackgroundJob, Message
     from portal.models._base import utcnow
     from portal.services.messages import create_outgoing
-    from portal.vecozo.standin.server import make_standin_server
 
     instance = tempfile.mkdtemp(prefix="bench-instance-")
     os.environ["PORTAL_INSTANCE"] = instance
@@ -105,19 +103,20 @@ def main() -> None:
         redis_url = embedded_redis_url(instance)
     upgrade(db_url)
 
-    standin = make_standin_server(
-        config={
-            "STANDIN_DB": str(Path(instance) / "standin.db"),
-            "STANDIN_CHAIN_DELAY": 0,
-            "STANDIN_FETCH_DELAY": 0,
-        }
+    standin_port = _free_port()
+    standin_proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve-standin",
+            str(standin_port),
+            str(Path(instance) / "standin.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    standin.app.extensions["hooks"].pm.register(BenchFinancier(), name="bench")
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    threading.Thread(target=standin.serve_forever, daemon=True).start()
-    standin_url = f"http://127.0.0.1:{standin.server_port}"
+    standin_url = f"http://127.0.0.1:{standin_port}"
+    _wait(lambda: _up(standin_url), 60, "the stand-in")
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     config = {
         "DATABASE_URL": db_url,
@@ -174,6 +173,7 @@ def main() -> None:
                             financing="wmo_jw",
                         )
                     s.commit()
+        print(f"  created:        {time.perf_counter() - t0:7.1f} s (sending runs meanwhile)")
         _wait(
             lambda: (
                 count(Message.direction == "uit", Message.status.in_(("wachtrij", "verzenden")))
@@ -248,9 +248,12 @@ def main() -> None:
                     Message.direction == "uit", Message.status == "beantwoord"
                 )
             )
-        standin_seconds = standin.app.extensions["standin_timing"]["seconden"]
-        requests_n = standin.app.extensions["standin_timing"]["verzoeken"]
-        submitted = standin.app.extensions["standin_store"].submitted_counts()
+        import requests
+
+        tellers = requests.get(f"{standin_url}/_standin/tellers", timeout=60).json()
+        standin_seconds = tellers["tijd"]["seconden"]
+        requests_n = tellers["tijd"]["verzoeken"]
+        submitted = tellers["ingediend"]
         assert len(submitted) == n and set(submitted.values()) == {1}, "a message went twice"
         assert sent_once == n and answered == n, (sent_once, answered)
         portal_ms = max(0.0, job_seconds - standin_seconds) * 1000 / n
@@ -276,9 +279,42 @@ def main() -> None:
                 w.wait(10)
             except subprocess.TimeoutExpired:
                 w.kill()
-        standin.shutdown()
+        standin_proc.terminate()
+        standin_proc.wait(10)
         app.extensions["db_engine"].dispose()
         drop_db()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _up(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(url + "/_standin/tellers", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def serve_standin(port: int, db_path: str) -> None:
+    """The stand-in in its own process, with the benchmark's simulated financier."""
+    import logging
+
+    from portal.vecozo.standin.server import make_standin_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_standin_server(
+        port=port,
+        config={"STANDIN_DB": db_path, "STANDIN_CHAIN_DELAY": 0, "STANDIN_FETCH_DELAY": 0},
+    )
+    server.app.extensions["hooks"].pm.register(BenchFinancier(), name="bench")
+    server.serve_forever()
 
 
 def _jobs_idle(sm) -> bool:
@@ -294,4 +330,10 @@ def _jobs_idle(sm) -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # clean up workers and database
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-standin":
+        serve_standin(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()

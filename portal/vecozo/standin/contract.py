@@ -53,6 +53,7 @@ def parameter_schema(api: str, path: str, method: str, param: str) -> dict[str, 
     raise KeyError(param)
 
 
+@cache
 def zoekpad_schema(zoekpad_type: str) -> dict[str, Any] | None:
     """The concrete Zoekpad schema for a discriminator value.
 
@@ -72,9 +73,15 @@ def zoekpad_schema(zoekpad_type: str) -> dict[str, Any] | None:
     return variant
 
 
+_VALIDATORS: dict[int, OAS30Validator] = {}  # schemas below are cached objects: keyed by id
+
+
 def errors_for(instance: Any, schema_: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
     """Validation errors keyed by dotted field path (Dutch messages)."""
-    validator = OAS30Validator(schema_, format_checker=OAS30Validator.FORMAT_CHECKER)
+    validator = _VALIDATORS.get(id(schema_))
+    if validator is None or validator.schema is not schema_:
+        validator = OAS30Validator(schema_, format_checker=OAS30Validator.FORMAT_CHECKER)
+        _VALIDATORS[id(schema_)] = validator
     found: dict[str, list[str]] = {}
     for error in validator.iter_errors(instance):
         path = [str(p) for p in error.absolute_path]

@@ -5,9 +5,15 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from portal.vecozo.standin.app import create_standin_app
+
+
+class _KeepAlive(WSGIRequestHandler):
+    """HTTP/1.1, so clients keep their connection (as they would with VECOZO)."""
+
+    protocol_version = "HTTP/1.1"
 
 
 def tls_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLContext:
@@ -30,7 +36,9 @@ def make_standin_server(
 ) -> BaseWSGIServer:
     """A threaded server for the stand-in (port 0: a free port; see ``server.server_port``)."""
     app = create_standin_app(config)
-    server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+    server = make_server(
+        host, port, app, threaded=True, ssl_context=ssl_context, request_handler=_KeepAlive
+    )
     server.app = app  # type: ignore[attr-defined]
     return server
 
