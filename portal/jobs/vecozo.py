@@ -159,8 +159,12 @@ def enqueue_poll(session: Session, *, trigger: str, user_id: int | None = None) 
         .order_by(BackgroundJob.created_at.desc())
         .limit(1)
     )
-    if running is not None:
+    if running is not None and _poll_alive(session, running):
         return running
+    if running is not None:  # left behind by a killed worker: visible, and start a new one
+        running.status, running.finished_at = "mislukt", utcnow()
+        running.message = "Onderbroken (worker gestopt)."
+        session.commit()
     return enqueue(
         session,
         POLL_FUNC,
@@ -172,6 +176,25 @@ def enqueue_poll(session: Session, *, trigger: str, user_id: int | None = None) 
         retries=0,
         timeout=3600,
     )
+
+
+def _poll_alive(session: Session, row: BackgroundJob) -> bool:
+    """A waiting poll still in Redis, or a running one whose run shows a recent heartbeat."""
+    from flask import current_app
+
+    if row.status == "wachtend":
+        return Job.exists(row.id, connection=redis_connection())
+    run = session.scalar(select(PollRun).where(PollRun.job_id == row.id).limit(1))
+    if run is None:  # just started; give it a moment
+        started = row.started_at or row.created_at
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=utcnow().tzinfo)
+        return utcnow() - started < timedelta(seconds=60)
+    stale = timedelta(seconds=current_app.config.get("VECOZO_POLL_STALE_SECONDS", 60))
+    beat = run.heartbeat_at
+    if beat.tzinfo is None:
+        beat = beat.replace(tzinfo=utcnow().tzinfo)
+    return run.status == "bezig" and utcnow() - beat < stale
 
 
 def poll_crons(app: Flask) -> list[str]:

@@ -184,3 +184,23 @@ def test_certificate_upload_encrypted_and_expiry_warning(client, db, beheerder):
 def test_backoffice_has_no_settings(client, login_as):
     login_as(Role.BACKOFFICE)
     assert client.get("/berichten/instellingen").status_code == 403
+
+
+def test_fetch_now_after_a_killed_poll_starts_a_new_one(client, db, backoffice, app):
+    from datetime import timedelta
+
+    from portal.models import PollRun
+    from portal.models._base import utcnow
+
+    client.post("/berichten/ophalen")
+    stuck = db.scalar(select(BackgroundJob).where(BackgroundJob.kind == "vecozo.ophalen"))
+    stuck.status = "bezig"  # its worker was killed: no heartbeat for minutes
+    db.add(
+        PollRun(trigger="handmatig", job_id=stuck.id, heartbeat_at=utcnow() - timedelta(minutes=5))
+    )
+    db.commit()
+    resp = client.post("/berichten/ophalen")
+    assert stuck.id not in resp.headers["Location"]
+    db.expire_all()
+    assert db.get(BackgroundJob, stuck.id).status == "mislukt"
+    assert db.scalar(select(func.count()).where(BackgroundJob.kind == "vecozo.ophalen")) == 2
