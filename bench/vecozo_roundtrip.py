@@ -223,10 +223,20 @@ def main() -> None:
         print(f"  status-checked: {t_checked - t_sent:7.1f} s ({delivered} Bezorgd)")
 
         # 3. pull and store the answers
-        from portal.jobs.vecozo import enqueue_poll
-
         with app.app_context(), sm() as s:
-            enqueue_poll(s, trigger="handmatig")
+            for shard in range(args.workers):  # one poller per worker, each its part
+                enqueue(
+                    s,
+                    "portal.jobs.vecozo.poll",
+                    "handmatig",
+                    shard,
+                    args.workers,
+                    kind="vecozo.ophalen",
+                    label="Berichten ophalen (benchmark)",
+                    queue="vecozo",
+                    retries=0,
+                    timeout=3600,
+                )
         _wait(lambda: count(Message.direction == "in") >= n, 1800, "answers")
         _wait(lambda: _jobs_idle(sm), 600, "poll to finish")
         t_end = time.perf_counter()

@@ -561,11 +561,22 @@ def check_statuses(ctx, shard: int | None = None, shards: int | None = None) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def poll(ctx, trigger: str = "handmatig") -> dict[str, Any]:
+def poll(
+    ctx, trigger: str = "handmatig", shard: int | None = None, shards: int | None = None
+) -> dict[str, Any]:
     """RQ job: fetch every ready message (list → download → verify → store → parse → ack)."""
     return poll_once(
-        ctx.app, ctx.session, trigger=trigger, job_id=ctx.job_id, progress=ctx.progress
+        ctx.app,
+        ctx.session,
+        trigger=trigger,
+        job_id=ctx.job_id,
+        progress=ctx.progress,
+        shard=(shard, shards) if shards else None,
     )
+
+
+def _in_shard(traceer_id: str, shard: tuple[int, int] | None) -> bool:
+    return shard is None or int(traceer_id.replace("-", "")[:8], 16) % shard[1] == shard[0]
 
 
 def poll_once(
@@ -575,8 +586,11 @@ def poll_once(
     trigger: str,
     job_id: str | None = None,
     progress=None,
-    max_rounds: int = 200,
+    max_rounds: int = 400,
+    shard: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
+    """Fetch until the list is empty. ``shard=(i, n)``: several pollers share one big backlog,
+    each taking the messages whose traceerId falls in its part."""
     _close_interrupted_runs(session, app.config.get("VECOZO_POLL_STALE_SECONDS", 60))
     run = PollRun(trigger=trigger, job_id=job_id, status="bezig")
     session.add(run)
@@ -588,10 +602,20 @@ def poll_once(
                 items = client.list_ready(limit=limit)
                 if not items:
                     break
-                run.listed += len(items)
+                mine = [
+                    m
+                    for m in items
+                    if _in_shard((m.get("referentiegegevens") or {}).get("traceerId") or "0", shard)
+                ]
+                if not mine:
+                    if len(items) < limit:
+                        break  # the rest belongs to the other pollers
+                    time.sleep(0.2)  # wait until the others acknowledged theirs
+                    continue
+                run.listed += len(mine)
                 progress_made = False
                 seen: set[str] = set()
-                for meta in items:
+                for meta in mine:
                     tid = (meta.get("referentiegegevens") or {}).get("traceerId")
                     if not tid or tid in seen:
                         run.duplicates += 1 if tid else 0

@@ -179,3 +179,41 @@ def test_gives_up_visibly_after_repeated_failures(app, db, standin, run_jobs):
         (e.status, e.text) for e in message.events
     ]
     assert standin.submitted() == {}
+
+
+def test_two_pollers_share_a_backlog_without_doubles(app, db, standin):
+    import threading
+
+    from portal.jobs.vecozo import poll_once
+
+    placed = {
+        standin.place(
+            postbus="12345678", afzender_code="0363", code="WMO301", payload=f"<a n='{i}'/>"
+        )
+        for i in range(12)
+    }
+    app.config["VECOZO_PULL_LIMIT"] = 5
+    errors = []
+
+    def run(i: int) -> None:
+        with app.app_context():
+            s = app.extensions["db_sessionmaker"]()
+            try:
+                poll_once(app, s, trigger="handmatig", shard=(i, 2))
+            except Exception as exc:  # pragma: no cover - shown in the assert below
+                errors.append(exc)
+            finally:
+                s.close()
+
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        app.config["VECOZO_PULL_LIMIT"] = 250
+    assert not errors
+    ids = db.scalars(select(Message.traceer_id)).all()
+    assert sorted(ids) == sorted(placed)
+    assert standin.ready() == 0
