@@ -296,10 +296,7 @@ def send_one(
     if message is None or not claimed:
         session.commit()
         return {"overgeslagen": message.status if message else "bestaat niet"}
-    add_event(
-        message, "verzenden", "portal", f"Versturen naar VECOZO (poging {message.send_attempts})."
-    )
-    session.commit()  # claimed and recorded before the HTTP call
+    session.commit()  # claimed (status, attempt, time) before the HTTP call
 
     if not message.berichtstroom:  # configured since it was created?
         from portal.vecozo.berichtstromen import berichtstroom_for
@@ -341,7 +338,13 @@ def send_one(
     message.vecozo_status = "Ontvangen"
     message.check_count = 0
     schedule_check(message, soon=True)
-    add_event(message, "verzonden", "vecozo", "Ontvangen door VECOZO.", vecozo_status="Ontvangen")
+    add_event(
+        message,
+        "verzonden",
+        "vecozo",
+        f"Ontvangen door VECOZO (verstuurd, poging {message.send_attempts}).",
+        vecozo_status="Ontvangen",
+    )
     session.commit()
     return {"verzonden": message.traceer_id}
 
@@ -367,8 +370,9 @@ def _uncertain(app: Flask, session: Session, message: Message, reason: str) -> d
         message,
         "onzeker",
         "portal",
-        f"Geen bevestiging van VECOZO ({reason}). De status wordt nagevraagd; het bericht wordt "
-        "niet zomaar opnieuw verstuurd.",
+        f"Verstuurd (poging {message.send_attempts}), maar geen bevestiging van VECOZO "
+        f"({reason}). De status wordt nagevraagd; het bericht wordt niet zomaar opnieuw "
+        "verstuurd.",
     )
     session.commit()
     return {"onzeker": reason}

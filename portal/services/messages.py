@@ -85,11 +85,15 @@ def create_outgoing(
         created_by=created_by,
     )
     if geadresseerde:
-        message.financier_id = session.scalar(
-            select(Financier.id).where(
-                Financier.financing == financing, Financier.code == geadresseerde[1]
+        cache = session.info.setdefault("vecozo_financier_ids", {})
+        key = (financing, geadresseerde[1])
+        if key not in cache:
+            cache[key] = session.scalar(
+                select(Financier.id).where(
+                    Financier.financing == financing, Financier.code == geadresseerde[1]
+                )
             )
-        )
+        message.financier_id = cache[key]
     if draft.answers_to:
         message.answers_id = session.scalar(
             select(Message.id).where(Message.traceer_id == draft.answers_to)
