@@ -154,7 +154,9 @@ def chain_actions(legitimation: Legitimation, settings: Settings) -> list[Any] |
 def build_invoice(invoice: Any, settings: Settings) -> Any | None:
     """Turn an invoice run's invoice into a document draft (HTML for the PDF renderer).
 
-    Stops at first non-None result. Called from the PDF job.
+    Stops at first non-None result. Called from the invoicing service: in the preview and when
+    numbers are assigned (a concept may return empty HTML; only debtor and issues are needed),
+    and from the PDF job for the final document.
     """
 
 

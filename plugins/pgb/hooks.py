@@ -20,7 +20,18 @@ def financing_info(settings):
         description="Facturen aan de budgethouder volgens de eisen van de SVB.",
         legitimation_label="zorgovereenkomst",
         # how the core groups invoices and the payment term it prints
-        extra={"invoice_per": "legitimation", "betaaltermijn_dagen": 30},
+        extra={
+            "invoice_per": "legitimation",
+            "betaaltermijn_dagen": 30,
+            # The form asks which budget (law) the SVB pays from; stored in sleutels["wet"].
+            "legitimation_fields": [
+                {
+                    "name": "wet",
+                    "label": "Budget (wet) waaruit de SVB betaalt",
+                    "choices": list(validation.LAWS.items()),
+                }
+            ],
+        },
     )
 
 

@@ -88,6 +88,7 @@ def _render_show(client: Client, revealed: bool = False):
         revealed=revealed,
         groups=groups,
         capabilities=capabilities,
+        plugin_client_pages=set(current_app.view_functions),
         status_labels=legsvc.STATUS_LABELS,
         frequency_labels={f.value: f.label for f in Frequency},
         unit_labels={u.value: u.label for u in Unit},
