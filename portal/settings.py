@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # Mail (invoices); the demo writes to a local outbox folder
     "SMTP_HOST": None,
     "SMTP_PORT": 587,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": None,
     "MAIL_OUTBOX_DIR": None,
 }
 
@@ -71,6 +74,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "VECOZO_CERT_KEY": ("VECOZO_CERT_KEY", str),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USER": ("SMTP_USER", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "MAIL_FROM": ("MAIL_FROM", str),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
 }
 
