@@ -79,6 +79,9 @@ def init_logging(app: Flask) -> None:
         )
     _install_record_factory()
     install_filter(root)
+    # Libraries that narrate every step at INFO (PDF rendering, migrations) only speak up on problems.
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     install_filter(app.logger)
     # werkzeug logs request lines (paths); keep it under the same filter.
     install_filter(logging.getLogger("werkzeug"))

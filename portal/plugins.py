@@ -22,12 +22,14 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.onderaanneming.hooks",
 )
 
-# Hooks whose absence makes a capability "nog niet beschikbaar", with the Dutch label.
-CAPABILITIES: dict[str, str] = {
-    "build_declaration": "Declareren",
-    "parse_message": "Berichten verwerken",
-    "chain_actions": "Start- en stopberichten",
-    "build_invoice": "Factureren",
+# Hooks whose absence makes a capability "nog niet beschikbaar": (Dutch label, the channels of
+# financings for which it matters). A PDF financing is never asked for VECOZO messages, and a
+# VECOZO financing never for PDF invoices.
+CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
+    "build_declaration": ("Declareren", frozenset({"vecozo"})),
+    "parse_message": ("Berichten verwerken", frozenset({"vecozo"})),
+    "chain_actions": ("Start- en stopberichten", frozenset({"vecozo"})),
+    "build_invoice": ("Factureren", frozenset({"pdf"})),
 }
 
 
@@ -112,8 +114,11 @@ class Hooks:
     def capabilities(self, financing: str) -> list[Capability]:
         """Which of the big capabilities this financing's plugin implements yet."""
         plugin = self._plugin_of(financing)
+        info = self.financing(financing)
         result = []
-        for hook_name, label in CAPABILITIES.items():
+        for hook_name, (label, channels) in CAPABILITIES.items():
+            if info is not None and info.channel not in channels:
+                continue
             impls = getattr(self.pm.hook, hook_name).get_hookimpls()
             available = plugin is not None and any(i.plugin is plugin for i in impls)
             result.append(Capability(hook_name, label, available))

@@ -147,13 +147,9 @@ def test_outside_plugin_appears_in_hooks_and_on_the_start_page(app, installed, m
         "Meer dan 24 uur per week is ongebruikelijk; controleer de opdracht.",
         "waarschuwing",
     )
-    # What it does not implement yet shows as not available, never faked.
-    assert out["capabilities"] == {
-        "build_declaration": False,
-        "parse_message": False,
-        "chain_actions": False,
-        "build_invoice": False,
-    }
+    # What it does not implement yet shows as not available, never faked (a PDF financing is
+    # only asked for invoices).
+    assert out["capabilities"] == {"build_invoice": False}
     page = out["start_page"]
     assert "Voorbeeldfinanciering" in page
     assert "Een voorbeeld van een financiering uit een eigen pakket" in page
