@@ -68,11 +68,19 @@ def _database(url: str | None) -> tuple[str, callable]:
     return f"sqlite:///{folder}/portal.db", lambda: None
 
 
+_WATCHED: list[subprocess.Popen] = []
+
+
 def _wait(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
+        dead = [p for p in _WATCHED if p.poll() is not None]
+        if dead:
+            raise SystemExit(
+                f"a worker stopped (exit {dead[0].returncode}) while waiting for {what}"
+            )
         time.sleep(0.25)
     raise SystemExit(f"timed out waiting for {what}")
 
@@ -134,15 +142,17 @@ def main() -> None:
         SECRET_KEY="bench",
         VECOZO_BASE_URL=standin_url,
     )
+    logs = [open(Path(instance) / f"worker-{i}.log", "wb") for i in range(args.workers)]  # noqa: SIM115
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "portal.cli", "worker", "vecozo"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        for _ in range(args.workers)
+        for log in logs
     ]
+    _WATCHED.extend(workers)
     sm = app.extensions["db_sessionmaker"]
 
     def count(*where) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
@@ -164,6 +165,7 @@ def show(message_id: int):
 def download(message_id: int):
     message = _message(message_id)
     name = message.filename or f"bericht-{message.id}-{message.code or 'onbekend'}.bin"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120] or "bericht.bin"
     audit.record(
         db_session(),
         "bericht.gedownload",

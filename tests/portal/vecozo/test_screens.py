@@ -204,3 +204,14 @@ def test_fetch_now_after_a_killed_poll_starts_a_new_one(client, db, backoffice, 
     db.expire_all()
     assert db.get(BackgroundJob, stuck.id).status == "mislukt"
     assert db.scalar(select(func.count()).where(BackgroundJob.kind == "vecozo.ophalen")) == 2
+
+
+def test_download_gives_the_exact_payload(client, db, backoffice, app):
+    payload = b'<?xml version="1.0"?><bericht>\xc3\xa9</bericht>'
+    with app.app_context():
+        message = _inbound(db, payload)
+        message.filename = 'rare "naam"\r\n.xml'
+        db.commit()
+    resp = client.get(f"/berichten/{message.id}/bestand")
+    assert resp.status_code == 200 and resp.data == payload
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="rare__naam___.xml"'
