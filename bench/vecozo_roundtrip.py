@@ -289,7 +289,9 @@ def main() -> None:
             f"RESULT {label}_total {total:.1f} s target {300 if n >= 10_000 else 300 * n / 10_000:.0f}"
         )
         print(f"RESULT {label}_throughput {n / total:.1f} msg/s target {10_000 / 300:.1f}")
-        print(f"RESULT {label}_portal_per_message {portal_ms:.2f} ms target 30")
+        # budgets implied by "10,000 round trips in 5 minutes": 2 workers → 60 ms of worker
+        # time per message; the single stand-in process → 30 ms per message
+        print(f"RESULT {label}_portal_per_message {portal_ms:.2f} ms target 60")
         print(f"RESULT {label}_standin_per_message {standin_ms:.2f} ms target 30")
     finally:
         for w in workers:
