@@ -236,6 +236,7 @@ def test_redis_restart_while_sending(db, standin, crash_env):
     redis.start()
     _kill(worker)
     standin.store.set_fault("traag", 0)
+    time.sleep(1)  # a send cut off by the kill is now older than VECOZO_STALE_SEND_SECONDS
 
     _recover(app2, db, crash_env)
 
