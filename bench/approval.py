@@ -10,6 +10,12 @@ warning (legitimation, volume/stack, overlaps) and the set-based freeze. ``--qui
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+if __package__ in (None, ""):  # run as `python bench/<name>.py`: make the repo importable
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import argparse
 import os
 import sys

@@ -12,6 +12,12 @@ elsewhere. Ids are assigned here.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+if __package__ in (None, ""):  # run as `python bench/<name>.py`: make the repo importable
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta

@@ -11,6 +11,12 @@ clients x 52 weeks.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+if __package__ in (None, ""):  # run as `python bench/<name>.py`: make the repo importable
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
+
 import argparse
 import os
 import sys

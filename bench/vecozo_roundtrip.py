@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal import hookimpl  # noqa: E402
-from portal.domain import MessageDraft  # noqa: E402
+from portal import hookimpl
+from portal.domain import MessageDraft
 
 
 class BenchFinancier:

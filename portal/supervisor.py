@@ -30,6 +30,9 @@ class _Stop(Exception):
 
 def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> None:
     os.environ.setdefault("SESSION_COOKIE_SECURE", "false")  # plain http on this machine
+    # The local VECOZO stand-in listens on the web port + 1; web and workers send there.
+    if os.environ.get("VECOZO_ENVIRONMENT", "standin") == "standin":
+        os.environ.setdefault("VECOZO_BASE_URL", f"http://{host}:{port + 1}")
     from werkzeug.serving import make_server
 
     from portal.app import create_app
