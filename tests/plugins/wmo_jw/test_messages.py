@@ -12,9 +12,8 @@ from plugins.wmo_jw import messages as m
 from plugins.wmo_jw.standard import IJW, IWMO, KINDS, RETOUR_OF, STANDARDS
 from tests.plugins.wmo_jw.factories import bericht
 
-EXAMPLES = Path("/work/shared/standards")
-if not EXAMPLES.exists():  # the shared folder sits next to the checkout
-    EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "standards"
+# The official examples, copied into the repository (examples/SOURCES.md says from where).
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 ALL_EXAMPLES = sorted(EXAMPLES.glob("i*/3.2/examples/*.xml"))
 INVALID = {"JW315.xml", "JW318.xml"}  # documented author errors (SOURCES.md)
 STDS = [IWMO, IJW]
