@@ -19,7 +19,6 @@ from plugins.wmo_jw.declaration import rejected_explanation
 from portal.auth import requires
 from portal.db import db_session
 from portal.models import Client, Legitimation
-from portal.models.declaration import LINE_REJECTED, DeclarationLine
 from portal.validators import parse_date
 from portal.web import audit_client_view, render
 
@@ -153,14 +152,11 @@ def act(leg_id: int, action: str):
 @bp.route("/afgewezen")
 @requires("declarations.view")
 def rejected():
-    """Rejected prestaties with the meaning of each code and what to do about it."""
+    """Rejected prestaties still to fix, with the meaning of each code and what to do."""
+    from portal.services.declarations import rejected_lines
+
     session = db_session()
-    lines = session.scalars(
-        select(DeclarationLine)
-        .where(DeclarationLine.financing == chain.CODE, DeclarationLine.status == LINE_REJECTED)
-        .order_by(DeclarationLine.id.desc())
-        .limit(300)
-    ).all()
+    lines = rejected_lines(session, chain.CODE, limit=300)
     rows = [
         {
             "line": line,

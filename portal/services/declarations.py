@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from portal.domain import Issue, Unit
 from portal.models import Contract, ContractLine, Financier, Legitimation
@@ -630,8 +630,38 @@ def _credit_reference(session: Session, original: str) -> str:
         n += 1
 
 
-def rejected_lines(session: Session, financing: str | None = None) -> list[DeclarationLine]:
-    stmt = select(DeclarationLine).where(DeclarationLine.status == LINE_REJECTED)
+def _open_rejected():
+    """Rejected lines that still need a fix: no later line for the same client, legitimation,
+    product and product period has been sent since (a re-declaration supersedes the rejection,
+    whatever its own answer; a new rejection is then the one to act on)."""
+    later = aliased(DeclarationLine)
+    sent = (
+        select(later.id)
+        .join(Declaration, Declaration.id == later.declaration_id)
+        .where(
+            later.id > DeclarationLine.id,
+            later.financier_id == DeclarationLine.financier_id,
+            later.client_id == DeclarationLine.client_id,
+            later.legitimation_id == DeclarationLine.legitimation_id,
+            later.productcode == DeclarationLine.productcode,
+            later.begindatum == DeclarationLine.begindatum,
+            later.debet_credit == DeclarationLine.debet_credit,
+            Declaration.status != DECL_CONCEPT,
+        )
+    )
+    return DeclarationLine.status == LINE_REJECTED, ~sent.exists()
+
+
+def rejected_lines(
+    session: Session, financing: str | None = None, limit: int = 500
+) -> list[DeclarationLine]:
+    """Rejected lines still to be fixed (corrected and re-declared, or left alone), newest first."""
+    stmt = select(DeclarationLine).where(*_open_rejected())
     if financing:
         stmt = stmt.where(DeclarationLine.financing == financing)
-    return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(500)))
+    return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(limit)))
+
+
+def count_rejected(session: Session) -> int:
+    """How many rejected lines still need a fix."""
+    return session.scalar(select(func.count(DeclarationLine.id)).where(*_open_rejected())) or 0

@@ -53,19 +53,12 @@ def _financiers(session) -> list[Financier]:
 def index():
     session = db_session()
     recent = session.scalars(select(Declaration).order_by(Declaration.id.desc()).limit(50)).all()
-    counts = dict(
-        session.execute(
-            select(DeclarationLine.status, func.count(DeclarationLine.id)).group_by(
-                DeclarationLine.status
-            )
-        ).all()
-    )
     return render(
         "declarations/index.html",
         declarations=recent,
         financiers=_financiers(session),
         months=_months(date.today()),
-        rejected=counts.get("afgewezen", 0),
+        rejected=svc.count_rejected(session),
         errors={},
     )
 
