@@ -148,13 +148,30 @@ def _covering(items, day: date):
     return None
 
 
+def round_minutes(minutes: int, step: int | None, how: str | None) -> int:
+    """One unit of care's minutes rounded as the contract line says (``afronding_minuten``
+    in steps, ``afronding_wijze`` omhoog/omlaag/dichtstbij; a half step rounds up)."""
+    if not step or step <= 0 or minutes <= 0:
+        return minutes
+    q, r = divmod(minutes, step)
+    if r == 0:
+        return minutes
+    if how == "omhoog":
+        return (q + 1) * step
+    if how == "omlaag":
+        return q * step
+    return (q + 1) * step if r * 2 >= step else q * step
+
+
 def build_lines(
     session: Session,
     financier: Financier,
     care: Iterable[Delivered],
     reference_prefix: str,
 ) -> tuple[list[dict[str, Any]], list[Issue]]:
-    """Aggregate care into declaration line rows through contract lines and legitimations."""
+    """Aggregate care into declaration line rows through contract lines and legitimations.
+
+    Each unit of care's minutes are first rounded by its contract line (``round_minutes``)."""
     contract_lines: dict[int, list[ContractLine]] = {}
     for cl in _contract_lines(session, financier):
         contract_lines.setdefault(cl.product_id, []).append(cl)
@@ -224,7 +241,7 @@ def build_lines(
                 "regs": [],
             },
         )
-        g["minutes"] += d.minutes or 0
+        g["minutes"] += round_minutes(d.minutes or 0, cl.afronding_minuten, cl.afronding_wijze)
         g["aantal"] += d.aantal or 0
         if d.registration_id:
             g["regs"].append(d.registration_id)

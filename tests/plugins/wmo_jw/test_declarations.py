@@ -103,6 +103,41 @@ def test_lines_aggregate_per_client_toewijzing_product_and_period(db, setup):
     assert hooks().validate_declaration(decl) == []
 
 
+@pytest.mark.parametrize(
+    ("step", "how", "volume", "eenheid", "bedrag"),
+    [
+        (0, "dichtstbij", 125, "minuut", 125 * 83),  # no rounding: 50 + 75 minutes
+        (15, "omhoog", 135, "minuut", 135 * 83),  # 60 + 75, at the minute tariff
+        (15, "omlaag", 2, "uur", 10000),  # 45 + 75 = 2 uur
+        (30, "dichtstbij", 150, "minuut", 150 * 83),  # 60 + 90: half a step rounds up
+        (60, "dichtstbij", 2, "uur", 10000),  # 60 + 60 (75 → 60)
+    ],
+)
+def test_contract_rounding_applies_to_each_unit_of_care(
+    db, setup, step, how, volume, eenheid, bedrag
+):
+    contract_line = db.scalar(select(ContractLine))
+    contract_line.afronding_minuten, contract_line.afronding_wijze = step, how
+    db.flush()
+    decl = svc.prepare(
+        db,
+        setup["fin"],
+        date(2026, 10, 1),
+        care=care(setup, ("5001", date(2026, 10, 2), 50), ("5001", date(2026, 10, 9), 75)),
+    ).declaration
+    (line,) = decl.lines
+    assert (line.volume, line.eenheid, line.bedrag_cents) == (volume, eenheid, bedrag)
+
+
+def test_round_minutes():
+    assert svc.round_minutes(7, 5, "dichtstbij") == 5
+    assert svc.round_minutes(8, 5, "dichtstbij") == 10
+    assert svc.round_minutes(61, 15, "omhoog") == 75
+    assert svc.round_minutes(74, 15, "omlaag") == 60
+    assert svc.round_minutes(90, 30, "omhoog") == 90
+    assert svc.round_minutes(0, 15, "omhoog") == 0
+
+
 def test_care_outside_any_toewijzing_is_reported_not_declared(db, setup):
     prepared = svc.prepare(
         db, setup["fin"], date(2026, 4, 1), care=care(setup, ("5001", date(2026, 4, 1), 60))
