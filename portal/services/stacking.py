@@ -56,6 +56,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain
+from operator import attrgetter
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -103,6 +105,7 @@ class WeekTotal:
 
 
 _ALL = object()
+_CLIENT_WEEK = attrgetter("client_id", "week_start")
 
 
 class StackResult:
@@ -495,9 +498,11 @@ class _Context:
         return result
 
 
-def _registration_rows(session: Session, ws: date, we: date, client_ids):
+def _registration_rows(session: Session, ws: date, we: date, client_ids, only=None):
+    """Approved registrations in chronological order per client; ``only`` (client-weeks) may
+    narrow them down to those weeks (the caller still skips any others)."""
     if session.get_bind().dialect.name == "postgresql":
-        yield from _registration_rows_pg(session, ws, we, client_ids)
+        yield from _registration_rows_pg(session, ws, we, client_ids, only)
         return
     q = (
         select(
@@ -524,15 +529,28 @@ def _registration_rows(session: Session, ws: date, we: date, client_ids):
     yield from session.execute(q.execution_options(yield_per=20000))
 
 
-def _registration_rows_pg(session: Session, ws: date, we: date, client_ids):
+_ONLY_JOIN_MAX = 20_000  # client-weeks; more: read the clients' whole period instead
+
+
+def _registration_rows_pg(session: Session, ws: date, we: date, client_ids, only=None):
     """The same rows as plain tuples straight from psycopg (a server-side cursor): the ORM
     result machinery costs more than the allocation itself on a year of registrations."""
+    params: list = []
+    join = ""
+    if only is not None and len(only) <= _ONLY_JOIN_MAX:
+        # just the weeks asked for (the few walked ones), not the clients' whole period
+        keys = sorted(only)
+        join = (
+            "JOIN unnest(%s::int[], %s::date[]) AS only_week(c, w) "
+            f"ON client_id = only_week.c AND {_WEEK_SQL['postgresql']} = only_week.w "
+        )
+        params += [[c for c, _w in keys], [w for _c, w in keys]]
     sql = (
         "SELECT id, client_id, product_id, uursoort_id, datum, duur_minuten, aantal "
-        "FROM registration WHERE status = %s AND credit_of_id IS NULL "
+        f"FROM registration {join}WHERE status = %s AND credit_of_id IS NULL "
         "AND datum >= %s AND datum <= %s"
     )
-    params: list = [REG_APPROVED, ws, we]
+    params += [REG_APPROVED, ws, we]
     if client_ids is not None:
         sql += " AND client_id = ANY(%s)"
         params.append(list(client_ids))
@@ -619,7 +637,9 @@ def _walk(
     last_day = wk = None
     skip = False
     edge = False
-    for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(session, ws, we, client_ids):
+    for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(
+        session, ws, we, client_ids, only
+    ):
         if day != last_day:
             last_day = day
             wk = day - timedelta(days=day.weekday())
@@ -688,6 +708,165 @@ def _walk(
     return allocations, week_totals, not_covered
 
 
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def _week_total(client_id, wk, lid, fin, minutes, aantal, exact) -> WeekTotal:
+    """``WeekTotal(...)`` without the frozen dataclass ``__init__`` (one per client-week and
+    legitimation: a year of an organisation makes over a million); equal in every way."""
+    wt = _new_object(WeekTotal)
+    _set_attribute(
+        wt,
+        "__dict__",
+        {
+            "client_id": client_id,
+            "week_start": wk,
+            "legitimation_id": lid,
+            "financing": fin,
+            "minutes": minutes,
+            "aantal": aantal,
+            "exact_minutes": exact,
+        },
+    )
+    return wt
+
+
+def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen, slow) -> None:
+    """Week totals from the per-week sums (ordered by client and week). Client-weeks without a
+    stacked product (nearly all) are done here the lean way: the same stacks (top legitimation,
+    product), rounding and totals, in the same order, as ``week`` + ``_flush``. Weeks with a
+    stacked product go to ``week``; weeks where a legitimation starts or ends to the walk."""
+    product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
+    product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
+    edge_weeks = ctx.edge_weeks
+    bounds = ctx.bounds
+    stack_for = ctx.stack_for
+    rounding_for = ctx.rounding_for
+    roundings: dict = {}  # (financier, product, week) -> (step, how)
+    # per client: (product, uursoort, segment) -> (top id, financing, financier, time product,
+    # levels (id, financing, weekly cap) when stacked else None)
+    stacks: dict = {}
+    wt_append, nc_append = week_totals.append, not_covered.append
+
+    def lean(cid: int, wk: date, entries: list[tuple]) -> bool:
+        seg = bisect_right(bounds.get(cid, ()), wk)
+        groups: dict = {}  # (top legit id, product) -> [stack, minutes, aantal]
+        n_stacked = 0
+        for e in entries:
+            pid, uid = e[0], e[1]
+            st = stacks.get((pid, uid, seg))
+            if st is None:
+                levels, stacked = stack_for(cid, pid, uid or product_uursoort.get(pid), wk)
+                if levels:
+                    top = levels[0]
+                    st = (
+                        top.id,
+                        top.financing,
+                        top.financier_id,
+                        product_time.get(pid, False),
+                        tuple((lg.id, lg.financing, lg.cap) for lg in levels) if stacked else None,
+                    )
+                else:
+                    st = (None, None, None, product_time.get(pid, False), None)
+                stacks[(pid, uid, seg)] = st
+            if st[4] is not None:
+                n_stacked += 1
+                if n_stacked > 1:
+                    return False  # stacks share capacity: the order decides (``week``)
+            g = groups.get((st[0], pid))
+            if g is None:
+                groups[(st[0], pid)] = [st, e[2], e[3]]
+            else:
+                g[1] += e[2]
+                g[2] += e[3]
+        per_legit: dict = {}  # legit -> [rounded, exact, aantal, financing]
+        for (lid, pid), (st, minutes, qty) in groups.items():
+            if st[4] is not None:  # the one stacked registration sum: fill the levels in order
+                rk = (st[2], pid, wk)
+                rule = roundings.get(rk)
+                if rule is None:
+                    rule = roundings[rk] = rounding_for(lid, pid, wk)
+                step, how = rule
+                remaining = minutes
+                cum_exact = cum_rounded = 0
+                for level_id, fin, cap in st[4]:
+                    take = remaining if remaining < cap else cap
+                    remaining -= take
+                    cum_exact += take
+                    part = _round(cum_exact, step, how) - cum_rounded
+                    if cap < _INF:  # rounding up never goes above the weekly volume
+                        part = max(0, min(part, cap))
+                    cum_rounded += part
+                    if part or take:
+                        slot = per_legit.get(level_id)
+                        if slot is None:
+                            per_legit[level_id] = [part, take, 0, fin]
+                        else:
+                            slot[0] += part
+                            slot[1] += take
+                exact = remaining if remaining > 0 else 0
+                part = _round(cum_exact + exact, step, how) - cum_rounded
+                if part or exact:
+                    slot = per_legit.get(None)
+                    if slot is None:
+                        per_legit[None] = [part, exact, 0, None]
+                    else:
+                        slot[0] += part
+                        slot[1] += exact
+            elif st[3]:  # time product: one part, rounded with the top's rule (none: as is)
+                if lid is None:
+                    rounded = minutes
+                else:
+                    rk = (st[2], pid, wk)
+                    rule = roundings.get(rk)
+                    if rule is None:
+                        rule = roundings[rk] = rounding_for(lid, pid, wk)
+                    rounded = _round(minutes, *rule)
+                if rounded or minutes:
+                    slot = per_legit.get(lid)
+                    if slot is None:
+                        per_legit[lid] = [rounded, minutes, 0, st[1]]
+                    else:
+                        slot[0] += rounded
+                        slot[1] += minutes
+            else:
+                slot = per_legit.get(lid)
+                if slot is None:
+                    per_legit[lid] = [0, 0, qty, st[1]]
+                else:
+                    slot[2] += qty
+        for lid, (rounded, exact, qty, fin) in per_legit.items():
+            wt = _week_total(cid, wk, lid, fin, rounded, qty, exact)
+            if lid is None:
+                nc_append(wt)
+            else:
+                wt_append(wt)
+        return True
+
+    cur_c = cur_w = None
+    entries: list[tuple] = []
+    for cid, wk, pid, uid, minutes, aantal in sums:
+        if wk != cur_w or cid != cur_c:
+            if entries:
+                weeks_seen.add(cur_w)
+                if (cur_c, cur_w) in edge_weeks:
+                    slow.add((cur_c, cur_w))
+                elif not lean(cur_c, cur_w, entries):
+                    week(cur_c, cur_w, entries)
+            if cid != cur_c:  # keep memory flat over many clients
+                stacks.clear()
+                ctx._stack_cache.clear()
+            cur_c, cur_w, entries = cid, wk, []
+        entries.append((pid, uid, int(minutes or 0), int(aantal or 0)))
+    if entries:
+        weeks_seen.add(cur_w)
+        if (cur_c, cur_w) in edge_weeks:
+            slow.add((cur_c, cur_w))
+        elif not lean(cur_c, cur_w, entries):
+            week(cur_c, cur_w, entries)
+
+
 _WEEK_SQL = {
     "postgresql": "(datum - (EXTRACT(ISODOW FROM datum)::int - 1))",
     "sqlite": "date(datum, '-' || ((CAST(strftime('%w', datum) AS INTEGER) + 6) % 7) || ' days')",
@@ -701,6 +880,9 @@ def _week_sums(session: Session, ws: date, we: date, client_ids):
     if week is None:
         return None
     where = "status = :status AND credit_of_id IS NULL AND datum >= :ws AND datum <= :we"
+    if dialect == "postgresql":  # psycopg's own placeholders (see below)
+        where = where.replace(":status", "%(status)s").replace(":ws", "%(ws)s")
+        where = where.replace(":we", "%(we)s")
     params: dict = {"status": REG_APPROVED, "ws": ws, "we": we}
     if client_ids is not None:
         ids = ",".join(str(int(c)) for c in client_ids) or "NULL"
@@ -711,12 +893,18 @@ def _week_sums(session: Session, ws: date, we: date, client_ids):
         f"FROM registration WHERE {where} "
         "GROUP BY client_id, wk, product_id, uursoort_id ORDER BY client_id, wk, product_id"
     )
+    if dialect == "postgresql":
+        # plain typed tuples straight from psycopg (binary): SQLAlchemy's per-row result
+        # machinery costs more than the query on a year of an organisation. A client-side cursor
+        # keeps PostgreSQL's parallel GROUP BY (a server-side cursor would not).
+        raw = session.connection().connection.driver_connection
+        cur = raw.cursor(binary=True)
+        cur.execute(sql, params)
+        return chain.from_iterable(iter(lambda: cur.fetchmany(50_000), []))
     from sqlalchemy import text
 
     rows = session.execute(text(sql), params)
-    if dialect == "sqlite":
-        return ((c, date.fromisoformat(w), p, u, m, a) for c, w, p, u, m, a in rows)
-    return rows
+    return ((c, date.fromisoformat(w), p, u, m, a) for c, w, p, u, m, a in rows)
 
 
 def allocate(
@@ -751,8 +939,6 @@ def allocate(
         product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
         product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
         edge_weeks = ctx.edge_weeks
-        cur = None
-        entries: list[tuple] = []
 
         def week(cid: int, wk: date, entries: list[tuple]) -> None:
             weeks_seen.add(wk)
@@ -793,25 +979,16 @@ def allocate(
                     parts[None] = parts.get(None, 0) + remaining
             _flush(ctx, groups, cid, wk, week_totals, not_covered)
 
-        for cid, wk, pid, uid, minutes, aantal in sums:
-            if (cid, wk) != cur:
-                if cur is not None:
-                    week(*cur, entries)
-                    if cur[0] != cid:
-                        ctx._stack_cache.clear()
-                cur = (cid, wk)
-                entries = []
-            entries.append((pid, uid, int(minutes or 0), int(aantal or 0)))
-        if cur is not None:
-            week(*cur, entries)
+        _fast_weeks(ctx, sums, week, week_totals, not_covered, weeks_seen, slow)
     if slow is None or slow:
         walk_clients = None if slow is None else sorted({c for c, _w in slow})
         _rows, wt, nc = _walk(session, ctx, ws, we, walk_clients, with_allocations=False, only=slow)
         week_totals.extend(wt)
         not_covered.extend(nc)
         weeks_seen.update(w.week_start for w in wt + nc)
-    week_totals.sort(key=lambda w: (w.client_id, w.week_start))
-    not_covered.sort(key=lambda w: (w.client_id, w.week_start))
+    if slow is None or slow:  # the sums come ordered by client and week: only the walk's need it
+        week_totals.sort(key=_CLIENT_WEEK)
+        not_covered.sort(key=_CLIENT_WEEK)
 
     def load(financing=_ALL):
         if not with_allocations:
