@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from portal import demo
 from portal.demo import generate_bsn
 from portal.models import (
     Client,
@@ -65,37 +66,9 @@ from portal.models import (
 
 BATCH = 5_000
 
+# The demo's names plus more, so 100,000 clients do not all look alike.
 FIRST = [
-    "Anna",
-    "Bert",
-    "Carla",
-    "Dirk",
-    "Els",
-    "Frank",
-    "Greet",
-    "Henk",
-    "Ina",
-    "Jan",
-    "Kees",
-    "Lies",
-    "Marco",
-    "Nel",
-    "Otto",
-    "Petra",
-    "Quinten",
-    "Rina",
-    "Sander",
-    "Truus",
-    "Umut",
-    "Vera",
-    "Willem",
-    "Yara",
-    "Zeynep",
-    "Mohammed",
-    "Fatima",
-    "Sem",
-    "Noah",
-    "Julia",
+    *demo.FIRST,
     "Emma",
     "Lucas",
     "Sophie",
@@ -115,13 +88,7 @@ FIRST = [
     "Roos",
     "Joost",
 ]
-COMMON_LAST = [
-    ("", "Jansen"), ("de", "Vries"), ("van den", "Berg"), ("", "Bakker"), ("van", "Dijk"),
-    ("", "Visser"), ("", "Smit"), ("", "Meijer"), ("de", "Boer"), ("", "Mulder"),
-    ("de", "Groot"), ("", "Bos"), ("", "Vos"), ("", "Peters"), ("", "Hendriks"),
-    ("van", "Leeuwen"), ("", "Dekker"), ("", "Brouwer"), ("de", "Wit"), ("", "Yilmaz"),
-    ("El", "Amrani"), ("", "Kok"), ("van der", "Heijden"), ("", "Willems"), ("", "Schouten"),
-]  # fmt: skip
+COMMON_LAST = demo.LAST
 _STEMS = [
     "Berg",
     "Bos",
@@ -168,15 +135,7 @@ TEAMS = [
         "Baarn",
     ]
 ]
-STREETS = [
-    "Dorpsstraat",
-    "Kerkweg",
-    "Molenlaan",
-    "Stationsplein",
-    "Wilhelminastraat",
-    "Beukenlaan",
-    "Nieuwstraat",
-]
+STREETS = [*demo.STREETS, "Nieuwstraat"]
 TOWNS = [
     "Utrecht",
     "Amersfoort",

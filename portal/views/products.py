@@ -155,59 +155,54 @@ def _uursoort(uursoort_id: int) -> Uursoort:
     return db_session().get(Uursoort, uursoort_id) or abort(404)
 
 
-@bp.route("/uursoorten/<int:uursoort_id>/prioriteit/toevoegen", methods=["POST"])
-@requires("products.edit")
-def priority_add(uursoort_id: int):
+def _change_priority(uursoort_id: int, change) -> object:
+    """Apply one change to an uursoort's financing priority; commit, or roll back and show why."""
     s = db_session()
     uursoort = _uursoort(uursoort_id)
+    financing = request.form.get("financing", "")
     try:
-        svc.add_financing(
-            s,
-            uursoort,
-            request.form.get("financing", ""),
-            financings=hooks().financings,
-            user_id=current_user.id,
-        )
+        change(s, uursoort, financing)
     except FormErrors as exc:
         s.rollback()
         return _priority_response(_uursoort(uursoort_id), exc.errors)
     s.commit()
     return _priority_response(uursoort)
+
+
+@bp.route("/uursoorten/<int:uursoort_id>/prioriteit/toevoegen", methods=["POST"])
+@requires("products.edit")
+def priority_add(uursoort_id: int):
+    return _change_priority(
+        uursoort_id,
+        lambda s, uursoort, financing: svc.add_financing(
+            s, uursoort, financing, financings=hooks().financings, user_id=current_user.id
+        ),
+    )
 
 
 @bp.route("/uursoorten/<int:uursoort_id>/prioriteit/verplaatsen", methods=["POST"])
 @requires("products.edit")
 def priority_move(uursoort_id: int):
-    s = db_session()
-    uursoort = _uursoort(uursoort_id)
     position = request.form.get("positie", "")
-    try:
-        svc.move_financing(
+    return _change_priority(
+        uursoort_id,
+        lambda s, uursoort, financing: svc.move_financing(
             s,
             uursoort,
-            request.form.get("financing", ""),
+            financing,
             seen_position=int(position) if position.isdigit() else -1,
             direction=request.form.get("richting", ""),
             user_id=current_user.id,
-        )
-    except FormErrors as exc:
-        s.rollback()
-        return _priority_response(_uursoort(uursoort_id), exc.errors)
-    s.commit()
-    return _priority_response(uursoort)
+        ),
+    )
 
 
 @bp.route("/uursoorten/<int:uursoort_id>/prioriteit/verwijderen", methods=["POST"])
 @requires("products.edit")
 def priority_remove(uursoort_id: int):
-    s = db_session()
-    uursoort = _uursoort(uursoort_id)
-    try:
-        svc.remove_financing(
-            s, uursoort, request.form.get("financing", ""), user_id=current_user.id
-        )
-    except FormErrors as exc:
-        s.rollback()
-        return _priority_response(_uursoort(uursoort_id), exc.errors)
-    s.commit()
-    return _priority_response(uursoort)
+    return _change_priority(
+        uursoort_id,
+        lambda s, uursoort, financing: svc.remove_financing(
+            s, uursoort, financing, user_id=current_user.id
+        ),
+    )
