@@ -26,6 +26,7 @@ from portal.models.registration import (
     StackRule,
 )
 from portal.models.user import User
+from portal.models.verzoek import Verzoek
 
 __all__ = [
     "ApprovalRun",
@@ -58,5 +59,6 @@ __all__ = [
     "Uursoort",
     "UursoortFinancing",
     "VecozoCertificate",
+    "Verzoek",
     "legitimation_product",
 ]
