@@ -17,11 +17,12 @@ from plugins.wmo_jw import rules
 from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb
 from plugins.wmo_jw.standard import IJW, IWMO, Standard
 from portal.domain import Issue, MessageDraft, Severity
-from portal.models import Client, Legitimation
+from portal.models import Client, Contract, ContractLine, Legitimation
 from portal.models.declaration import (
     LINE_AWARDED,
     LINE_CREDITED,
     LINE_REJECTED,
+    LINE_SENT,
     Declaration,
     DeclarationLine,
 )
@@ -181,6 +182,57 @@ def portal_state(declaration: Declaration, session: Session) -> rules.Declaratio
             )
         )
     )
+    # TR318/TR319: the latest period this gemeente has received (a wholly rejected one does not
+    # count: the gemeente did not take it in)
+    state.last_period = session.scalar(
+        select(func.max(Declaration.periode_begin)).where(
+            Declaration.financing == CODE,
+            Declaration.financier_id == declaration.financier_id,
+            Declaration.id != declaration.id,
+            Declaration.status.not_in(("concept", "afgekeurd")),
+        )
+    )
+    # TR322/TR369: what earlier debet prestaties per toewijzing hold (sent or awarded, not
+    # rejected, not credited)
+    for nummer, volume, eenheid, cents in session.execute(
+        select(
+            Legitimation.toewijzingnummer,
+            DeclarationLine.volume,
+            DeclarationLine.eenheid,
+            DeclarationLine.bedrag_cents,
+        )
+        .join(Legitimation, Legitimation.id == DeclarationLine.legitimation_id)
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .where(
+            DeclarationLine.financing == CODE,
+            Declaration.financier_id == declaration.financier_id,
+            Declaration.id != declaration.id,
+            DeclarationLine.debet_credit == "D",
+            DeclarationLine.status.in_((LINE_SENT, LINE_AWARDED)),
+        )
+    ):
+        t = state.toewijzingen.get(nummer)
+        if t is None:
+            continue
+        v = rules.volume_in_toewijzing_unit(
+            volume or 0, UNIT_EENHEID.get(eenheid or "", eenheid or ""), t.eenheid
+        )
+        if v is not None:
+            state.declared_volume[nummer] = state.declared_volume.get(nummer, 0) + v
+        state.declared_cents[nummer] = state.declared_cents.get(nummer, 0) + (cents or 0)
+    # TR381: the gemeente's products are the ones contracted with it
+    state.products = {
+        (cat, code)
+        for cat, code in session.execute(
+            select(ContractLine.productcategorie, ContractLine.productcode)
+            .join(Contract, Contract.id == ContractLine.contract_id)
+            .where(
+                Contract.financier_id == declaration.financier_id,
+                ContractLine.productcategorie.is_not(None),
+                ContractLine.productcode.is_not(None),
+            )
+        )
+    }
     return state
 
 
@@ -281,6 +333,12 @@ FIXES = {
     "de registraties.",
     "9321": "Er is meer geleverd dan toegewezen: vraag een wijziging (317) aan of corrigeer de "
     "registraties.",
+    "9322": "Samen met eerdere declaraties is meer gedeclareerd dan het toegewezen totaal: vraag "
+    "een wijziging (317) aan of crediteer een eerdere prestatie.",
+    "9369": "Samen met eerdere declaraties past het bedrag niet in het toegewezen budget: vraag "
+    "een wijziging (317) aan of corrigeer de registraties.",
+    "8214": "Declareer eerst de maand die volgt op de vorige declaratie, daarna deze maand.",
+    "S329": "De productcode hoort niet bij de categorie: corrigeer de contractregel.",
     "9338": "Er is geen toewijzing gevonden: controleer het toewijzingnummer of vraag een "
     "toewijzing aan.",
     "9339": "De productcategorie wijkt af van de toewijzing: corrigeer de contractregel.",

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS start (nummer TEXT, begindatum TEXT, einddatum TEXT,
     PRIMARY KEY (nummer, begindatum));
 CREATE TABLE IF NOT EXISTS verzoek (agb TEXT, referentie TEXT, PRIMARY KEY (agb, referentie));
 CREATE TABLE IF NOT EXISTS teller (naam TEXT PRIMARY KEY, waarde INTEGER);
+CREATE TABLE IF NOT EXISTS gedeclareerd (agb TEXT, referentie TEXT, nummer TEXT, volume REAL,
+    cents INTEGER, PRIMARY KEY (agb, referentie));
 """
 
 
@@ -69,7 +71,7 @@ class GemeenteStore:
         with _LOCK:
             for table in ("toewijzing", "persoon", "tarief", "ident", "prestatie", "declaratie"):
                 self.conn.execute(f"DELETE FROM {table}")
-            for table in ("start", "verzoek", "teller"):
+            for table in ("start", "verzoek", "teller", "gedeclareerd"):
                 self.conn.execute(f"DELETE FROM {table}")
             self.conn.commit()
 
@@ -131,6 +133,15 @@ class GemeenteStore:
                 st.credited.add(ref)
         rows = self.q("SELECT nummer, begin FROM declaratie WHERE agb = ?", agb)
         st.declaration_numbers = {r[0] for r in rows}
+        st.last_period = max((date.fromisoformat(r[1]) for r in rows), default=None)
+        st.products = set(st.tarieven)  # the gemeente's product list (TR381)
+        for nummer, volume, cents in self.q(
+            "SELECT nummer, SUM(volume), SUM(cents) FROM gedeclareerd WHERE agb = ? "
+            "GROUP BY nummer",
+            agb,
+        ):
+            st.declared_volume[nummer] = volume or 0
+            st.declared_cents[nummer] = cents or 0
         return st
 
     def set_tarief(self, gemeente: str, categorie: str, code: str, cents: int) -> None:
@@ -402,7 +413,8 @@ def _325(b: msgs.Bericht, store: GemeenteStore, today: date, header_codes=None) 
     if header_codes:
         answer.retourcodes = ["0233"]
     else:
-        top, per_line = rules.check_323_state(b, store.state(gemeente, agb))
+        state = store.state(gemeente, agb)
+        top, per_line = rules.check_323_state(b, state)
         if top:
             answer.retourcodes = [i.code for i in top]
         else:
@@ -428,6 +440,22 @@ def _325(b: msgs.Bericht, store: GemeenteStore, today: date, header_codes=None) 
                         "UPDATE prestatie SET status = 'gecrediteerd' WHERE agb = ? AND referentie = ?",
                         agb,
                         p.vorig_referentie,
+                    )
+                    store.q(
+                        "DELETE FROM gedeclareerd WHERE agb = ? AND referentie = ?",
+                        agb,
+                        p.vorig_referentie,
+                    )
+                t = state.toewijzingen.get(p.toewijzingnummer)
+                if status == "toegekend" and p.debet_credit == "D" and t is not None:
+                    volume = rules.volume_in_toewijzing_unit(p.volume, p.eenheid, t.eenheid)
+                    store.q(
+                        "INSERT OR REPLACE INTO gedeclareerd VALUES (?, ?, ?, ?, ?)",
+                        agb,
+                        p.referentie,
+                        t.nummer,
+                        volume or 0,
+                        p.bedrag,
                     )
             store.q(
                 "INSERT OR REPLACE INTO declaratie VALUES (?, ?, ?)",

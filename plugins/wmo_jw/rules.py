@@ -22,7 +22,7 @@ from datetime import date
 
 from plugins.wmo_jw.messages import Bericht, Prestatie, StartStop
 from portal.domain import Issue
-from portal.validators import check_bsn
+from portal.validators import check_bsn, format_cents
 
 MIN_DATE = date(2021, 1, 1)  # CS100
 
@@ -400,7 +400,71 @@ class DeclarationState:
     awarded: set[str] = field(default_factory=set)  # debet references awarded (TR323)
     credited: set[str] = field(default_factory=set)  # debet references already credited (TR390)
     declaration_numbers: set[str] = field(default_factory=set)  # TR333
-    last_period: date | None = None  # begin of the latest DeclaratiePeriode (TR319)
+    last_period: date | None = None  # begin of the latest DeclaratiePeriode (TR318, TR319)
+    # per ToewijzingNummer, what earlier debet prestaties (not rejected, not credited) hold:
+    declared_volume: dict[str, float] = field(default_factory=dict)  # in the toewijzing's unit
+    declared_cents: dict[str, int] = field(default_factory=dict)  # TR369
+    products: set[tuple[str, str]] = field(default_factory=set)  # (categorie, code), TR381
+
+
+def volume_in_toewijzing_unit(volume: int, eenheid: str, assigned: str | None) -> float | None:
+    """A declared volume in the toewijzing's unit (minutes on an hours toewijzing count as
+    hours, IV081); None when the units do not fit (that is TR341's finding)."""
+    if assigned is None or eenheid == assigned:
+        return float(volume)
+    if (eenheid, assigned) == ("01", "04"):
+        return volume / 60
+    return None
+
+
+def allowed_volume(t: ToewijzingState, begin: date, end: date) -> float | None:
+    """The most one prestatie over ``begin``…``end`` may hold under the toewijzing's Omvang
+    (TR321), in the toewijzing's unit; None when the toewijzing sets no bound. Per week counts
+    every ISO week the productperiode touches (a generous bound: a part week may hold a full
+    week's care)."""
+    if t.volume is None or t.frequentie is None:
+        return None
+    if t.frequentie == "1":  # per dag
+        return float(t.volume * ((end - begin).days + 1))
+    if t.frequentie == "2":  # per week
+        first = begin.toordinal() - begin.weekday()
+        last = end.toordinal() - end.weekday()
+        return float(t.volume * ((last - first) // 7 + 1))
+    if t.frequentie in ("4", "6"):  # per maand (a productperiode lies in one month), totaal
+        return float(t.volume)
+    return None
+
+
+def _months_between(after: date, before: date) -> list[date]:
+    """First days of the months strictly between two months."""
+    out = []
+    year, month = after.year, after.month
+    while True:
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        first = date(year, month, 1)
+        if first >= before.replace(day=1):
+            return out
+        out.append(first)
+
+
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+
+def month_label(day: date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 def eenheid_fits(declared: str, assigned: str | None) -> bool:
@@ -498,18 +562,27 @@ def check_prestatie_state(p: Prestatie, state: DeclarationState) -> list[Issue]:
         issues.append(
             _issue("9341", f"{where}: de eenheid past niet bij de toewijzing.", "Eenheid")
         )
-    if p.debet_credit == "D" and t.budget is not None and p.eenheid == "83" and p.volume > t.budget:
+    if p.debet_credit == "D":
+        volume = volume_in_toewijzing_unit(p.volume, p.eenheid, t.eenheid)
+        bound = allowed_volume(t, p.begindatum, p.einddatum)
+        if volume is not None and bound is not None and volume > bound + 1e-9:
+            issues.append(
+                _issue(
+                    "9321",
+                    f"{where}: het volume ({_fmt(volume)}) is groter dan toegewezen voor deze "
+                    f"productperiode ({_fmt(bound)}).",
+                    "GeleverdVolume",
+                )
+            )
+    if state.products and (p.categorie, p.code) not in state.products:
         issues.append(
             _issue(
-                "9369", f"{where}: het bedrag past niet in het toegewezen budget.", "GeleverdVolume"
+                "S329",
+                f"{where}: productcode {p.code} hoort niet bij productcategorie {p.categorie} "
+                "volgens de productenlijst van de gemeente.",
+                "ProductCode",
             )
         )
-    if p.debet_credit == "D" and t.frequentie == "6" and t.volume is not None:
-        volume = p.volume if p.eenheid == t.eenheid else p.volume / 60
-        if volume > t.volume:
-            issues.append(
-                _issue("9321", f"{where}: het volume is groter dan toegewezen.", "GeleverdVolume")
-            )
     tarief = state.tarieven.get((p.categorie, p.code))
     if tarief is not None and p.tarief is not None:
         # minutes on an hours toewijzing: the minute tariff from the hour tariff (TR346 note)
@@ -546,12 +619,81 @@ def check_323_state(
                 "DeclaratiePeriode",
             )
         )
+    if state.last_period and d.periode_begin:
+        gap = _months_between(state.last_period, d.periode_begin)
+        with_care = sorted(
+            {
+                first
+                for first in gap
+                for p in d.prestaties
+                if p.debet_credit == "D" and p.begindatum.replace(day=1) == first
+            }
+        )
+        if with_care:
+            top.append(
+                _issue(
+                    "8214",
+                    f"De declaratieperiode sluit niet aan op de vorige ({month_label(state.last_period)}), "
+                    f"terwijl er zorg is geleverd in {month_label(with_care[0])}: declareer eerst "
+                    f"{month_label(with_care[0])}.",
+                    "DeclaratiePeriode",
+                )
+            )
     per_line = {}
     for p in d.prestaties:
         found = check_prestatie_state(p, state)
         if found:
             per_line[p.referentie] = found
+    _check_cumulative(d.prestaties, state, per_line)
     return top, per_line
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _check_cumulative(prestaties, state: DeclarationState, per_line: dict[str, list[Issue]]):
+    """TR322 (the sum of declared volumes within a 'totaal' toewijzing) and TR369 (the sum of
+    amounts within a budget), over earlier prestaties and this message. Credits count first (a
+    credit and its correction may travel together); lines rejected for another reason do not
+    count; the line that crosses the bound is the one rejected."""
+    volume = dict(state.declared_volume)
+    cents = dict(state.declared_cents)
+    for p in sorted(prestaties, key=lambda p: (p.debet_credit != "C", p.begindatum, p.referentie)):
+        t = state.toewijzingen.get(p.toewijzingnummer)
+        if t is None or p.referentie in per_line:
+            continue
+        sign = 1 if p.debet_credit == "D" else -1
+        nr = t.nummer
+        found = []
+        v = volume_in_toewijzing_unit(p.volume, p.eenheid, t.eenheid)
+        totaal = t.frequentie == "6" and t.volume is not None and v is not None
+        if totaal and sign > 0 and volume.get(nr, 0) + v > t.volume + 1e-9:
+            found.append(
+                _issue(
+                    "9322",
+                    f"Prestatie {p.referentie}: samen met eerder gedeclareerde prestaties "
+                    f"({_fmt(volume.get(nr, 0))}) overschrijdt het volume het toegewezen "
+                    f"totaal ({t.volume}) van toewijzing {nr}.",
+                    "GeleverdVolume",
+                )
+            )
+        if t.budget is not None and sign > 0 and cents.get(nr, 0) + p.bedrag > t.budget:
+            found.append(
+                _issue(
+                    "9369",
+                    f"Prestatie {p.referentie}: samen met eerder gedeclareerde prestaties "
+                    f"(€ {format_cents(cents.get(nr, 0))}) past het bedrag niet in het toegewezen "
+                    f"budget (€ {format_cents(t.budget)}) van toewijzing {nr}.",
+                    "IngediendBedrag",
+                )
+            )
+        if found:
+            per_line.setdefault(p.referentie, []).extend(found)
+            continue
+        if v is not None:
+            volume[nr] = volume.get(nr, 0) + sign * v
+        cents[nr] = cents.get(nr, 0) + sign * p.bedrag
 
 
 @dataclass

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plugins.wmo_jw import chain, financier
+from plugins.wmo_jw import declaration as declaring
 from plugins.wmo_jw import messages as m
+from plugins.wmo_jw.standard import IWMO
 from portal.app import hooks
 from portal.models import ContractLine, Message
 from portal.services import declarations as svc
-from tests.plugins.wmo_jw.factories import GEMEENTE, TODAY
+from tests.plugins.wmo_jw.factories import AGB, BSN2, GEMEENTE, TODAY, persoon, toewijzing
 
 # --- product periods (property tests) ---------------------------------------------------------
 
@@ -280,3 +282,86 @@ def test_approved_registrations_become_lines_and_are_marked_declared(db, setup, 
         db.refresh(r)
     assert [r.gedeclareerd for r in regs] == [True, True, False]
     assert svc.prepare(db, setup["fin"], date(2026, 10, 1)).declaration is None  # nothing twice
+
+
+# --- rules across declarations: TR318 (the next month), TR322 (the total), TR381 -------------
+
+
+def test_a_skipped_month_with_care_blocks_until_it_is_declared(db, setup):
+    august = svc.prepare(
+        db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
+    ).declaration
+    db.commit()
+    _submit_and_answer(db, setup, august)
+    # October, with care in September that was never declared
+    later = care(setup, ("5001", date(2026, 9, 3), 60), ("5001", date(2026, 10, 1), 60))
+    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
+    db.commit()
+    blocking = [i for i in hooks().validate_declaration(october) if i.blocking]
+    assert [i.code for i in blocking] == ["8214"]
+    assert "declareer eerst september 2026" in blocking[0].message
+    with pytest.raises(svc.DeclarationError):
+        svc.submit(db, october.id, hooks())
+    # September first, then October: both go and the gemeente awards both
+    september = svc.prepare(db, setup["fin"], date(2026, 9, 1), care=later[:1]).declaration
+    db.commit()
+    assert [i for i in hooks().validate_declaration(september) if i.blocking] == []
+    _submit_and_answer(db, setup, september)
+    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later[1:]).declaration
+    db.commit()
+    assert [i for i in hooks().validate_declaration(october) if i.blocking] == []
+    _msg, _answer, outcome = _submit_and_answer(db, setup, october)
+    assert "volledig toegekend" in outcome.summary
+
+
+def test_the_gemeente_refuses_a_skipped_month_with_8214(db, setup):
+    """The gemeente checks TR318 too: a 323 sent past the portal's own check is refused whole."""
+    august = svc.prepare(
+        db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
+    ).declaration
+    db.commit()
+    _submit_and_answer(db, setup, august)
+    later = care(setup, ("5001", date(2026, 9, 3), 60), ("5001", date(2026, 10, 1), 60))
+    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
+    db.commit()
+    payload = declaring.drafts(october, db, TODAY)[0].payload  # built without the portal's check
+    (answer,) = financier.reply(payload, setup["settings"], today=TODAY)
+    assert m.parse(answer.payload).declaratie.retourcodes == ["8214"]
+
+
+def _totaal(db, setup, volume=5):
+    """Toewijzing 5002 becomes ``volume`` hours in total (frequentie 6) from a newer 301."""
+    draft = financier.issue_301(
+        setup["settings"],
+        IWMO,
+        GEMEENTE,
+        AGB,
+        persoon(BSN2),
+        [toewijzing("5002", frequentie="6", volume=volume, toewijzingsdatum=date(2026, 4, 2))],
+        today=TODAY,
+    )
+    chain.process(db, draft.payload, today=TODAY)
+    db.commit()
+
+
+def test_the_total_of_a_toewijzing_counts_over_declarations(db, setup):
+    _totaal(db, setup, volume=5)
+    october = svc.prepare(
+        db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5002", date(2026, 10, 2), 180))
+    ).declaration
+    db.commit()
+    assert [i for i in hooks().validate_declaration(october) if i.code == "9322"] == []
+    _submit_and_answer(db, setup, october)
+    # 3 hours awarded; 3 more in November cross the total of 5
+    november = svc.prepare(
+        db, setup["fin"], date(2026, 11, 1), care=care(setup, ("5002", date(2026, 11, 2), 180))
+    ).declaration
+    db.commit()
+    (warning,) = [i for i in hooks().validate_declaration(november) if i.code == "9322"]
+    assert not warning.blocking and "toewijzing 5002" in warning.message
+    _submit_and_answer(db, setup, november)
+    (line,) = november.lines
+    db.refresh(line)
+    assert line.status == "afgewezen" and line.retourcodes == ["9322"]
+    ((code, meaning, fix),) = declaring.rejected_explanation(line)
+    assert code == "9322" and "toegewezen volume" in meaning and "317" in fix

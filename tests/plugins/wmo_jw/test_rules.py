@@ -200,6 +200,9 @@ STATE_CASES = {
     "9340": (dict(code="07A06"), dict()),
     "9341": (dict(eenheid="14"), dict()),
     "0611": (dict(tarief=5100, bedrag=51000), dict()),
+    # 4 hours a week: October 2026 touches 5 ISO weeks, so at most 20 hours in one prestatie
+    "9321": (dict(volume=21, bedrag=21 * 5000), dict()),
+    "S329": (dict(code="02A01"), dict(products={("07", "07A05"), ("02", "02A01")})),
 }
 
 
@@ -217,6 +220,89 @@ def test_minutes_on_an_hours_toewijzing_are_allowed_with_the_minute_tariff():
     assert rules.check_prestatie_state(p, _state()) == []
     p = prestatie("R1", volume=90, eenheid="01", tarief=90, bedrag=90 * 90)
     assert codes(rules.check_prestatie_state(p, _state())) == {"0611"}
+
+
+def test_volume_bound_per_frequency():
+    t = rules.ToewijzingState("5001", BSN, date(2026, 1, 1), volume=2, eenheid="04")
+    oct1, oct31 = date(2026, 10, 1), date(2026, 10, 31)
+    expected = {"1": 62, "2": 10, "4": 2, "6": 2}  # per dag, per week (5 weeks), maand, totaal
+    for freq, bound in expected.items():
+        t.frequentie = freq
+        assert rules.allowed_volume(t, oct1, oct31) == bound, freq
+    t.frequentie = "2"
+    assert rules.allowed_volume(t, date(2026, 10, 5), date(2026, 10, 11)) == 2  # Mon-Sun
+    assert rules.allowed_volume(t, date(2026, 10, 4), date(2026, 10, 5)) == 4  # Sun+Mon
+    # minutes on an hours toewijzing count as hours
+    assert rules.volume_in_toewijzing_unit(90, "01", "04") == 1.5
+    assert rules.volume_in_toewijzing_unit(90, "14", "04") is None
+
+
+def _totaal_state(**kw):
+    """Toewijzing 5001: 30 hours in total, and a budget of 1,000 euro."""
+    st = _state(**kw)
+    t = st.toewijzingen["5001"]
+    t.frequentie, t.volume, t.budget = "6", 30, 100000
+    return st
+
+
+def test_cumulative_volume_tr322_counts_earlier_prestaties_and_credits():
+    b = bericht(IWMO, "323")
+    b.declaratie.prestaties = [prestatie("R1", volume=10, bedrag=50000)]
+    # 25 hours were declared before: 10 more crosses the total of 30
+    _top, per_line = rules.check_323_state(b, _totaal_state(declared_volume={"5001": 25}))
+    assert codes(per_line["R1"]) == {"9322"}
+    assert "25" in per_line["R1"][0].message and "30" in per_line["R1"][0].message
+    # 20 before: 10 more fits exactly
+    _top, per_line = rules.check_323_state(b, _totaal_state(declared_volume={"5001": 20}))
+    assert per_line == {}
+    # a credit of an earlier 10-hour prestatie in the same message makes room first
+    b.declaratie.prestaties = [
+        prestatie("R1", volume=10, bedrag=50000),
+        prestatie("C1", volume=10, bedrag=50000, debet_credit="C", vorig_referentie="R0"),
+    ]
+    _top, per_line = rules.check_323_state(
+        b, _totaal_state(declared_volume={"5001": 25}, awarded={"R0"})
+    )
+    assert per_line == {}
+    # two new prestaties: the one that crosses the total is rejected, the other is not
+    b.declaratie.prestaties = [
+        prestatie("R1", volume=10, bedrag=50000),
+        prestatie("R2", begin=date(2026, 11, 1), end=date(2026, 11, 30), volume=10, bedrag=50000),
+    ]
+    _top, per_line = rules.check_323_state(b, _totaal_state(declared_volume={"5001": 15}))
+    assert set(per_line) == {"R2"} and codes(per_line["R2"]) == {"9322"}
+
+
+def test_cumulative_budget_tr369():
+    b = bericht(IWMO, "323")
+    b.declaratie.prestaties = [prestatie("R1", volume=4, bedrag=20000)]
+    _top, per_line = rules.check_323_state(b, _totaal_state(declared_cents={"5001": 90000}))
+    assert codes(per_line["R1"]) == {"9369"}
+    assert "900,00" in per_line["R1"][0].message and "1.000,00" in per_line["R1"][0].message
+    _top, per_line = rules.check_323_state(b, _totaal_state(declared_cents={"5001": 80000}))
+    assert per_line == {}
+
+
+def test_period_must_follow_the_previous_one_when_there_was_care_tr318():
+    b = bericht(IWMO, "323")  # October 2026
+    b.declaratie.prestaties = [
+        prestatie("R1"),
+        prestatie("R2", begin=date(2026, 9, 1), end=date(2026, 9, 30)),
+    ]
+    # the last period was August: September had care and was skipped
+    top, _ = rules.check_323_state(b, _state(last_period=date(2026, 8, 1)))
+    assert codes(top) == {"8214"} and "declareer eerst september 2026" in top[0].message
+    # no care in September: October may follow August
+    b.declaratie.prestaties = [prestatie("R1")]
+    top, _ = rules.check_323_state(b, _state(last_period=date(2026, 8, 1)))
+    assert top == []
+    # September was declared: October follows it; late care for July is allowed
+    b.declaratie.prestaties = [
+        prestatie("R1"),
+        prestatie("R3", begin=date(2026, 7, 1), end=date(2026, 7, 31)),
+    ]
+    top, _ = rules.check_323_state(b, _state(last_period=date(2026, 9, 1)))
+    assert top == []
 
 
 def test_declaration_number_and_period_against_state():
