@@ -334,6 +334,7 @@ def vow_draft(
         and leg.financier_id == financier.id
         and leg.status == "actief"
         and (leg.einddatum is None or leg.einddatum >= today)
+        and standard_of(leg) == std
     }
     b = msgs.Bericht(
         std=std,
@@ -343,6 +344,16 @@ def vow_draft(
         verzoek=verzoek,
     )
     issues = rules.check_message(b, today) + rules.check_317_state(b, current)
+    issues += [
+        Issue(
+            "TR380",
+            f"Toewijzing {w.toewijzingnummer}: de gewenste ingangsdatum moet na de dagtekening "
+            f"van het bericht ({today:%d-%m-%Y}) liggen.",
+            "GewensteIngangsdatum",
+        )
+        for w in verzoek.te_wijzigen
+        if w.ingangsdatum <= today
+    ]
     if issues:
         raise RuleError(issues)
     return draft_for(b, msgs.build(b))
@@ -451,15 +462,20 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
     }
     new = changed = removed = 0
     seen = set()
+    granted: dict[str, list[Legitimation]] = {}  # ReferentieAanbieder -> legitimations (TR379)
     for t in b.toewijzingen:
         seen.add(t.nummer)
         leg = existing.get(t.nummer)
+        if leg is not None and t.referentie_aanbieder:
+            granted.setdefault(t.referentie_aanbieder, []).append(leg)
         if leg is not None and (leg.sleutels or {}).get("toegewezen_op", "") > _stamp(t):
             continue  # IV013: a newer toewijzing was already processed
         if leg is None:
             leg = Legitimation(client_id=client.id, financing=CODE, financier_id=fin.id)
             session.add(leg)
             new += 1
+            if t.referentie_aanbieder:
+                granted.setdefault(t.referentie_aanbieder, []).append(leg)
         else:
             changed += 1
         leg.toewijzingnummer = t.nummer
@@ -496,6 +512,9 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
             leg.status = "vervallen"
             removed += 1
     session.flush()
+    from plugins.wmo_jw import verzoeken
+
+    honoured = verzoeken.on_toewijzingen(session, granted)
     outcome.client_ids = [client.id]
     parts = [f"{new} nieuw"] if new else []
     if changed:
@@ -506,6 +525,7 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
         f"Toewijzing van gemeente {fin.code} voor cliënt {client.naam}: "
         + (", ".join(parts) or "niets gewijzigd")
         + "."
+        + "".join(f" Verzoek {v.referentie} is toegekend." for v in honoured)
     )
     outcome.needs_action = created or new > 0
     outcome.replies = [_retour_reply(b, payload, today)]
@@ -598,12 +618,17 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
 
 
 def _process_retour_request(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
-    codes = _bad(b.header.retourcodes)
-    if b.client:
-        codes += _bad(b.client.retourcodes)
-        for a in b.aanvragen:
-            codes += _bad(a.retourcodes)
+    from plugins.wmo_jw import verzoeken
+
+    # every class of a 316/318 can carry codes (Verzoek, TeWijzigenProduct, …): read them all
+    found = [
+        (el.text or "").strip()
+        for el in msgs.read_xml(payload).iter("{*}RetourCode")
+        if (el.text or "").strip()
+    ]
+    codes = list(dict.fromkeys(_bad(found)))
     what = "verzoek om toewijzing" if b.kind == "316" else "verzoek om wijziging"
+    verzoek = verzoeken.on_retour(session, b.header.identificatie, codes)
     outcome = ParseOutcome(
         standard=b.std.label,
         code=b.name,
@@ -618,6 +643,15 @@ def _process_retour_request(session, b: msgs.Bericht, payload, today) -> ParseOu
         reference=b.header.identificatie_retour,
         answers_reference=b.header.identificatie,
     )
+    if verzoek is None:
+        outcome.summary += (
+            f" Dit retourbericht hoort bij geen bekend verzoek (bericht {b.header.identificatie});"
+            " controleer het."
+        )
+        outcome.needs_action = True
+    else:
+        outcome.summary = f"Verzoek {verzoek.referentie}: " + outcome.summary
+        outcome.client_ids = [verzoek.client_id]
     return outcome
 
 
@@ -631,13 +665,20 @@ def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
     )
     if a.woonplaats_gemeente:
         reden += f" (verantwoordelijke gemeente: {a.woonplaats_gemeente})"
+    from plugins.wmo_jw import verzoeken
+
+    verzoek = verzoeken.on_antwoord(session, a, b.std)
+    unknown = (
+        " Dit antwoord hoort bij geen bekend verzoek; controleer het." if verzoek is None else ""
+    )
     return ParseOutcome(
         standard=b.std.label,
         code=b.name,
-        summary=f"Antwoord op verzoek {a.referentie}: {meaning}{reden}.",
-        needs_action=a.antwoord == "1",
+        summary=f"Antwoord op verzoek {a.referentie}: {meaning}{reden}.{unknown}",
+        needs_action=a.antwoord == "1" or verzoek is None,
         reference=b.header.identificatie,
         replies=[_retour_reply(b, payload, today)],
+        client_ids=[verzoek.client_id] if verzoek else [],
     )
 
 

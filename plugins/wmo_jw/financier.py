@@ -292,11 +292,9 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
         return replies
     for a in b.aanvragen:
         store.q("INSERT INTO verzoek VALUES (?, ?)", agb, a.referentie)
-    own = (settings or {}).get("wmo_jw", {})
-    if own.get("vot_antwoord") == "afwijzen":
-        for a in b.aanvragen:
-            replies.append(antwoord_319(b.std, gemeente, agb, a.referentie, "1", "1", today=today))
-        return replies
+    refusal = _refusal(b, [a.referentie for a in b.aanvragen], settings, today)
+    if refusal:
+        return replies + refusal
     new = [
         msgs.Toewijzing(
             nummer=str(store.next_number(f"toewijzing-{gemeente}")),
@@ -320,6 +318,33 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     return replies
 
 
+def _refusal(b: msgs.Bericht, referenties: list[str], settings, today: date) -> list:
+    """319s instead of a 301 when the setting ``vot_antwoord`` says so: ``afwijzen`` (antwoord 1,
+    reason ``vot_reden``, default 7; with reason 8 in iJw the gemeente ``vot_woonplaats``) or
+    ``onderzoek`` (antwoord 2)."""
+    own = (settings or {}).get("wmo_jw", {})
+    mode = own.get("vot_antwoord")
+    if mode not in ("afwijzen", "onderzoek"):
+        return []
+    reden = str(own.get("vot_reden") or "7") if mode == "afwijzen" else None
+    woonplaats = None
+    if reden == "8" and b.std.key == "ijw":
+        woonplaats = str(own.get("vot_woonplaats") or "0344")
+    return [
+        antwoord_319(
+            b.std,
+            b.header.ontvanger,
+            b.header.afzender,
+            ref,
+            "1" if mode == "afwijzen" else "2",
+            reden,
+            woonplaats=woonplaats,
+            today=today,
+        )
+        for ref in referenties
+    ]
+
+
 def _current(store: GemeenteStore, gemeente: str, agb: str, bsn: str, today: date):
     return [
         t
@@ -339,6 +364,9 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
         return [_retour(b, payload, today, codes={("Verzoek", 0): [i.code for i in found]})]
     store.q("INSERT INTO verzoek VALUES (?, ?)", agb, v.referentie)
     replies = [_retour(b, payload, today)]
+    refusal = _refusal(b, [v.referentie], settings, today)
+    if refusal:
+        return replies + refusal
     now = datetime.now().strftime("%H:%M:%S")
     changed = []
     for w in v.te_wijzigen:
