@@ -272,6 +272,31 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
     return found
 
 
+def period_choices(selected) -> list[tuple[str, str]]:
+    """The DeclaratiePeriode months on offer, newest first: never before the last period this
+    gemeente received (TR319); the month after it is marked, as care in every month means
+    declaring month after month (TR318). ``selected`` comes from the core's declaration flow."""
+    today = date.fromisoformat(selected.get("vandaag") or date.today().isoformat())
+    current = today.replace(day=1)
+    last = None
+    if selected.get("laatste_periode"):
+        year, month = (int(x) for x in selected["laatste_periode"].split("-"))
+        last = date(year, month, 1)
+    following = rules.next_month(last) if last else None
+    first = min(last, current) if last else date(current.year - 1, current.month, 1)
+    out = []
+    month = current
+    while month >= first:
+        label = rules.month_label(month)
+        if month == last:
+            label += " (aanvulling op de vorige declaratie)"
+        elif month == following:
+            label += " (volgt op de vorige declaratie)"
+        out.append((f"{month:%Y-%m}", label))
+        month = rules.next_month(month, -1)
+    return out
+
+
 def _remember(declaration: Declaration, b: msgs.Bericht) -> None:
     """Keep the checked Bericht on the instance, so building right after checking (submit) does
     not read thousands of lines twice; any change to the lines or total invalidates it."""

@@ -68,6 +68,13 @@ def validate_declaration(declaration, settings):
 
 
 @hookimpl
+def declaration_choices(financing, step, selected, settings):
+    if financing != CODE or step != "periode":
+        return None
+    return declaring.period_choices(selected)
+
+
+@hookimpl
 def build_declaration(declaration, session, settings):
     if getattr(declaration, "financing", None) != CODE:
         return None

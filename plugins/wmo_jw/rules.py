@@ -463,6 +463,12 @@ MONTHS = [
 ]
 
 
+def next_month(day: date, step: int = 1) -> date:
+    """The first day of the month ``step`` months after the month of ``day``."""
+    index = day.year * 12 + day.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def month_label(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 

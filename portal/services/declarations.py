@@ -291,6 +291,37 @@ def build_lines(
     return lines, skipped
 
 
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def month_label(day: date) -> str:
+    return f"{MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def last_period(session: Session, financier: Financier) -> date | None:
+    """The first day of the latest month declared to ``financier`` (sent or answered; a concept
+    or a wholly rejected declaration does not count)."""
+    return session.scalar(
+        select(func.max(Declaration.periode_begin)).where(
+            Declaration.financier_id == financier.id,
+            Declaration.status.not_in((DECL_CONCEPT, DECL_REJECTED)),
+        )
+    )
+
+
 def next_number(session: Session, financing: str, month: date) -> str:
     """Declaration number: year+month+sequence, unique per financing (TR333)."""
     base = f"{month:%Y%m}"

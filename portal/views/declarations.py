@@ -6,7 +6,7 @@ the hooks ``validate_declaration`` and ``build_declaration``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -36,6 +36,28 @@ def _months(today: date, n: int = 13) -> list[tuple[str, str]]:
     return out
 
 
+def _period_choices(session, fin: Financier, today: date) -> tuple[list[tuple[str, str]], str]:
+    """The months this financier may be declared for (the financing's plugin narrows them, e.g.
+    never before the last declared period) and the month to preselect: the one after the last
+    declared period, else last month."""
+    last = svc.last_period(session, fin)
+    selected = {
+        "financier_id": str(fin.id),
+        "laatste_periode": f"{last:%Y-%m}" if last else "",
+        "vandaag": today.isoformat(),
+    }
+    choices = hooks().declaration_choices(fin.financing, "periode", selected) or _months(today)
+    values = [value for value, _label in choices]
+    preferred = []
+    if last:
+        nxt = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+        preferred.append(f"{nxt:%Y-%m}")
+    previous = today.replace(day=1) - timedelta(days=1)
+    preferred.append(f"{previous:%Y-%m}")
+    default = next((v for v in preferred if v in values), values[0] if values else "")
+    return choices, default
+
+
 def _financiers(session) -> list[Financier]:
     h = hooks()
     codes = [code for code in h.financings if h.can(code, "build_declaration")]
@@ -53,14 +75,31 @@ def _financiers(session) -> list[Financier]:
 def index():
     session = db_session()
     recent = session.scalars(select(Declaration).order_by(Declaration.id.desc()).limit(50)).all()
+    financiers = _financiers(session)
+    months, default = (
+        _period_choices(session, financiers[0], date.today()) if financiers else ([], "")
+    )
     return render(
         "declarations/index.html",
         declarations=recent,
-        financiers=_financiers(session),
-        months=_months(date.today()),
+        financiers=financiers,
+        months=months,
+        default_month=default,
         rejected=svc.count_rejected(session),
         errors={},
     )
+
+
+@bp.route("/maanden")
+@requires("declarations.edit")
+def months():
+    """The month field for the chosen financier (HTMX: choosing the financier narrows it)."""
+    session = db_session()
+    fin = session.get(Financier, request.args.get("financier_id", type=int) or 0)
+    if fin is None or fin not in _financiers(session):
+        abort(404)
+    choices, default = _period_choices(session, fin, date.today())
+    return render("declarations/_months.html", months=choices, default_month=default, errors={})
 
 
 @bp.route("/voorbereiden", methods=["POST"])
@@ -75,6 +114,17 @@ def prepare():
         first = None
     if fin is None or fin not in _financiers(session) or first is None:
         flash("Kies een financier en een maand.", "error")
+        return redirect(url_for("declarations.index"), 303)
+    choices, _default = _period_choices(session, fin, date.today())
+    if f"{first:%Y-%m}" not in {value for value, _label in choices}:
+        last = svc.last_period(session, fin)
+        why = (
+            f" Aan {fin.naam} is al gedeclareerd tot en met {svc.month_label(last)}; een eerdere "
+            "maand kan niet meer (zorg uit eerdere maanden gaat mee in de volgende declaratie)."
+            if last and first < last
+            else ""
+        )
+        flash(f"Deze maand kan niet gekozen worden.{why}", "error")
         return redirect(url_for("declarations.index"), 303)
     prepared = svc.prepare(session, fin, first, user_id=current_user.id)
     session.commit()

@@ -365,3 +365,43 @@ def test_the_total_of_a_toewijzing_counts_over_declarations(db, setup):
     assert line.status == "afgewezen" and line.retourcodes == ["9322"]
     ((code, meaning, fix),) = declaring.rejected_explanation(line)
     assert code == "9322" and "toegewezen volume" in meaning and "317" in fix
+
+
+def test_period_choices_never_go_before_the_last_declared_month():
+    choices = declaring.period_choices({"laatste_periode": "2026-08", "vandaag": "2026-11-05"})
+    assert choices == [
+        ("2026-11", "november 2026"),
+        ("2026-10", "oktober 2026"),
+        ("2026-09", "september 2026 (volgt op de vorige declaratie)"),
+        ("2026-08", "augustus 2026 (aanvulling op de vorige declaratie)"),
+    ]
+    fresh = declaring.period_choices({"laatste_periode": "", "vandaag": "2026-01-15"})
+    assert fresh[0] == ("2026-01", "januari 2026") and fresh[-1] == ("2025-01", "januari 2025")
+    assert len(fresh) == 13
+
+
+def test_the_month_field_narrows_to_the_chosen_gemeente(db, setup, client, login_as):
+    from portal.domain import Role
+
+    august = svc.prepare(
+        db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
+    ).declaration
+    db.commit()
+    _submit_and_answer(db, setup, august)
+    login_as(Role.BACKOFFICE)
+    page = client.get("/declareren/").get_data(as_text=True)
+    assert 'hx-get="/declareren/maanden"' in page
+    field = client.get(f"/declareren/maanden?financier_id={setup['fin'].id}").get_data(as_text=True)
+    assert 'value="2026-09" selected' in field and "volgt op de vorige declaratie" in field
+    assert 'value="2026-07"' not in field and 'value="2026-08"' in field
+    # a month before the last declared one, posted anyway, is refused in Dutch
+    resp = client.post(
+        "/declareren/voorbereiden",
+        data={"financier_id": setup["fin"].id, "maand": "2026-07"},
+        follow_redirects=True,
+    )
+    text = resp.get_data(as_text=True)
+    assert "Deze maand kan niet gekozen worden" in text and "augustus 2026" in text
+    from portal.models.declaration import Declaration
+
+    assert db.scalar(select(Declaration).where(Declaration.status == "concept")) is None
