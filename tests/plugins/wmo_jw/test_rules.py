@@ -186,6 +186,13 @@ def _state(**kw):
     return st
 
 
+def _deleted_toewijzing():
+    """Toewijzing 5001 as the gemeente deleted it (RedenWijziging 13)."""
+    t = rules.ToewijzingState("5001", BSN, date(2026, 4, 8), None, "07", "07A05", "04", 4, "2")
+    t.reden_wijziging = "13"
+    return {"5001": t}
+
+
 STATE_CASES = {
     "8021": (dict(), dict(known_references={"R1"})),
     "8017": (dict(debet_credit="C", vorig_referentie="R0"), dict()),
@@ -202,6 +209,7 @@ STATE_CASES = {
     "0611": (dict(tarief=5100, bedrag=51000), dict()),
     # 4 hours a week: October 2026 touches 5 ISO weeks, so at most 20 hours in one prestatie
     "9321": (dict(volume=21, bedrag=21 * 5000), dict()),
+    "9384": (dict(), dict(toewijzingen=_deleted_toewijzing())),
     "S329": (dict(code="02A01"), dict(products={("07", "07A05"), ("02", "02A01")})),
 }
 
@@ -341,6 +349,21 @@ def test_start_stop_state_rules():
     delete = StartStop(toewijzingnummer="5001", begindatum=date(2026, 4, 8), status="3")
     assert codes(rules.check_startstop_state("305", delete, st)) == {"9071"}
     assert rules.check_startstop_state("305", later, st) == []
+    # deleting a start or a stop that was never sent
+    unknown = StartStop(toewijzingnummer="5001", begindatum=date(2026, 6, 1), status="3")
+    assert codes(rules.check_startstop_state("305", unknown, st)) == {"9063"}
+    st2 = rules.StartState(
+        toewijzingen={"5001": rules.ToewijzingState("5001", BSN, date(2026, 4, 8))}
+    )
+    rules.apply_startstop("305", start, st2)
+    withdraw_stop = StartStop(
+        toewijzingnummer="5001",
+        begindatum=date(2026, 4, 8),
+        einddatum=date(2026, 4, 30),
+        reden="02",
+        status="3",
+    )
+    assert codes(rules.check_startstop_state("307", withdraw_stop, st2)) == {"9063"}
 
 
 def test_vow_must_list_every_current_toewijzing():
@@ -350,3 +373,21 @@ def test_vow_must_list_every_current_toewijzing():
     b.verzoek.ongewijzigd = ["7"]
     assert "9350" in codes(rules.check_317_state(b, {"5001"}))
     assert rules.check_317_state(bericht(IWMO, "317"), {"5001"}) == []
+
+
+def test_every_rule_in_rules_py_has_a_test_that_names_it():
+    """A guard for the issue's demand 'each rule you implement has a test that breaks it': every
+    code rules.py can emit must appear in an assertion somewhere in this plugin's tests."""
+    import re
+    from pathlib import Path
+
+    source = Path(rules.__file__).read_text(encoding="utf-8")
+    emitted = set(re.findall(r'_issue\(\s*"([A-Z0-9]{4,5})"', source))
+    emitted |= set(re.findall(r'^\s+"([A-Z0-9]{4,5})",$', source, flags=re.M))
+    assert len(emitted) > 40
+    here = Path(__file__).parent
+    tests = "".join(
+        p.read_text(encoding="utf-8") for p in here.glob("test_*.py") if p.name != "conftest.py"
+    )
+    untested = sorted(code for code in emitted if f'"{code}"' not in tests)
+    assert untested == []
