@@ -436,15 +436,13 @@ def allowed_volume(t: ToewijzingState, begin: date, end: date) -> float | None:
 
 
 def _months_between(after: date, before: date) -> list[date]:
-    """First days of the months strictly between two months."""
+    """First days of the months strictly between the months of two dates."""
     out = []
-    year, month = after.year, after.month
-    while True:
-        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-        first = date(year, month, 1)
-        if first >= before.replace(day=1):
-            return out
-        out.append(first)
+    month = next_month(after)
+    while month < before.replace(day=1):
+        out.append(month)
+        month = next_month(month)
+    return out
 
 
 MONTHS = [
@@ -626,15 +624,9 @@ def check_323_state(
             )
         )
     if state.last_period and d.periode_begin:
+        care_months = {p.begindatum.replace(day=1) for p in d.prestaties if p.debet_credit == "D"}
         gap = _months_between(state.last_period, d.periode_begin)
-        with_care = sorted(
-            {
-                first
-                for first in gap
-                for p in d.prestaties
-                if p.debet_credit == "D" and p.begindatum.replace(day=1) == first
-            }
-        )
+        with_care = [month for month in gap if month in care_months]
         if with_care:
             top.append(
                 _issue(
