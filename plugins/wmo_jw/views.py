@@ -101,7 +101,13 @@ def client(client_id: int):
                 ],
             }
         )
-    return render("wmo_jw/client.html", client=person, rows=rows, today=date.today())
+    return render(
+        "wmo_jw/client.html",
+        client=person,
+        rows=rows,
+        today=date.today(),
+        **_request_context(session, person),
+    )
 
 
 @bp.route("/toewijzingen/<int:leg_id>/<action>", methods=["POST"])
@@ -147,6 +153,156 @@ def act(leg_id: int, action: str):
     session.commit()
     flash(done, "success")
     return back
+
+
+# --- requests: verzoek om toewijzing (315) and verzoek om wijziging (317) -----------------------
+
+
+def _request_context(session, person) -> dict:
+    """The client page's requests, and which new request may be offered now (TR374)."""
+    from plugins.wmo_jw import verzoeken
+
+    today = date.today()
+    free = [
+        fin
+        for fin in verzoeken.contracted_gemeenten(session, today)
+        if verzoeken.open_request(session, person.id, fin.id) is None
+    ]
+    changes = [
+        {**group, "open": verzoeken.open_request(session, person.id, group["financier"].id)}
+        for group in verzoeken.change_groups(session, person, today)
+    ]
+    return {
+        "verzoeken": [verzoeken.display(v) for v in verzoeken.requests_of(session, person.id)],
+        "can_request_315": bool(free),
+        "changes": changes,
+    }
+
+
+def _client_or_404(session, client_id: int) -> Client:
+    person = session.get(Client, client_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.route("/clienten/<int:client_id>/verzoek-toewijzing", methods=["GET", "POST"])
+@requires("legitimations.edit")
+def request_315(client_id: int):
+    """Verzoek om toewijzing: each choice narrows the next (htmx swaps the fields; without
+    JavaScript the button "Keuzes bijwerken" posts the form back without sending)."""
+    from plugins.wmo_jw import chain as ch
+    from plugins.wmo_jw import verzoeken
+
+    session = db_session()
+    person = _client_or_404(session, client_id)
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    errors: dict = {}
+    if request.method == "POST" and request.form.get("actie") == "versturen":
+        try:
+            verzoek = verzoeken.send_315(session, person, values, created_by=current_user.id)
+        except verzoeken.FormErrors as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(
+                f"Verzoek om toewijzing {verzoek.referentie} is verstuurd naar "
+                f"{verzoek.financier.label}.",
+                "success",
+            )
+            return redirect(url_for("wmo_jw.client", client_id=person.id), 303)
+    elif request.method == "GET":
+        audit_client_view(person.id)
+    choices = verzoeken.choices_315(session, values)
+    if len(choices["gemeenten"]) == 1 and not values.get("gemeente"):
+        values["gemeente"] = choices["gemeenten"][0][0]
+        choices = verzoeken.choices_315(session, values)
+    if values.get("productcode") and not values.get("eenheid") and choices["financier"]:
+        for line in verzoeken.contract_lines(
+            session, choices["financier"].id, values.get("categorie")
+        ):
+            if line.productcode == values["productcode"]:
+                values["eenheid"] = ch.UNIT_EENHEID.get(line.eenheid, "")
+    status = 422 if errors else 200
+    return (
+        render(
+            "wmo_jw/verzoek_315.html",
+            fragment="wmo_jw/_verzoek_315_fields.html",
+            client=person,
+            values=values,
+            errors=errors,
+            **choices,
+        ),
+        status,
+    )
+
+
+@bp.route(
+    "/clienten/<int:client_id>/verzoek-wijziging/<int:financier_id>/<wet>",
+    methods=["GET", "POST"],
+)
+@requires("legitimations.edit")
+def request_317(client_id: int, financier_id: int, wet: str):
+    """Verzoek om wijziging: every current toewijzing at this gemeente is listed (TR349)."""
+    from plugins.wmo_jw import verzoeken
+    from plugins.wmo_jw.standard import STANDARDS
+    from portal.models import Financier
+
+    session = db_session()
+    person = _client_or_404(session, client_id)
+    fin = session.get(Financier, financier_id)
+    std = STANDARDS.get(wet)
+    if fin is None or fin.financing != chain.CODE or std is None:
+        abort(404)
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            verzoek = verzoeken.send_317(
+                session, person, fin, std, values, created_by=current_user.id
+            )
+        except verzoeken.FormErrors as exc:
+            session.rollback()
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(
+                f"Verzoek om wijziging {verzoek.referentie} is verstuurd naar {fin.label}.",
+                "success",
+            )
+            return redirect(url_for("wmo_jw.client", client_id=person.id), 303)
+    else:
+        audit_client_view(person.id)
+    legs = verzoeken.current_toewijzingen(session, person, fin, std, date.today())
+    nieuw = [
+        (
+            f"{line.productcategorie}|{line.productcode}",
+            f"{line.productcategorie} "
+            f"{std.meaning('LDT_ProductCategorie', line.productcategorie)} — {line.productcode} "
+            f"({line.product.naam})",
+        )
+        for line in verzoeken.contract_lines(session, fin.id)
+        if line.productcategorie in std.codes("LDT_ProductCategorie")
+    ]
+    return (
+        render(
+            "wmo_jw/verzoek_317.html",
+            client=person,
+            financier=fin,
+            std=std,
+            legs=legs,
+            nieuw=nieuw,
+            values=values,
+            errors=errors,
+            open=verzoeken.open_request(session, person.id, fin.id),
+            redenen=sorted(std.codes("LDT_RedenVerzoek").items()),
+            eenheden=[(c, f"{c} {t}") for c, t in std.codes("LDT_Eenheid").items() if c != "83"],
+            frequenties=[(c, f"{c} {t}") for c, t in std.codes("LDT_Frequentie").items()],
+            today=date.today(),
+        ),
+        422 if errors else 200,
+    )
 
 
 @bp.route("/afgewezen")
