@@ -13,7 +13,7 @@ Start/stop state lives in ``Legitimation.sleutels["starts"]``: a list of
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +44,10 @@ FREQUENCY_FREQ = {v: k for k, v in FREQ_FREQUENCY.items()}
 
 # status of a start or stop in sleutels
 VERZONDEN, GEACCEPTEERD, AFGEWEZEN = "verzonden", "geaccepteerd", "afgewezen"
+INTREKKEN, INGETROKKEN = "intrekken", "ingetrokken"  # a withdrawal (305, status 3) sent / done
+# RedenBeeindiging "Levering is tijdelijk beeindigd" (the same code in iWmo and iJw): care may
+# start again on the same toewijzing; every other reason ends the care on it.
+TIJDELIJK = "20"
 
 
 class RuleError(ValueError):
@@ -156,19 +160,55 @@ def active_start(leg: Legitimation) -> dict[str, Any] | None:
     return None
 
 
+def pending(leg: Legitimation) -> str | None:
+    """What waits for the gemeente's 306/308: "start", "intrekken", "stop" or None."""
+    for s in starts(leg):
+        if s["status"] == VERZONDEN:
+            return "start"
+        if s["status"] == INTREKKEN:
+            return "intrekken"
+        if s.get("stop_status") == VERZONDEN:
+            return "stop"
+    return None
+
+
+def earliest_start(leg: Legitimation) -> date:
+    """A new start lies on or after the toewijzing's ingangsdatum and after earlier care."""
+    earliest = leg.begindatum
+    for s in starts(leg):
+        if s["status"] == GEACCEPTEERD and s.get("stop_status") in (VERZONDEN, GEACCEPTEERD):
+            earliest = max(earliest, date.fromisoformat(s["einddatum"]) + timedelta(days=1))
+    return earliest
+
+
 def actions(leg: Legitimation) -> list[dict[str, Any]]:
-    """What a user may do now with this toewijzing; only what is valid is offered."""
+    """What a user may do now with this toewijzing; only what is valid is offered.
+
+    A start and a stop carry the earliest date their form accepts (``min``).
+    """
     if leg.financing != CODE or not leg.toewijzingnummer:
         return []
     found: list[dict[str, Any]] = []
     current = active_start(leg)
-    pending = any(
-        s["status"] == VERZONDEN or s.get("stop_status") == VERZONDEN for s in starts(leg)
-    )
-    if leg.status == "actief" and current is None and not pending:
-        found.append({"action": "start", "label": "Start zorg melden (305)", "id": leg.id})
-    if current is not None and current["status"] == GEACCEPTEERD and not pending:
-        found.append({"action": "stop", "label": "Stop zorg melden (307)", "id": leg.id})
+    waiting = pending(leg) is not None
+    if leg.status == "actief" and current is None and not waiting:
+        found.append(
+            {
+                "action": "start",
+                "label": "Start zorg melden (305)",
+                "id": leg.id,
+                "min": earliest_start(leg),
+            }
+        )
+    if current is not None and current["status"] == GEACCEPTEERD and not waiting:
+        found.append(
+            {
+                "action": "stop",
+                "label": "Stop zorg melden (307)",
+                "id": leg.id,
+                "min": date.fromisoformat(current["begindatum"]),
+            }
+        )
         found.append(
             {
                 "action": "start_intrekken",
@@ -208,7 +248,22 @@ def _startstop_bericht(session, leg, kind, product: msgs.StartStop, today) -> ms
     issues = rules.check_startstop_state(kind, product, _state_for(leg))
     if kind == "305" and product.status == "1" and product.begindatum < leg.begindatum:
         issues.append(
-            Issue("9307", "De start ligt vóór de ingangsdatum van de toewijzing.", "Begindatum")
+            Issue(
+                "9307",
+                f"De start ({product.begindatum:%d-%m-%Y}) ligt vóór de ingangsdatum van de "
+                f"toewijzing ({leg.begindatum:%d-%m-%Y}).",
+                "Begindatum",
+            )
+        )
+    elif kind == "305" and product.status == "1" and product.begindatum < earliest_start(leg):
+        before = earliest_start(leg) - timedelta(days=1)
+        issues.append(
+            Issue(
+                "overlap",
+                f"De start ({product.begindatum:%d-%m-%Y}) ligt niet na de einddatum van de "
+                f"vorige levering ({before:%d-%m-%Y}); kies een latere begindatum.",
+                "Begindatum",
+            )
         )
     if leg.einddatum and product.begindatum > leg.einddatum:
         issues.append(
@@ -241,10 +296,14 @@ def start_draft(
     b = _startstop_bericht(session, leg, "305", product, today)
     payload = checked_build(b, today)
     items = starts(leg)
-    if delete:
+    if delete:  # only the start that counts now; earlier withdrawn ones stay as they were
         for s in items:
-            if s["begindatum"] == begindatum.isoformat() and s["status"] != AFGEWEZEN:
-                s["status"], s["bericht"] = "intrekken", b.header.identificatie
+            if (
+                s["begindatum"] == begindatum.isoformat()
+                and s["status"] in (VERZONDEN, GEACCEPTEERD)
+                and s.get("stop_status") not in (VERZONDEN, GEACCEPTEERD)
+            ):
+                s["status"], s["bericht"] = INTREKKEN, b.header.identificatie
     else:
         items.append(
             {
@@ -269,13 +328,33 @@ def stop_draft(
             [Issue("9069", "Er is geen geaccepteerde start om te stoppen.", "Begindatum")]
         )
     std = standard_of(leg)
-    if reden not in std.codes("LDT_RedenBeeindiging"):
-        raise RuleError(
-            [Issue("CS079", f"Reden {reden} bestaat niet in {std.label}.", "RedenBeeindiging")]
+    begin = date.fromisoformat(current["begindatum"])
+    issues = []
+    if not reden:
+        issues.append(Issue("CS079", "Kies een reden van beëindiging.", "RedenBeeindiging"))
+    elif reden not in std.codes("LDT_RedenBeeindiging"):
+        law = "Jeugdwet (iJw)" if std is IJW else "Wmo (iWmo)"
+        issues.append(
+            Issue(
+                "CS079",
+                f"Reden {reden} hoort niet bij de {law}; kies een reden uit de lijst.",
+                "RedenBeeindiging",
+            )
         )
+    if einddatum < begin:
+        issues.append(
+            Issue(
+                "TR018",
+                f"De einddatum ({einddatum:%d-%m-%Y}) ligt vóór de begindatum van de zorg "
+                f"({begin:%d-%m-%Y}); kies een einddatum op of na de begindatum.",
+                "Einddatum",
+            )
+        )
+    if issues:
+        raise RuleError(issues)
     product = _product(
         leg,
-        begindatum=date.fromisoformat(current["begindatum"]),
+        begindatum=begin,
         einddatum=einddatum,
         reden=reden,
         status="1",
@@ -290,6 +369,7 @@ def stop_draft(
                 reden=reden,
                 stop_status=VERZONDEN,
                 stop_bericht=b.header.identificatie,
+                stop_codes=[],  # a new stop after a rejected one: the old codes are history
             )
     _save_starts(leg, items)
     return draft_for(b, payload)
@@ -560,14 +640,21 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
         reference=b.header.identificatie_retour,
         answers_reference=ident,
     )
-    # The legitimations whose start/stop was sent in the heenbericht with this identificatie.
-    legs = [
-        leg
-        for leg in session.scalars(
+    # The legitimations whose start/stop was sent in the heenbericht with this identificatie:
+    # looked up by the client and toewijzingnummers the retour repeats; a retour with only a
+    # header (0001) repeats neither, then every toewijzing is looked at.
+    nummers = [p.toewijzingnummer for p in b.producten if p.toewijzingnummer]
+    if b.client and b.client.bsn and nummers:
+        candidates = list(_legitimations_by_nummer(session, b.client.bsn, nummers).values())
+    else:
+        candidates = session.scalars(
             select(Legitimation).where(
                 Legitimation.financing == CODE, Legitimation.toewijzingnummer.is_not(None)
             )
         )
+    legs = [
+        leg
+        for leg in candidates
         if any(s.get("stop_bericht" if stop else "bericht") == ident for s in starts(leg))
     ]
     codes_by_nr = {p.toewijzingnummer: _bad(p.retourcodes) for p in b.producten}
@@ -582,8 +669,10 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
             if stop:
                 s["stop_status"] = AFGEWEZEN if codes else GEACCEPTEERD
                 s["stop_codes"] = codes
-            elif s["status"] == "intrekken":
-                s["status"] = GEACCEPTEERD if codes else "ingetrokken"
+                if not codes and s.get("reden") != TIJDELIJK and leg.status == "actief":
+                    leg.status = "beeindigd"  # care on this toewijzing has ended
+            elif s["status"] == INTREKKEN:  # a refused withdrawal leaves the start standing
+                s["status"] = GEACCEPTEERD if codes else INGETROKKEN
                 s["codes"] = codes
             else:
                 s["status"] = AFGEWEZEN if codes else GEACCEPTEERD
@@ -603,8 +692,6 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
                 accepted += 1
         _save_starts(leg, items)
         outcome.client_ids.append(leg.client_id)
-        if stop and not codes:
-            leg.status = "beeindigd" if leg.status == "actief" else leg.status
     what = "Stop" if stop else "Start"
     if not legs:
         outcome.summary = f"Retour {b.name} hoort bij geen bekend bericht ({ident})."

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from plugins.wmo_jw import chain
 from plugins.wmo_jw.declaration import rejected_explanation
@@ -48,27 +48,39 @@ def index():
 
 
 def _state(leg: Legitimation) -> dict:
+    """The start/stop state as a label, a badge and a detail in Dutch (dates, reason, codes)."""
     items = chain.starts(leg)
     last = items[-1] if items else None
     if leg.status != "actief" and not last:
-        return {"label": "Niet actief", "badge": "off", "item": None}
+        return {"label": "Niet actief", "badge": "off", "item": None, "detail": ""}
     if last is None:
-        return {"label": "Nog niet gestart", "badge": "warn", "item": None}
-    if last.get("stop_status") == "geaccepteerd":
-        label, badge = "Gestopt", "off"
-    elif last.get("stop_status") == "verzonden":
-        label, badge = "Stop verzonden", "off"
-    elif last.get("stop_status") == "afgewezen":
-        label, badge = "Stop afgewezen", "err"
+        return {"label": "Nog niet gestart", "badge": "warn", "item": None, "detail": ""}
+    std = chain.standard_of(leg)
+    begin = f"per {date.fromisoformat(last['begindatum']):%d-%m-%Y}"
+    detail = ""
+    if last.get("stop_status") in ("geaccepteerd", "verzonden", "afgewezen"):
+        end = f"per {date.fromisoformat(last['einddatum']):%d-%m-%Y}"
+        reden = f"({last['reden']} {std.meaning('LDT_RedenBeeindiging', last['reden'])})"
+        label, badge, detail = {
+            "geaccepteerd": ("Gestopt", "off", f"{end} {reden}"),
+            "verzonden": ("Stop verzonden", "off", f"{end} {reden}"),
+            "afgewezen": ("Stop afgewezen", "err", _codes(std, last.get("stop_codes"))),
+        }[last["stop_status"]]
     elif last["status"] == "geaccepteerd":
-        label, badge = "Gestart", "ok"
-    elif last["status"] in ("verzonden", "intrekken"):
-        label, badge = "Start verzonden", "off"
+        label, badge, detail = "Gestart", "ok", begin
+    elif last["status"] == "verzonden":
+        label, badge, detail = "Start verzonden", "off", begin
+    elif last["status"] == "intrekken":
+        label, badge, detail = "Start verzonden", "off", f"intrekken van de start {begin}"
     elif last["status"] == "ingetrokken":
-        label, badge = "Nog niet gestart", "warn"
+        label, badge, detail = "Nog niet gestart", "warn", f"start {begin} ingetrokken"
     else:
-        label, badge = "Start afgewezen", "err"
-    return {"label": label, "badge": badge, "item": last}
+        label, badge, detail = "Start afgewezen", "err", _codes(std, last.get("codes"))
+    return {"label": label, "badge": badge, "item": last, "detail": detail}
+
+
+def _codes(std, codes: list[str] | None) -> str:
+    return "; ".join(f"{c} {std.meaning('LDT_RetourCode', c)}" for c in codes or [])
 
 
 @bp.route("/clienten/<int:client_id>")
@@ -92,6 +104,8 @@ def client(client_id: int):
                 "history": [
                     {
                         **s,
+                        "begin": date.fromisoformat(s["begindatum"]),
+                        "eind": date.fromisoformat(s["einddatum"]) if s.get("einddatum") else None,
                         "meanings": [
                             (c, std.meaning("LDT_RetourCode", c))
                             for c in (s.get("codes") or []) + (s.get("stop_codes") or [])
@@ -117,19 +131,38 @@ def act(leg_id: int, action: str):
     from portal.services.messages import create_outgoing
 
     session = db_session()
-    leg = session.get(Legitimation, leg_id, with_for_update=True)
+    # Take the row's write lock before reading the start/stop state, so a double click waits for
+    # the first request and then sees what it sent (SQLite ignores FOR UPDATE; an UPDATE locks).
+    session.execute(
+        update(Legitimation).where(Legitimation.id == leg_id).values(status=Legitimation.status)
+    )
+    leg = session.get(Legitimation, leg_id, with_for_update=True, populate_existing=True)
     if leg is None or leg.financing != chain.CODE:
         abort(404)
     back = redirect(url_for("wmo_jw.client", client_id=leg.client_id), 303)
     if action not in {a["action"] for a in chain.actions(leg)}:
+        session.rollback()
+        waiting = {
+            "start": "de start is",
+            "intrekken": "het intrekken van de start is",
+            "stop": "de stop is",
+        }.get(chain.pending(leg) or "")
         flash(
-            "Deze actie kan nu niet voor deze toewijzing (al verstuurd of niet van toepassing).",
+            f"Dit kan nu niet: {waiting} al verstuurd. Wacht op het antwoord van de gemeente."
+            if waiting
+            else "Deze actie kan nu niet voor deze toewijzing (al verstuurd of niet van "
+            "toepassing).",
             "error",
         )
         return back
     try:
         if action == "start":
-            begin = parse_date(request.form.get("begindatum")) or leg.begindatum
+            try:
+                begin = parse_date(request.form.get("begindatum")) or leg.begindatum
+            except ValueError:
+                session.rollback()
+                flash("Vul een geldige begindatum in (dd-mm-jjjj).", "error")
+                return back
             draft = chain.start_draft(session, leg, begin)
             done = f"Start zorg per {begin:%d-%m-%Y} is verstuurd naar de gemeente."
         elif action == "start_intrekken":
@@ -137,10 +170,14 @@ def act(leg_id: int, action: str):
             draft = chain.start_draft(session, leg, begin, delete=True)
             done = "Het intrekken van de start is verstuurd naar de gemeente."
         else:
-            end = parse_date(request.form.get("einddatum"))
-            reden = request.form.get("reden", "")
+            try:
+                end = parse_date(request.form.get("einddatum"))
+            except ValueError:
+                end = None
+            reden = (request.form.get("reden") or "").strip()
             if end is None:
-                flash("Vul een geldige einddatum in.", "error")
+                session.rollback()
+                flash("Vul een geldige einddatum in (dd-mm-jjjj).", "error")
                 return back
             draft = chain.stop_draft(session, leg, end, reden)
             done = f"Stop zorg per {end:%d-%m-%Y} is verstuurd naar de gemeente."
