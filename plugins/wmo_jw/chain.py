@@ -408,7 +408,7 @@ def vow_draft(
     """A 317 (verzoek om wijziging); must list every current toewijzing (TR349)."""
     today = today or date.today()
     current = {
-        leg.toewijzingnummer
+        leg.toewijzingnummer: leg.begindatum
         for leg in client.legitimations
         if leg.financing == CODE
         and leg.financier_id == financier.id
@@ -423,17 +423,11 @@ def vow_draft(
         client=msgs.Persoon(bsn=client.bsn, geboortedatum=client.geboortedatum),
         verzoek=verzoek,
     )
-    issues = rules.check_message(b, today) + rules.check_317_state(b, current)
-    issues += [
-        Issue(
-            "TR380",
-            f"Toewijzing {w.toewijzingnummer}: de gewenste ingangsdatum moet na de dagtekening "
-            f"van het bericht ({today:%d-%m-%Y}) liggen.",
-            "GewensteIngangsdatum",
-        )
-        for w in verzoek.te_wijzigen
-        if w.ingangsdatum <= today
-    ]
+    issues = (
+        rules.check_message(b, today)
+        + rules.check_317_state(b, set(current))
+        + rules.check_317_dates(b, current)
+    )
     if issues:
         raise RuleError(issues)
     return draft_for(b, msgs.build(b))

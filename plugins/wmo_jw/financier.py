@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from plugins.wmo_jw import messages as msgs
@@ -357,7 +357,9 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     agb, gemeente = b.header.afzender, b.header.ontvanger
     v = b.verzoek
     current = {t.nummer: t for t in _current(store, gemeente, agb, b.client.bsn, today)}
-    found = rules.check_317_state(b, set(current))
+    found = rules.check_317_state(b, set(current)) + rules.check_317_dates(
+        b, {nr: t.ingangsdatum for nr, t in current.items()}
+    )
     if store.q("SELECT 1 FROM verzoek WHERE agb = ? AND referentie = ?", agb, v.referentie):
         found.append(rules.Issue("9347", "Referentie al gebruikt", "ReferentieAanbieder"))
     if found:
@@ -371,14 +373,40 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     changed = []
     for w in v.te_wijzigen:
         t = current[w.toewijzingnummer]
-        t.einddatum = w.einddatum or t.einddatum
-        if w.volume is not None:
-            t.volume, t.eenheid, t.frequentie = w.volume, w.eenheid, w.frequentie
-        if w.budget is not None:
-            t.budget = w.budget
-        t.reden_wijziging, t.referentie_aanbieder = "12", v.referentie
+        t.reden_wijziging = "12"  # geïnitieerd door de aanbieder
         t.toewijzingsdatum, t.toewijzingstijd = today, now
-        changed.append(t)
+        if w.volume is None:
+            # the period or the budget (which holds for the whole toewijzing, TR373) changes:
+            # the same toewijzing, changed
+            t.einddatum, t.referentie_aanbieder = w.einddatum or t.einddatum, v.referentie
+            t.budget = w.budget if w.budget is not None else t.budget
+            changed.append(t)
+            continue
+        # a new omvang holds from the desired date: the current toewijzing ends the day before
+        # and a new one starts (what was declared under the old omvang stays valid)
+        old_end = t.einddatum
+        if w.ingangsdatum > t.ingangsdatum:
+            t.einddatum = w.ingangsdatum - timedelta(days=1)
+            changed.append(t)
+        else:  # the change holds from the start: the old toewijzing is withdrawn
+            t.reden_wijziging = "13"
+            changed.append(t)
+        changed.append(
+            msgs.Toewijzing(
+                nummer=str(store.next_number(f"toewijzing-{gemeente}")),
+                referentie_aanbieder=v.referentie,
+                categorie=t.categorie,
+                code=t.code,
+                toewijzingsdatum=today,
+                toewijzingstijd=now,
+                ingangsdatum=max(w.ingangsdatum, t.ingangsdatum),
+                einddatum=w.einddatum or old_end,
+                volume=w.volume if w.volume is not None else t.volume,
+                eenheid=w.eenheid if w.volume is not None else t.eenheid,
+                frequentie=w.frequentie if w.volume is not None else t.frequentie,
+                budget=t.budget,
+            )
+        )
     for w in v.nieuw:
         changed.append(
             msgs.Toewijzing(

@@ -786,3 +786,35 @@ def check_317_state(b: Bericht, current: set[str]) -> list[Issue]:
             )
         )
     return issues
+
+
+def check_317_dates(b: Bericht, ingangsdata: dict[str, date]) -> list[Issue]:
+    """TR380 (→ 9357): a change holds from after the message date, unless it holds from the
+    toewijzing's own ingangsdatum; TR373 (→ 9373): a new budget holds for the whole toewijzing,
+    so it is asked from that ingangsdatum. ``ingangsdata`` maps ToewijzingNummer → Ingangsdatum
+    of the current toewijzingen."""
+    issues = []
+    dagtekening = b.header.dagtekening
+    for w in b.verzoek.te_wijzigen:
+        original = ingangsdata.get(w.toewijzingnummer)
+        where = f"Toewijzing {w.toewijzingnummer}"
+        if dagtekening and w.ingangsdatum <= dagtekening and w.ingangsdatum != original:
+            issues.append(
+                _issue(
+                    "9357",
+                    f"{where}: de gewenste ingangsdatum moet na de dagtekening van het bericht "
+                    f"({dagtekening:%d-%m-%Y}) liggen, of gelijk zijn aan de ingangsdatum van de "
+                    "toewijzing" + (f" ({original:%d-%m-%Y})." if original else "."),
+                    "GewensteIngangsdatum",
+                )
+            )
+        if w.budget is not None and original and w.ingangsdatum != original:
+            issues.append(
+                _issue(
+                    "9373",
+                    f"{where}: een nieuw budget geldt voor de hele toewijzing; vraag het aan per "
+                    f"de ingangsdatum van de toewijzing ({original:%d-%m-%Y}).",
+                    "GewensteIngangsdatum",
+                )
+            )
+    return issues

@@ -29,7 +29,7 @@ from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw.standard import IWMO, STANDARDS, Standard
 from portal.models import Client, Contract, ContractLine, Financier, Legitimation, Message, Verzoek
 from portal.models.verzoek import OPEN
-from portal.validators import clean, parse_amount_cents, parse_date
+from portal.validators import clean, format_cents, parse_amount_cents, parse_date
 
 CODE = chain.CODE
 WETTEN = (("iwmo", "Wmo 2015 (iWmo)"), ("ijw", "Jeugdwet (iJw)"))
@@ -325,7 +325,7 @@ def _omvang_text(std: Standard, volume, eenheid, frequentie, budget) -> str:
             f"{std.meaning('LDT_Frequentie', frequentie).lower()}"
         )
     if budget is not None:
-        return f"budget € {budget / 100:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return f"budget € {format_cents(budget)}"
     return "geen omvang"
 
 
@@ -467,14 +467,21 @@ def send_317(
         begin = _date(values, f"{p}ingangsdatum", errors)
         if begin is None and f"{p}ingangsdatum" not in errors:
             errors[f"{p}ingangsdatum"] = "Vul de gewenste ingangsdatum van de wijziging in."
-        elif begin is not None and begin <= today:
+        elif begin is not None and begin <= today and begin != leg.begindatum:
             errors[f"{p}ingangsdatum"] = (
-                f"De gewenste ingangsdatum moet na vandaag ({today:%d-%m-%Y}) liggen (TR380)."
+                f"De gewenste ingangsdatum moet na vandaag ({today:%d-%m-%Y}) liggen, of gelijk "
+                f"zijn aan de ingangsdatum van de toewijzing ({leg.begindatum:%d-%m-%Y}) "
+                "(TR380)."
             )
         end = _date(values, f"{p}einddatum", errors)
         if begin and end and end < begin:
             errors[f"{p}einddatum"] = "De einddatum ligt vóór de gewenste ingangsdatum."
         volume, eenheid, frequentie, budget = _omvang(values, p, std, errors, required=False)
+        if budget is not None and begin is not None and begin != leg.begindatum:
+            errors[f"{p}ingangsdatum"] = (
+                "Een nieuw budget geldt voor de hele toewijzing: vraag het aan per de "
+                f"ingangsdatum van de toewijzing ({leg.begindatum:%d-%m-%Y}) (TR373)."
+            )
         if (
             end is None
             and volume is None

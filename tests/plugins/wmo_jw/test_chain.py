@@ -233,7 +233,12 @@ def test_vow_changes_a_toewijzing_through_318_and_301(db, org, gemeente_settings
     retour, update = financier.reply(draft.payload, gemeente_settings)
     assert "goedgekeurd" in chain.process(db, retour.payload, today=TODAY).summary
     chain.process(db, update.payload, today=TODAY)
-    assert legs(db)["5001"].volume == 6
+    # the gemeente ends the current toewijzing the day before and assigns the new omvang anew,
+    # carrying our ReferentieAanbieder (TR379)
+    after = legs(db)
+    assert (after["5001"].einddatum, after["5001"].volume) == (date(2026, 11, 30), 4)
+    (new,) = [leg for nr, leg in after.items() if nr != "5001"]
+    assert (new.begindatum, new.volume, new.referentienummer) == (date(2026, 12, 1), 6, "VOW-1")
     # a VOW that forgets a current toewijzing is blocked before it leaves (TR349)
     chain.process(
         db,

@@ -282,7 +282,7 @@ def test_tr380_a_change_must_start_after_the_message_date(client, db, setup, log
             IWMO,
             m.Verzoek(referentie="X-1", reden="2", te_wijzigen=[wijziging]),
         )
-    assert "TR380" in {i.code for i in exc.value.issues}
+    assert "9357" in {i.code for i in exc.value.issues}
     # nothing asked to change at all (TR352/TR353)
     resp = client.post(url, data={"reden": "2", "actie-5001": "ongewijzigd"})
     assert "minstens één toewijzing" in resp.get_data(as_text=True)
@@ -364,9 +364,15 @@ def test_317_318_301_through_the_standin_changes_the_toewijzing(
     assert db.scalar(select(Message).where(Message.code == "WMO318")).needs_action is False
     db.refresh(verzoek)
     db.refresh(leg)
-    assert verzoek.status == "toegekend" and verzoek.legitimation_ids == [leg.id]
-    assert (leg.volume, leg.einddatum, leg.referentienummer) == (6, end, verzoek.referentie)
-    assert leg.reden_wijziging == "12"
+    # the current toewijzing ends the day before the change; a new one holds the new omvang
+    assert (leg.volume, leg.einddatum, leg.reden_wijziging) == (4, NEXT_WEEK - timedelta(1), "12")
+    new = db.scalar(select(Legitimation).where(Legitimation.referentienummer == verzoek.referentie))
+    assert verzoek.status == "toegekend" and verzoek.legitimation_ids == [new.id]
+    assert (new.begindatum, new.einddatum, new.volume) == (NEXT_WEEK, end, 6)
+    assert new.productcode == leg.productcode and new.client_id == leg.client_id
+    # the client page offers the start of the new toewijzing
+    page = client.get(f"/f/wmo_jw/clienten/{leg.client_id}").get_data(as_text=True)
+    assert f"/f/wmo_jw/toewijzingen/{new.id}/start" in page
 
 
 def test_315_refused_in_ijw_gets_319_with_the_reason_and_our_320_is_sent(

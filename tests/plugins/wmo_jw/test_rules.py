@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -373,6 +373,22 @@ def test_vow_must_list_every_current_toewijzing():
     b.verzoek.ongewijzigd = ["7"]
     assert "9350" in codes(rules.check_317_state(b, {"5001"}))
     assert rules.check_317_state(bericht(IWMO, "317"), {"5001"}) == []
+
+
+def test_vow_dates_tr380_and_budget_tr373():
+    b = bericht(IWMO, "317")  # dagtekening TODAY
+    (w,) = b.verzoek.te_wijzigen
+    original = {w.toewijzingnummer: date(2026, 4, 8)}
+    w.ingangsdatum = TODAY
+    assert codes(rules.check_317_dates(b, original)) == {"9357"}
+    w.ingangsdatum = date(2026, 4, 8)  # from the toewijzing's own start: allowed
+    assert rules.check_317_dates(b, original) == []
+    w.volume = w.eenheid = w.frequentie = None
+    w.budget = 150000  # a new budget holds for the whole toewijzing
+    assert rules.check_317_dates(b, original) == []
+    w.ingangsdatum = TODAY + timedelta(days=7)
+    found = rules.check_317_dates(b, original)
+    assert codes(found) == {"9373"} and "08-04-2026" in found[0].message
 
 
 def test_every_rule_in_rules_py_has_a_test_that_names_it():
