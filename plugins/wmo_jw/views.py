@@ -66,8 +66,10 @@ def _state(leg: Legitimation) -> dict:
             "verzonden": ("Stop verzonden", "off", f"{end} {reden}"),
             "afgewezen": ("Stop afgewezen", "err", _codes(std, last.get("stop_codes"))),
         }[last["stop_status"]]
-    elif last["status"] == "geaccepteerd":
-        label, badge, detail = "Gestart", "ok", begin
+    elif last["status"] == "geaccepteerd":  # codes here: a withdrawal the gemeente refused
+        refused = _codes(std, last.get("codes"))
+        label, badge = "Gestart", "ok"
+        detail = f"{begin}; intrekken afgewezen: {refused}" if refused else begin
     elif last["status"] == "verzonden":
         label, badge, detail = "Start verzonden", "off", begin
     elif last["status"] == "intrekken":

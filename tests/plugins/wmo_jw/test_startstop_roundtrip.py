@@ -256,6 +256,21 @@ def test_withdraw_a_start_and_start_again_with_a_corrected_date(
     ]
 
 
+def test_withdrawal_refused_by_the_gemeente_leaves_the_start(
+    db, client, setup, vecozo, office, run_jobs
+):
+    leg = setup["legs"]["5001"]
+    _started(db, client, leg, vecozo, run_jobs)
+    financier.store_for(setup["settings"]).q("DELETE FROM start WHERE nummer = ?", "5001")
+    _act(client, leg, "start_intrekken")
+    _exchange(client, vecozo, run_jobs)
+    card = _text(_card(client, leg))
+    assert "Gestart per 08-04-2026; intrekken afgewezen: 9063" in card
+    assert "Stop zorg melden (307)" in card and "Start intrekken" in card
+    answer = db.scalars(select(Message).where(Message.code == "WMO306").order_by(Message.id))
+    assert answer.all()[-1].needs_action
+
+
 def test_stop_rejected_by_the_gemeente_then_a_new_stop(db, client, setup, vecozo, office, run_jobs):
     leg = setup["legs"]["5001"]
     _started(db, client, leg, vecozo, run_jobs)
