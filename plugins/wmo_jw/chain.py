@@ -701,12 +701,15 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
 def _process_retour_request(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
     from plugins.wmo_jw import verzoeken
 
-    # every class of a 316/318 can carry codes (Verzoek, TeWijzigenProduct, …): read them all
-    found = [
-        (el.text or "").strip()
-        for el in msgs.read_xml(payload).iter("{*}RetourCode")
-        if (el.text or "").strip()
-    ]
+    # every class of a 316/318 can carry codes (Header, Client, AangevraagdProduct, Verzoek,
+    # TeWijzigenProduct, …): all of them count
+    found = list(b.header.retourcodes)
+    if b.client:
+        found += b.client.retourcodes
+    for a in b.aanvragen:
+        found += a.retourcodes
+    if b.verzoek:
+        found += b.verzoek.all_retourcodes()
     codes = list(dict.fromkeys(_bad(found)))
     what = "verzoek om toewijzing" if b.kind == "316" else "verzoek om wijziging"
     verzoek = verzoeken.on_retour(session, b.header.identificatie, codes)

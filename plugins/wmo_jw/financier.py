@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS start (nummer TEXT, begindatum TEXT, einddatum TEXT,
     PRIMARY KEY (nummer, begindatum));
 CREATE TABLE IF NOT EXISTS verzoek (agb TEXT, referentie TEXT, PRIMARY KEY (agb, referentie));
 CREATE TABLE IF NOT EXISTS teller (naam TEXT PRIMARY KEY, waarde INTEGER);
+CREATE TABLE IF NOT EXISTS onderzoek (agb TEXT, gemeente TEXT, bsn TEXT, referentie TEXT,
+    PRIMARY KEY (agb, referentie));
 CREATE TABLE IF NOT EXISTS gedeclareerd (agb TEXT, referentie TEXT, nummer TEXT, volume REAL,
     cents INTEGER, PRIMARY KEY (agb, referentie));
 """
@@ -71,7 +73,7 @@ class GemeenteStore:
         with _LOCK:
             for table in ("toewijzing", "persoon", "tarief", "ident", "prestatie", "declaratie"):
                 self.conn.execute(f"DELETE FROM {table}")
-            for table in ("start", "verzoek", "teller", "gedeclareerd"):
+            for table in ("start", "verzoek", "teller", "gedeclareerd", "onderzoek"):
                 self.conn.execute(f"DELETE FROM {table}")
             self.conn.commit()
 
@@ -284,15 +286,18 @@ def _startstop(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
 def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     agb, gemeente = b.header.afzender, b.header.ontvanger
     codes = {}
+    busy = _in_onderzoek(store, agb, gemeente, b.client.bsn)
     for n, a in enumerate(b.aanvragen):
         if store.q("SELECT 1 FROM verzoek WHERE agb = ? AND referentie = ?", agb, a.referentie):
             codes[("AangevraagdProduct", n)] = ["9347"]
+        elif busy:
+            codes[("AangevraagdProduct", n)] = ["9374"]
     replies = [_retour(b, payload, today, codes=codes)]
     if codes:
         return replies
     for a in b.aanvragen:
         store.q("INSERT INTO verzoek VALUES (?, ?)", agb, a.referentie)
-    refusal = _refusal(b, [a.referentie for a in b.aanvragen], settings, today)
+    refusal = _refusal(b, [a.referentie for a in b.aanvragen], settings, today, store)
     if refusal:
         return replies + refusal
     new = [
@@ -318,7 +323,18 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     return replies
 
 
-def _refusal(b: msgs.Bericht, referenties: list[str], settings, today: date) -> list:
+def _in_onderzoek(store: GemeenteStore, agb: str, gemeente: str, bsn: str) -> bool:
+    """A request of this provider for this client is still being looked into (TR374)."""
+    return bool(
+        store.q(
+            "SELECT 1 FROM onderzoek WHERE agb = ? AND gemeente = ? AND bsn = ?", agb, gemeente, bsn
+        )
+    )
+
+
+def _refusal(
+    b: msgs.Bericht, referenties: list[str], settings, today: date, store: GemeenteStore
+) -> list:
     """319s instead of a 301 when the setting ``vot_antwoord`` says so: ``afwijzen`` (antwoord 1,
     reason ``vot_reden``, default 7; with reason 8 in iJw the gemeente ``vot_woonplaats``) or
     ``onderzoek`` (antwoord 2)."""
@@ -327,6 +343,15 @@ def _refusal(b: msgs.Bericht, referenties: list[str], settings, today: date) -> 
     if mode not in ("afwijzen", "onderzoek"):
         return []
     reden = str(own.get("vot_reden") or "7") if mode == "afwijzen" else None
+    if mode == "onderzoek":  # open until the gemeente assigns (a 301 for the client)
+        for ref in referenties:
+            store.q(
+                "INSERT OR REPLACE INTO onderzoek VALUES (?, ?, ?, ?)",
+                b.header.afzender,
+                b.header.ontvanger,
+                b.client.bsn,
+                ref,
+            )
     woonplaats = None
     if reden == "8" and b.std.key == "ijw":
         woonplaats = str(own.get("vot_woonplaats") or "0344")
@@ -362,11 +387,13 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     )
     if store.q("SELECT 1 FROM verzoek WHERE agb = ? AND referentie = ?", agb, v.referentie):
         found.append(rules.Issue("9347", "Referentie al gebruikt", "ReferentieAanbieder"))
+    elif _in_onderzoek(store, agb, gemeente, b.client.bsn):
+        found.append(rules.Issue("9374", "Er is al een verzoek onderhanden", "Verzoek"))
     if found:
         return [_retour(b, payload, today, codes={("Verzoek", 0): [i.code for i in found]})]
     store.q("INSERT INTO verzoek VALUES (?, ?)", agb, v.referentie)
     replies = [_retour(b, payload, today)]
-    refusal = _refusal(b, [v.referentie], settings, today)
+    refusal = _refusal(b, [v.referentie], settings, today, store)
     if refusal:
         return replies + refusal
     now = datetime.now().strftime("%H:%M:%S")
@@ -559,6 +586,12 @@ def issue_301(
         if k != "retourcodes"
     }
     store.q("INSERT OR REPLACE INTO persoon VALUES (?, ?)", persoon.bsn, json.dumps(data))
+    store.q(
+        "DELETE FROM onderzoek WHERE agb = ? AND gemeente = ? AND bsn = ?",
+        agb,
+        gemeente,
+        persoon.bsn,
+    )
     for t in toewijzingen:
         store.save_toewijzing(gemeente, agb, persoon.bsn, std, t)
     return _draft(std, "301", body, gemeente, agb, ident)

@@ -137,17 +137,29 @@ class Wijziging:
     eenheid: str | None = None
     frequentie: str | None = None
     budget: int | None = None
+    retourcodes: list[str] = field(default_factory=list)  # in a 318
 
 
 @dataclass
 class Verzoek:
-    """The Verzoek of a 317."""
+    """The Verzoek of a 317 (in a 318 with the gemeente's RetourCodes)."""
 
     referentie: str
     reden: str
     ongewijzigd: list[str] = field(default_factory=list)
     te_wijzigen: list[Wijziging] = field(default_factory=list)
     nieuw: list[Wijziging] = field(default_factory=list)
+    retourcodes: list[str] = field(default_factory=list)
+    ongewijzigd_retourcodes: dict[str, list[str]] = field(default_factory=dict)
+
+    def all_retourcodes(self) -> list[str]:
+        """Every code of a 318, on the Verzoek and on each product, in document order."""
+        found = list(self.retourcodes)
+        for codes in self.ongewijzigd_retourcodes.values():
+            found += codes
+        for w in self.te_wijzigen + self.nieuw:
+            found += w.retourcodes
+        return found
 
 
 @dataclass
@@ -445,17 +457,19 @@ def from_tree(std: Standard, kind: str, root: etree._Element) -> Bericht:
             )
         v = c.find("Verzoek")
         if v is not None:
+            ongewijzigd = v.findall("OngewijzigdeProducten/OngewijzigdProduct")
             b.verzoek = Verzoek(
                 referentie=_t(v, "ReferentieAanbieder"),
                 reden=_t(v, "RedenVerzoek"),
-                ongewijzigd=[
-                    _t(o, "ToewijzingNummer")
-                    for o in v.findall("OngewijzigdeProducten/OngewijzigdProduct")
-                ],
+                ongewijzigd=[_t(o, "ToewijzingNummer") for o in ongewijzigd],
                 te_wijzigen=[
                     _wijziging(w) for w in v.findall("TeWijzigenProducten/TeWijzigenProduct")
                 ],
                 nieuw=[_wijziging(w) for w in v.findall("NieuweProducten/NieuwProduct")],
+                retourcodes=_codes(v),
+                ongewijzigd_retourcodes={
+                    _t(o, "ToewijzingNummer"): _codes(o) for o in ongewijzigd if _codes(o)
+                },
             )
     a = r.find("Antwoord")
     if a is not None:
@@ -485,6 +499,7 @@ def _wijziging(w) -> Wijziging:
         eenheid=_t(w, "Omvang/Eenheid"),
         frequentie=_t(w, "Omvang/Frequentie"),
         budget=_i(w, "Budget"),
+        retourcodes=_codes(w),
     )
 
 

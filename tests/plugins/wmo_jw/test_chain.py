@@ -214,6 +214,31 @@ def test_vot_refused_by_gemeente_gets_319_and_we_answer_320(db, org, gemeente_se
     assert financier.reply(reply.payload, settings) == []
 
 
+def test_the_gemeente_refuses_a_second_request_while_one_is_in_onderzoek(
+    db, org, gemeente_settings
+):
+    leg = _toewijzing_in(db, gemeente_settings)
+    settings = {"wmo_jw": {**gemeente_settings["wmo_jw"], "vot_antwoord": "onderzoek"}}
+
+    def ask(ref):
+        aanvraag = m.Aanvraag(
+            referentie=ref, ingangsdatum=date(2026, 12, 1), verwijzer_type="01", categorie="07"
+        )
+        draft = chain.vot_draft(db, leg.client, leg.financier, IWMO, [aanvraag], today=TODAY)
+        return financier.reply(draft.payload, settings)
+
+    retour, antwoord = ask("VOT-1")
+    assert m.parse(antwoord.payload).antwoord.antwoord == "2"  # in onderzoek
+    (retour,) = ask("VOT-2")  # TR374: one open request per client
+    outcome = chain.process(db, retour.payload, today=TODAY)
+    assert [i.code for i in outcome.issues] == ["9374"] and "onderhanden" in outcome.summary
+    # the gemeente decides (a 301 for the client): a new request is taken in again
+    issue(settings, [toewijzing("5001", toewijzingsdatum=date(2026, 6, 1))])
+    retour, antwoord = ask("VOT-3")
+    outcome = chain.process(db, retour.payload, today=TODAY)
+    assert outcome.issues == [] and "goedgekeurd" in outcome.summary
+
+
 def test_vow_changes_a_toewijzing_through_318_and_301(db, org, gemeente_settings):
     leg = _toewijzing_in(db, gemeente_settings)
     verzoek = m.Verzoek(

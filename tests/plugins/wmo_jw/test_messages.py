@@ -162,3 +162,22 @@ def test_huge_input_is_refused_before_parsing():
 
 def test_both_standards_are_known():
     assert set(STANDARDS) == {"iwmo", "ijw"}
+
+
+@pytest.mark.parametrize("std", [IWMO, IJW], ids=["iwmo", "ijw"])
+def test_a_318_keeps_the_codes_on_every_class(std):
+    """The gemeente may put its codes on the Verzoek or on one product: none is lost."""
+    b = bericht(std, "317")
+    b.verzoek.ongewijzigd = ["5002"]
+    payload = m.build(b)
+    retour = m.build_retour(
+        std,
+        payload,
+        identificatie="RET1",
+        dagtekening=date(2026, 11, 6),
+        codes={("TeWijzigenProduct", 0): ["9351"], ("OngewijzigdProduct", 0): ["9350"]},
+    )
+    parsed = m.parse(retour)
+    assert parsed.verzoek.te_wijzigen[0].retourcodes == ["9351"]
+    assert parsed.verzoek.ongewijzigd_retourcodes == {"5002": ["9350"]}
+    assert set(parsed.verzoek.all_retourcodes()) >= {"9350", "9351"}
