@@ -257,20 +257,24 @@ def request_315(client_id: int):
     if len(choices["gemeenten"]) == 1 and not values.get("gemeente"):
         values["gemeente"] = choices["gemeenten"][0][0]
         choices = verzoeken.choices_315(session, values)
+    eenheid_filled = False
     if values.get("productcode") and not values.get("eenheid") and choices["financier"]:
         for line in verzoeken.contract_lines(
             session, choices["financier"].id, values.get("categorie")
         ):
             if line.productcode == values["productcode"]:
                 values["eenheid"] = ch.UNIT_EENHEID.get(line.eenheid, "")
+                eenheid_filled = True
     status = 422 if errors else 200
     return (
         render(
             "wmo_jw/verzoek_315.html",
-            fragment="wmo_jw/_verzoek_315_fields.html",
+            fragment="wmo_jw/_verzoek_315_keuze.html",
             client=person,
             values=values,
             errors=errors,
+            # htmx swaps only the choices; the contract's unit goes into its own field
+            eenheid_oob=eenheid_filled and bool(request.headers.get("HX-Request")),
             **choices,
         ),
         status,
