@@ -95,11 +95,16 @@ def index():
 def months():
     """The month field for the chosen financier (HTMX: choosing the financier narrows it)."""
     session = db_session()
-    fin = session.get(Financier, request.args.get("financier_id", type=int) or 0)
+    today = date.today()
+    fin_id = request.args.get("financier_id", type=int)
+    if fin_id is None:  # no financier chosen (yet): the recent months
+        choices = _months(today)
+        return render("declarations/_months.html", months=choices, default_month=choices[1][0])
+    fin = session.get(Financier, fin_id)
     if fin is None or fin not in _financiers(session):
         abort(404)
-    choices, default = _period_choices(session, fin, date.today())
-    return render("declarations/_months.html", months=choices, default_month=default, errors={})
+    choices, default = _period_choices(session, fin, today)
+    return render("declarations/_months.html", months=choices, default_month=default)
 
 
 @bp.route("/voorbereiden", methods=["POST"])

@@ -219,6 +219,7 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         "user_id": other.id,
         "agb_id": org.agb_codes[0].id,
         "job_id": job.id,
+        "wet": "iwmo",
     }
 
 
