@@ -77,3 +77,31 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def bulk_insert(session: Session, model: type[Base], rows: list[dict]) -> None:
+    """Insert many complete rows (every column that has no server default, as plain values)
+    in the session's transaction. On PostgreSQL through ``COPY``, many times faster than an
+    executemany for thousands of rows (a declaration of 6,000 lines); elsewhere one
+    executemany. Python-side column defaults are not applied: pass every value."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        session.execute(model.__table__.insert(), rows)
+        return
+    import json
+
+    from psycopg import sql
+    from sqlalchemy import JSON
+
+    table = model.__table__
+    cols = list(rows[0])
+    json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, cols))
+    )
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in cols])

@@ -48,7 +48,8 @@ def _rows(declaration: Declaration, session: Session):
             Client.bsn,
             Legitimation.toewijzingnummer,
             Legitimation.productcategorie.label("leg_categorie"),
-            Legitimation.sleutels,
+            # one key, not the whole JSON (it holds the start/stop history) for every line
+            Legitimation.sleutels["standaard"].as_string().label("standaard"),
             original.referentie.label("vorig"),
         )
         .join(Client, Client.id == DeclarationLine.client_id)
@@ -60,7 +61,7 @@ def _rows(declaration: Declaration, session: Session):
 
 
 def _standard_of_row(row) -> Standard:
-    key = (row.sleutels or {}).get("standaard")
+    key = row.standaard
     if key == "ijw" or (key is None and row.leg_categorie in IJW.codes("LDT_ProductCategorie")):
         return IJW
     return IWMO
@@ -122,7 +123,8 @@ def portal_state(declaration: Declaration, session: Session) -> rules.Declaratio
             Legitimation.einddatum,
             Legitimation.productcategorie,
             Legitimation.productcode,
-            Legitimation.sleutels,
+            Legitimation.sleutels["eenheid"].as_string().label("sl_eenheid"),
+            Legitimation.sleutels["frequentie"].as_string().label("sl_frequentie"),
             Legitimation.eenheid,
             Legitimation.volume,
             Legitimation.budget_cents,
@@ -143,9 +145,9 @@ def portal_state(declaration: Declaration, session: Session) -> rules.Declaratio
             einddatum=leg.einddatum,
             categorie=leg.productcategorie,
             code=leg.productcode,
-            eenheid=(leg.sleutels or {}).get("eenheid") or UNIT_EENHEID.get(leg.eenheid or ""),
+            eenheid=leg.sl_eenheid or UNIT_EENHEID.get(leg.eenheid or ""),
             volume=leg.volume,
-            frequentie=(leg.sleutels or {}).get("frequentie"),
+            frequentie=leg.sl_frequentie,
             budget=leg.budget_cents,
             reden_wijziging=leg.reden_wijziging,
         )

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from portal.db import bulk_insert
 from portal.domain import Issue, Unit
 from portal.models import Contract, ContractLine, Financier, Legitimation
 from portal.models._base import utcnow
@@ -141,13 +142,6 @@ def _contract_lines(session: Session, financier: Financier) -> list[ContractLine
     )
 
 
-def _covering(items, day: date):
-    for item in items:
-        if item.begindatum <= day and (item.einddatum is None or day <= item.einddatum):
-            return item
-    return None
-
-
 def round_minutes(minutes: int, step: int | None, how: str | None) -> int:
     """One unit of care's minutes rounded as the contract line says (``afronding_minuten``
     in steps, ``afronding_wijze`` omhoog/omlaag/dichtstbij; a half step rounds up)."""
@@ -195,8 +189,15 @@ def build_lines(
     groups: dict[tuple, dict[str, Any]] = {}
     skipped: list[Issue] = []
     for d in care:
-        cl = _covering(contract_lines.get(d.product_id, []), d.datum)
-        if cl is None:
+        # One own product may map to several financier codes at one financier (Begeleiding
+        # under the Wmo and under the Jeugdwet): the contract line is the one that fits a
+        # legitimation of this client on that day.
+        lines_then = [
+            cl
+            for cl in contract_lines.get(d.product_id, [])
+            if cl.begindatum <= d.datum and (cl.einddatum is None or d.datum <= cl.einddatum)
+        ]
+        if not lines_then:
             skipped.append(
                 Issue(
                     "contract",
@@ -205,15 +206,22 @@ def build_lines(
                 )
             )
             continue
-        candidates = [
+        current = [
             leg
             for leg in legs.get(d.client_id, [])
-            if leg.begindatum <= d.datum
-            and (leg.einddatum is None or d.datum <= leg.einddatum)
-            and (not leg.productcode or leg.productcode == cl.productcode)
-            and (not leg.productcategorie or leg.productcategorie == cl.productcategorie)
+            if leg.begindatum <= d.datum and (leg.einddatum is None or d.datum <= leg.einddatum)
         ]
-        if not candidates:
+        cl, leg = next(
+            (
+                (cl, leg)
+                for cl in lines_then
+                for leg in current
+                if (not leg.productcode or leg.productcode == cl.productcode)
+                and (not leg.productcategorie or leg.productcategorie == cl.productcategorie)
+            ),
+            (lines_then[0], None),
+        )
+        if leg is None:
             skipped.append(
                 Issue(
                     "legitimatie",
@@ -223,7 +231,6 @@ def build_lines(
                 )
             )
             continue
-        leg = candidates[0]
         # the product period holding this day: its month, clipped to the legitimation
         month_begin, month_end = month_bounds(d.datum)
         begin = max(month_begin, leg.begindatum)
@@ -396,8 +403,7 @@ def prepare(
     now = utcnow()
     for row in lines:
         row.update(declaration_id=decl.id, created_at=now, updated_at=now)
-    if lines:  # thousands of rows: one executemany, not one INSERT … RETURNING per row
-        session.execute(insert(DeclarationLine), lines)
+    bulk_insert(session, DeclarationLine, lines)  # thousands of rows: COPY, not row by row
     for line in credits:
         line.declaration_id = decl.id
     decl.total_cents = sum(

@@ -148,11 +148,11 @@ def test_care_outside_any_toewijzing_is_reported_not_declared(db, setup):
     assert [i.code for i in prepared.skipped] == ["legitimatie"]
 
 
-def _submit_and_answer(db, setup, decl):
+def _submit_and_answer(db, setup, decl, code="WMO323"):
     messages = svc.submit(db, decl.id, hooks(), user_id=None)
     db.commit()
     (msg,) = messages
-    assert msg.code == "WMO323" and msg.direction == "uit"
+    assert msg.code == code and msg.direction == "uit"
     (answer,) = financier.reply(msg.payload, setup["settings"])
     outcome = chain.process(db, answer.payload, today=TODAY)
     db.commit()
@@ -405,3 +405,40 @@ def test_the_month_field_narrows_to_the_chosen_gemeente(db, setup, client, login
     from portal.models.declaration import Declaration
 
     assert db.scalar(select(Declaration).where(Declaration.status == "concept")) is None
+
+
+def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
+    from plugins.wmo_jw.standard import IJW
+
+    draft = financier.issue_301(
+        setup["settings"],
+        IJW,
+        GEMEENTE,
+        AGB,
+        persoon(BSN2),
+        [toewijzing("5002", cat="45", code="45A48", toewijzingsdatum=date(2026, 4, 2))],
+        today=TODAY,
+    )
+    chain.process(db, draft.payload, today=TODAY)
+    db.add(
+        ContractLine(
+            contract_id=db.scalar(select(ContractLine.contract_id)),
+            product_id=setup["product"].id,
+            productcategorie="45",
+            productcode="45A48",
+            eenheid="uur",
+            tarief_cents=6000,
+            begindatum=date(2026, 1, 1),
+        )
+    )
+    financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "45", "45A48", 6000)
+    db.commit()
+    decl = svc.prepare(
+        db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5002", date(2026, 10, 5), 120))
+    ).declaration
+    db.commit()
+    assert [i for i in hooks().validate_declaration(decl) if i.blocking] == []
+    msg, _answer, outcome = _submit_and_answer(db, setup, decl, code="JW323")
+    built = m.parse(msg.payload)
+    assert built.std is IJW and built.declaratie.prestaties[0].code == "45A48"
+    assert built.declaratie.totaal == 12000 and "volledig toegekend" in outcome.summary
