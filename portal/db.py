@@ -105,3 +105,18 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict]) -> None:
     with raw.cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in cols])
+
+
+def lock_row(session: Session, model: type[Base], ident: int) -> None:
+    """Take the write lock on one row before reading state that decides an action, so a second
+    request for the same thing (a double click on "versturen") waits for the first and then
+    sees what it did. PostgreSQL: ``SELECT … FOR UPDATE``. SQLite has no row locks and ignores
+    FOR UPDATE; a no-op UPDATE takes its database write lock instead (without touching
+    ``updated_at``)."""
+    from sqlalchemy import select, text
+
+    table = model.__table__
+    if session.connection().dialect.name == "sqlite":
+        session.execute(text(f'UPDATE "{table.name}" SET id = id WHERE id = :id'), {"id": ident})
+    else:
+        session.execute(select(table.c.id).where(table.c.id == ident).with_for_update())

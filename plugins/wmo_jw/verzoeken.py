@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from plugins.wmo_jw import chain
 from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw.standard import IWMO, STANDARDS, Standard
+from portal.db import lock_row
 from portal.models import Client, Contract, ContractLine, Financier, Legitimation, Message, Verzoek
 from portal.models.verzoek import OPEN
 from portal.validators import clean, format_cents, parse_amount_cents, parse_date
@@ -270,6 +271,8 @@ def _omvang(values, prefix: str, std: Standard, errors: dict, *, required: bool)
 
 
 def _checked(session: Session, client: Client, fin: Financier, errors: dict) -> None:
+    # a double click on "versturen" waits here for the first request, then finds it open
+    lock_row(session, Client, client.id)
     if fin is not None and (found := open_request(session, client.id, fin.id)) is not None:
         errors["_form"] = (
             f"Er loopt al een verzoek ({found.referentie}, {found.status_label.lower()}) bij "

@@ -12,12 +12,12 @@ from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from plugins.wmo_jw import chain
 from plugins.wmo_jw.declaration import rejected_explanation
 from portal.auth import requires
-from portal.db import db_session
+from portal.db import db_session, lock_row
 from portal.models import Client, Legitimation
 from portal.validators import parse_date
 from portal.web import audit_client_view, render
@@ -133,12 +133,9 @@ def act(leg_id: int, action: str):
     from portal.services.messages import create_outgoing
 
     session = db_session()
-    # Take the row's write lock before reading the start/stop state, so a double click waits for
-    # the first request and then sees what it sent (SQLite ignores FOR UPDATE; an UPDATE locks).
-    session.execute(
-        update(Legitimation).where(Legitimation.id == leg_id).values(status=Legitimation.status)
-    )
-    leg = session.get(Legitimation, leg_id, with_for_update=True, populate_existing=True)
+    # a double click waits for the first request and then sees what it sent
+    lock_row(session, Legitimation, leg_id)
+    leg = session.get(Legitimation, leg_id, populate_existing=True)
     if leg is None or leg.financing != chain.CODE:
         abort(404)
     back = redirect(url_for("wmo_jw.client", client_id=leg.client_id), 303)

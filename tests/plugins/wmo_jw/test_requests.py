@@ -471,3 +471,35 @@ def test_317_that_misses_a_current_toewijzing_is_rejected_by_the_gemeente_with_9
     page = client.get(f"/f/wmo_jw/clienten/{leg.client_id}").get_data(as_text=True)
     assert "Afgekeurd" in page and "9349" in page
     assert IWMO.meaning("LDT_RetourCode", "9349") in page
+
+
+def test_double_click_on_verzoek_versturen_sends_one_request(app, client, db, setup, make_user):
+    """Two posts of the same 315 at the same moment: one request leaves, the other is told."""
+    import threading
+
+    from tests.conftest import PASSWORD, login
+
+    user = make_user(Role.BACKOFFICE)
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        assert login(c, user.email, PASSWORD).status_code == 302
+    url = f"/f/wmo_jw/clienten/{_client_id(setup)}/verzoek-toewijzing"
+    gate = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def click(c):
+        gate.wait()
+        resp = c.post(url, data=_form_315(setup), follow_redirects=True)
+        answers.append((resp.status_code, resp.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == 2
+    assert db.scalar(select(func.count()).select_from(Verzoek)) == 1
+    assert db.scalar(select(func.count()).select_from(Message)) == 1
+    sent = [page for status, page in answers if status == 200 and "is verstuurd naar" in page]
+    told = [page for status, page in answers if status == 422 and "Er loopt al een verzoek" in page]
+    assert len(sent) == 1 and len(told) == 1
