@@ -37,14 +37,18 @@ def _toewijzingen(session, client_id: int | None = None):
 @bp.route("/")
 @requires("legitimations.view")
 def index():
-    """Toewijzingen that need something: no start yet, or a rejected start/stop."""
+    """Toewijzingen that need something: no start yet, a rejected start/stop, or care still
+    started on a toewijzing that has ended."""
     session = db_session()
     todo = []
     for leg in _toewijzingen(session):
         state = _state(leg)
-        if state["label"] in ("Nog niet gestart", "Start afgewezen", "Stop afgewezen"):
+        if state["label"] in NEEDS_ACTION:
             todo.append((leg, state))
     return render("wmo_jw/index.html", todo=todo[:200], count=len(todo))
+
+
+NEEDS_ACTION = ("Nog niet gestart", "Start afgewezen", "Stop afgewezen", "Stop nog melden")
 
 
 def _state(leg: Legitimation) -> dict:
@@ -70,6 +74,12 @@ def _state(leg: Legitimation) -> dict:
         refused = _codes(std, last.get("codes"))
         label, badge = "Gestart", "ok"
         detail = f"{begin}; intrekken afgewezen: {refused}" if refused else begin
+        if leg.status == "vervallen":  # the gemeente withdrew it, or assigned anew
+            label, badge = "Stop nog melden", "warn"
+            detail = f"{begin}; de gemeente heeft de toewijzing ingetrokken"
+        elif leg.einddatum and leg.einddatum < date.today():
+            label, badge = "Stop nog melden", "warn"
+            detail = f"{begin}; de toewijzing eindigde op {leg.einddatum:%d-%m-%Y}"
     elif last["status"] == "verzonden":
         label, badge, detail = "Start verzonden", "off", begin
     elif last["status"] == "intrekken":

@@ -110,3 +110,39 @@ def test_declaration_flow_from_the_screens(client, db, setup, login_as, make_use
     assert "Het ingediende tarief komt niet overeen met het contractuele tarief" in page
     assert "Pas het tarief in het contract aan" in page
     assert user.id
+
+
+def test_care_still_started_on_an_ended_toewijzing_asks_for_a_stop(client, db, setup, login_as):
+    """The gemeente ended toewijzing 5001 (e.g. a changed omvang assigned anew) while care was
+    started: the worklist says 'Stop nog melden' and the stop is offered."""
+    from datetime import timedelta
+
+    leg = setup["legs"]["5001"]
+    chain._save_starts(
+        leg, [{"begindatum": "2026-04-08", "status": "geaccepteerd", "codes": [], "bericht": "X"}]
+    )
+    leg.einddatum = date.today() - timedelta(days=3)
+    db.commit()
+    login_as(Role.BACKOFFICE)
+    worklist = client.get("/f/wmo_jw/").get_data(as_text=True)
+    assert "Stop nog melden" in worklist
+    assert f"de toewijzing eindigde op {leg.einddatum:%d-%m-%Y}" in worklist
+    page = client.get(f"/f/wmo_jw/clienten/{leg.client_id}").get_data(as_text=True)
+    assert f"/f/wmo_jw/toewijzingen/{leg.id}/stop" in page
+    # once stopped, it leaves the worklist
+    chain._save_starts(
+        leg,
+        [
+            {
+                "begindatum": "2026-04-08",
+                "status": "geaccepteerd",
+                "codes": [],
+                "bericht": "X",
+                "einddatum": leg.einddatum.isoformat(),
+                "reden": "19",
+                "stop_status": "geaccepteerd",
+            }
+        ],
+    )
+    db.commit()
+    assert "Stop nog melden" not in client.get("/f/wmo_jw/").get_data(as_text=True)
