@@ -169,6 +169,8 @@ def pending(leg: Legitimation) -> str | None:
             return "intrekken"
         if s.get("stop_status") == VERZONDEN:
             return "stop"
+        if s.get("stop_status") == INTREKKEN:
+            return "stop_intrekken"
     return None
 
 
@@ -215,6 +217,13 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
                 "label": "Start intrekken (305, verwijderen)",
                 "id": leg.id,
             }
+        )
+    items = starts(leg)
+    if items and items[-1].get("stop_status") == GEACCEPTEERD and not waiting:
+        # a wrong stop is corrected by withdrawing it (307, StatusAanlevering 3) and sending a
+        # new one; only the latest stop, not one a later start has followed
+        found.append(
+            {"action": "stop_intrekken", "label": "Stop intrekken (307, verwijderen)", "id": leg.id}
         )
     return found
 
@@ -313,6 +322,31 @@ def start_draft(
                 "bericht": b.header.identificatie,
             }
         )
+    _save_starts(leg, items)
+    return draft_for(b, payload)
+
+
+def stop_withdraw_draft(session: Session, leg: Legitimation, *, today=None) -> MessageDraft:
+    """A 307 with StatusAanlevering 3: withdraw the latest accepted stop (the correction of a
+    wrong stop is: withdraw it, then send the right one). The 308 makes it ``ingetrokken``, and
+    the start counts again."""
+    today = today or date.today()
+    items = starts(leg)
+    last = items[-1] if items else None
+    if last is None or last.get("stop_status") != GEACCEPTEERD:
+        raise RuleError(
+            [Issue("9063", "Er is geen geaccepteerde stop om in te trekken.", "Einddatum")]
+        )
+    product = _product(
+        leg,
+        begindatum=date.fromisoformat(last["begindatum"]),
+        einddatum=date.fromisoformat(last["einddatum"]),
+        reden=last["reden"],
+        status="3",
+    )
+    b = _startstop_bericht(session, leg, "307", product, today)
+    payload = checked_build(b, today)
+    last.update(stop_status=INTREKKEN, stop_bericht=b.header.identificatie, stop_codes=[])
     _save_starts(leg, items)
     return draft_for(b, payload)
 
@@ -660,7 +694,13 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
         for s in items:
             if s.get("stop_bericht" if stop else "bericht") != ident:
                 continue
-            if stop:
+            if stop and s.get("stop_status") == INTREKKEN:  # a refused withdrawal: it stands
+                s["stop_status"] = GEACCEPTEERD if codes else INGETROKKEN
+                s["stop_codes"] = codes
+                current = leg.einddatum is None or leg.einddatum >= today
+                if not codes and leg.status == "beeindigd" and current:
+                    leg.status = "actief"  # the care goes on
+            elif stop:
                 s["stop_status"] = AFGEWEZEN if codes else GEACCEPTEERD
                 s["stop_codes"] = codes
                 if not codes and s.get("reden") != TIJDELIJK and leg.status == "actief":

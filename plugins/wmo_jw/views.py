@@ -62,14 +62,17 @@ def _state(leg: Legitimation) -> dict:
     std = chain.standard_of(leg)
     begin = f"per {date.fromisoformat(last['begindatum']):%d-%m-%Y}"
     detail = ""
-    if last.get("stop_status") in ("geaccepteerd", "verzonden", "afgewezen"):
+    if last.get("stop_status") in ("geaccepteerd", "verzonden", "afgewezen", "intrekken"):
         end = f"per {date.fromisoformat(last['einddatum']):%d-%m-%Y}"
         reden = f"({last['reden']} {std.meaning('LDT_RedenBeeindiging', last['reden'])})"
         label, badge, detail = {
             "geaccepteerd": ("Gestopt", "off", f"{end} {reden}"),
             "verzonden": ("Stop verzonden", "off", f"{end} {reden}"),
             "afgewezen": ("Stop afgewezen", "err", _codes(std, last.get("stop_codes"))),
+            "intrekken": ("Stop verzonden", "off", f"intrekken van de stop {end}"),
         }[last["stop_status"]]
+        if last["stop_status"] == "geaccepteerd" and last.get("stop_codes"):
+            detail += f"; intrekken afgewezen: {_codes(std, last['stop_codes'])}"
     elif last["status"] == "geaccepteerd":  # codes here: a withdrawal the gemeente refused
         refused = _codes(std, last.get("codes"))
         label, badge = "Gestart", "ok"
@@ -155,6 +158,7 @@ def act(leg_id: int, action: str):
             "start": "de start is",
             "intrekken": "het intrekken van de start is",
             "stop": "de stop is",
+            "stop_intrekken": "het intrekken van de stop is",
         }.get(chain.pending(leg) or "")
         flash(
             f"Dit kan nu niet: {waiting} al verstuurd. Wacht op het antwoord van de gemeente."
@@ -174,6 +178,9 @@ def act(leg_id: int, action: str):
                 return back
             draft = chain.start_draft(session, leg, begin)
             done = f"Start zorg per {begin:%d-%m-%Y} is verstuurd naar de gemeente."
+        elif action == "stop_intrekken":
+            draft = chain.stop_withdraw_draft(session, leg)
+            done = "Het intrekken van de stop is verstuurd naar de gemeente."
         elif action == "start_intrekken":
             begin = date.fromisoformat(chain.active_start(leg)["begindatum"])
             draft = chain.start_draft(session, leg, begin, delete=True)

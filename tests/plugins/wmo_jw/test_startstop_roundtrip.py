@@ -390,3 +390,42 @@ def test_hostile_or_huge_308_is_refused_and_changes_nothing(
 
     _exchange(client, vecozo, run_jobs)  # now the 307 leaves and the gemeente's 308 counts
     assert "Gestopt per 30-11-2026" in _text(_card(client, leg))
+
+
+def test_withdraw_a_wrong_stop_and_stop_again(db, client, setup, vecozo, office, run_jobs):
+    """StatusAanlevering 3 on a 307: the wrong stop is withdrawn, care counts as started again,
+    and the right stop goes; all through the gemeente."""
+    leg = setup["legs"]["5001"]
+    _started(db, client, leg, vecozo, run_jobs)
+    page = _act(client, leg, "stop", einddatum="2026-09-30", reden="19")  # the wrong date
+    assert "Stop zorg per 30-09-2026 is verstuurd" in page
+    _exchange(client, vecozo, run_jobs)
+    card = _card(client, leg)
+    assert "Gestopt" in card and "Stop intrekken (307, verwijderen)" in card
+
+    page = _act(client, leg, "stop_intrekken")
+    assert "Het intrekken van de stop is verstuurd" in page
+    card = _card(client, leg)
+    assert "intrekken van de stop" in card and "Stop intrekken" not in card
+    page = _act(client, leg, "stop", einddatum="2026-10-31", reden="19")
+    assert "het intrekken van de stop is al verstuurd" in page  # nothing else while waiting
+    withdrawal = m.parse(
+        db.scalars(select(Message).where(Message.code == "WMO307").order_by(Message.id))
+        .all()[-1]
+        .payload
+    )
+    (product,) = withdrawal.producten
+    assert (product.status, product.einddatum, product.reden) == ("3", date(2026, 9, 30), "19")
+    _exchange(client, vecozo, run_jobs)
+
+    card = _card(client, leg)
+    assert "Gestart" in card and "Stop zorg melden (307)" in card
+    db.expire_all()
+    assert db.get(Legitimation, leg.id).status == "actief"
+    page = _act(client, leg, "stop", einddatum="2026-10-31", reden="19")
+    assert "Stop zorg per 31-10-2026 is verstuurd" in page
+    _exchange(client, vecozo, run_jobs)
+    card = _card(client, leg)
+    assert "Gestopt" in card and "31-10-2026" in card
+    answers = db.scalars(select(Message).where(Message.code == "WMO308").order_by(Message.id))
+    assert [("geaccepteerd" in a.summary) for a in answers] == [True, True, True]
