@@ -140,7 +140,8 @@ def test_start_and_stop_round_trip(db, org, gemeente_settings, std):
     assert "Stop zorg geaccepteerd" in outcome.summary
     assert chain.starts(leg)[0]["stop_status"] == "geaccepteerd"
     assert leg.status == "beeindigd"
-    assert chain.actions(leg) == []
+    # stopped: only the correction of the stop is offered (withdraw it, 307 status 3)
+    assert [a["action"] for a in chain.actions(leg)] == ["stop_intrekken"]
 
 
 def test_gemeente_rejects_a_start_it_already_has_with_9074(db, org, gemeente_settings):
