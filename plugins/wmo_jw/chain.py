@@ -147,6 +147,33 @@ def _save_starts(leg: Legitimation, items: list[dict[str, Any]]) -> None:
     sleutels = dict(leg.sleutels or {})
     sleutels["starts"] = items
     leg.sleutels = sleutels  # reassign: JSON columns do not track in-place changes
+    leg.keten_stand = keten_stand(items)
+
+
+STOP_STAND = {
+    VERZONDEN: "stop_verzonden",
+    GEACCEPTEERD: "gestopt",
+    AFGEWEZEN: "stop_afgewezen",
+    INTREKKEN: "stop_verzonden",
+}
+START_STAND = {
+    VERZONDEN: "start_verzonden",
+    INTREKKEN: "start_verzonden",
+    GEACCEPTEERD: "gestart",
+    INGETROKKEN: "start_ingetrokken",
+    AFGEWEZEN: "start_afgewezen",
+}
+
+
+def keten_stand(items: list[dict[str, Any]]) -> str | None:
+    """Where start/stop stands, from the latest item (kept in ``Legitimation.keten_stand`` for
+    the worklist; migration 0010 has a copy of this mapping)."""
+    if not items:
+        return None
+    last = items[-1]
+    if last.get("stop_status") in STOP_STAND:
+        return STOP_STAND[last["stop_status"]]
+    return START_STAND.get(last["status"])
 
 
 def active_start(leg: Legitimation) -> dict[str, Any] | None:

@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from plugins.wmo_jw import chain
 from plugins.wmo_jw.declaration import rejected_explanation
@@ -38,14 +39,38 @@ def _toewijzingen(session, client_id: int | None = None):
 @requires("legitimations.view")
 def index():
     """Toewijzingen that need something: no start yet, a rejected start/stop, or care still
-    started on a toewijzing that has ended."""
+    started on a toewijzing that has ended. Selected in SQL on ``keten_stand`` (thousands of
+    toewijzingen are normal); only the shown rows are read in full."""
     session = db_session()
-    todo = []
-    for leg in _toewijzingen(session):
-        state = _state(leg)
-        if state["label"] in NEEDS_ACTION:
-            todo.append((leg, state))
-    return render("wmo_jw/index.html", todo=todo[:200], count=len(todo))
+    today = date.today()
+    needs = and_(
+        Legitimation.financing == chain.CODE,
+        Legitimation.toewijzingnummer.is_not(None),
+        or_(
+            and_(
+                Legitimation.status == "actief",
+                or_(
+                    Legitimation.keten_stand.is_(None),
+                    Legitimation.keten_stand == "start_ingetrokken",
+                ),
+            ),
+            Legitimation.keten_stand.in_(("start_afgewezen", "stop_afgewezen")),
+            and_(
+                Legitimation.keten_stand == "gestart",
+                or_(Legitimation.status == "vervallen", Legitimation.einddatum < today),
+            ),
+        ),
+    )
+    count = session.scalar(select(func.count(Legitimation.id)).where(needs))
+    rows = session.scalars(
+        select(Legitimation)
+        .where(needs)
+        .options(selectinload(Legitimation.client), selectinload(Legitimation.financier))
+        .order_by(Legitimation.begindatum.desc(), Legitimation.id.desc())
+        .limit(200)
+    )
+    todo = [(leg, state) for leg in rows if (state := _state(leg))["label"] in NEEDS_ACTION]
+    return render("wmo_jw/index.html", todo=todo, count=count)
 
 
 NEEDS_ACTION = ("Nog niet gestart", "Start afgewezen", "Stop afgewezen", "Stop nog melden")

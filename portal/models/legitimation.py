@@ -42,6 +42,9 @@ class Legitimation(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="actief")
     bron: Mapped[str] = mapped_column(String(20), default="handmatig")
     sleutels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where the chain messages (start/stop of care) of this legitimation stand, kept by its
+    # plugin next to the history in ``sleutels``, so worklists can select in SQL.
+    keten_stand: Mapped[str | None] = mapped_column(String(20), index=True)
     opmerking: Mapped[str | None] = mapped_column(Text)
 
     client = relationship("Client", back_populates="legitimations")

@@ -146,3 +146,31 @@ def test_care_still_started_on_an_ended_toewijzing_asks_for_a_stop(client, db, s
     )
     db.commit()
     assert "Stop nog melden" not in client.get("/f/wmo_jw/").get_data(as_text=True)
+
+
+def test_keten_stand_follows_every_start_and_stop_and_the_migration_agrees():
+    """The worklist selects on Legitimation.keten_stand; migration 0010 filled it for existing
+    rows with its own copy of the mapping: both must agree on every state."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[3] / "migrations" / "versions" / "0010_keten_stand.py"
+    spec = importlib.util.spec_from_file_location("m0010", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    base = {"begindatum": "2026-04-08", "codes": [], "bericht": "X"}
+    cases = {
+        "start_verzonden": [{**base, "status": "verzonden"}],
+        "gestart": [{**base, "status": "geaccepteerd"}],
+        "start_afgewezen": [{**base, "status": "afgewezen"}],
+        "start_ingetrokken": [{**base, "status": "ingetrokken"}],
+        "stop_verzonden": [{**base, "status": "geaccepteerd", "stop_status": "verzonden"}],
+        "gestopt": [{**base, "status": "geaccepteerd", "stop_status": "geaccepteerd"}],
+        "stop_afgewezen": [{**base, "status": "geaccepteerd", "stop_status": "afgewezen"}],
+    }
+    # a withdrawn stop: started again
+    withdrawn_stop = [{**base, "status": "geaccepteerd", "stop_status": "ingetrokken"}]
+    assert chain.keten_stand(withdrawn_stop) == migration.stand(withdrawn_stop) == "gestart"
+    assert chain.keten_stand([]) is None and migration.stand([]) is None
+    for expected, items in cases.items():
+        assert chain.keten_stand(items) == migration.stand(items) == expected, expected
