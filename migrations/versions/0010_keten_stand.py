@@ -45,7 +45,11 @@ def stand(items: list[dict]) -> str | None:
 
 def upgrade() -> None:
     op.add_column("legitimation", sa.Column("keten_stand", sa.String(length=20), nullable=True))
-    op.create_index("ix_legitimation_keten_stand", "legitimation", ["keten_stand"])
+    op.create_index(
+        "ix_legitimation_keten",
+        "legitimation",
+        ["financing", "keten_stand", "status", "einddatum"],
+    )
     conn = op.get_bind()
     table = sa.table(
         "legitimation",
@@ -71,5 +75,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_legitimation_keten_stand", table_name="legitimation")
+    op.drop_index("ix_legitimation_keten", table_name="legitimation")
     op.drop_column("legitimation", "keten_stand")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models._base import Base, Timestamped
@@ -20,6 +20,10 @@ class Legitimation(Timestamped, Base):
     """The right to deliver care to a client under one financing (toewijzing, indicatie, …)."""
 
     __tablename__ = "legitimation"
+    # the chain worklist: one financing, a few stands, by status and end date
+    __table_args__ = (
+        Index("ix_legitimation_keten", "financing", "keten_stand", "status", "einddatum"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -44,7 +48,7 @@ class Legitimation(Timestamped, Base):
     sleutels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where the chain messages (start/stop of care) of this legitimation stand, kept by its
     # plugin next to the history in ``sleutels``, so worklists can select in SQL.
-    keten_stand: Mapped[str | None] = mapped_column(String(20), index=True)
+    keten_stand: Mapped[str | None] = mapped_column(String(20))
     opmerking: Mapped[str | None] = mapped_column(Text)
 
     client = relationship("Client", back_populates="legitimations")
