@@ -220,7 +220,11 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     current = active_start(leg)
     waiting = pending(leg) is not None
-    if leg.status == "actief" and current is None and not waiting:
+    items = starts(leg)
+    final_stop = bool(items) and (
+        items[-1].get("stop_status") == GEACCEPTEERD and items[-1].get("reden") != TIJDELIJK
+    )
+    if leg.status == "actief" and current is None and not waiting and not final_stop:
         found.append(
             {
                 "action": "start",
@@ -245,7 +249,6 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
                 "id": leg.id,
             }
         )
-    items = starts(leg)
     if items and items[-1].get("stop_status") == GEACCEPTEERD and not waiting:
         # a wrong stop is corrected by withdrawing it (307, StatusAanlevering 3) and sending a
         # new one; only the latest stop, not one a later start has followed
@@ -714,30 +717,31 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
     ]
     codes_by_nr = {p.toewijzingnummer: _bad(p.retourcodes) for p in b.producten}
     client_codes = _bad(b.client.retourcodes) if b.client else []
-    accepted = rejected = 0
+    accepted = rejected = duplicates = 0
     for leg in legs:
         codes = rejected_all or client_codes or codes_by_nr.get(leg.toewijzingnummer, [])
         items = starts(leg)
         for s in items:
             if s.get("stop_bericht" if stop else "bericht") != ident:
                 continue
+            # Only a state that waits for this retour moves; the same retour again (VECOZO
+            # may offer it twice) changes nothing. Legitimation.status stays the gemeente's
+            # view of the toewijzing: stopping care does not end the toewijzing.
             if stop and s.get("stop_status") == INTREKKEN:  # a refused withdrawal: it stands
                 s["stop_status"] = GEACCEPTEERD if codes else INGETROKKEN
                 s["stop_codes"] = codes
-                current = leg.einddatum is None or leg.einddatum >= today
-                if not codes and leg.status == "beeindigd" and current:
-                    leg.status = "actief"  # the care goes on
-            elif stop:
+            elif stop and s.get("stop_status") == VERZONDEN:
                 s["stop_status"] = AFGEWEZEN if codes else GEACCEPTEERD
                 s["stop_codes"] = codes
-                if not codes and s.get("reden") != TIJDELIJK and leg.status == "actief":
-                    leg.status = "beeindigd"  # care on this toewijzing has ended
-            elif s["status"] == INTREKKEN:  # a refused withdrawal leaves the start standing
+            elif not stop and s["status"] == INTREKKEN:  # a refused withdrawal: it stands
                 s["status"] = GEACCEPTEERD if codes else INGETROKKEN
                 s["codes"] = codes
-            else:
+            elif not stop and s["status"] == VERZONDEN:
                 s["status"] = AFGEWEZEN if codes else GEACCEPTEERD
                 s["codes"] = codes
+            else:
+                duplicates += 1
+                continue
             if codes:
                 rejected += 1
                 for code in codes:
@@ -754,7 +758,9 @@ def _process_retour_startstop(session, b: msgs.Bericht, payload, today) -> Parse
         _save_starts(leg, items)
         outcome.client_ids.append(leg.client_id)
     what = "Stop" if stop else "Start"
-    if not legs:
+    if legs and duplicates and not (accepted or rejected):
+        outcome.summary = f"Retour {b.name} was al verwerkt; er is niets gewijzigd."
+    elif not legs:
         outcome.summary = f"Retour {b.name} hoort bij geen bekend bericht ({ident})."
         outcome.needs_action = True
     elif rejected:

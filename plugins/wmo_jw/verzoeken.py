@@ -218,7 +218,7 @@ def _int(values: Mapping[str, str], name: str, errors: dict, label: str) -> int 
     raw = clean(values.get(name))
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) <= 0 or int(raw) > 99_999_999:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 99_999_999:
         errors[name] = f"{label} is een heel getal groter dan 0."
         return None
     return int(raw)

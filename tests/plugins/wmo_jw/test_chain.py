@@ -139,7 +139,10 @@ def test_start_and_stop_round_trip(db, org, gemeente_settings, std):
     outcome = chain.process(db, retour.payload, today=TODAY)
     assert "Stop zorg geaccepteerd" in outcome.summary
     assert chain.starts(leg)[0]["stop_status"] == "geaccepteerd"
-    assert leg.status == "beeindigd"
+    assert leg.status == "actief"  # the toewijzing itself goes on (the gemeente decides that)
+    # the same 308 again (VECOZO may offer it twice): nothing changes
+    again = chain.process(db, retour.payload, today=TODAY)
+    assert "al verwerkt" in again.summary and chain.starts(leg)[0]["stop_status"] == "geaccepteerd"
     # stopped: only the correction of the stop is offered (withdraw it, 307 status 3)
     assert [a["action"] for a in chain.actions(leg)] == ["stop_intrekken"]
 

@@ -503,3 +503,48 @@ def test_double_click_on_verzoek_versturen_sends_one_request(app, client, db, se
     sent = [page for status, page in answers if status == 200 and "is verstuurd naar" in page]
     told = [page for status, page in answers if status == 422 and "Er loopt al een verzoek" in page]
     assert len(sent) == 1 and len(told) == 1
+
+
+def test_a_toewijzing_whose_care_stopped_is_still_listed_in_a_317(db, setup):
+    """TR349 counts the gemeente's current toewijzingen: stopping care does not end one."""
+    leg = setup["legs"]["5001"]
+    today = date.today()
+    for draft in (chain.start_draft(db, leg, date(2026, 4, 8), today=today),):
+        (retour,) = financier.reply(draft.payload, setup["settings"], today=today)
+        chain.process(db, retour.payload, today=today)
+    stop = chain.stop_draft(db, leg, today + timedelta(days=30), "19", today=today)
+    (retour,) = financier.reply(stop.payload, setup["settings"], today=today)
+    chain.process(db, retour.payload, today=today)
+    db.commit()
+    assert chain.starts(leg)[-1]["stop_status"] == "geaccepteerd"
+    groups = verzoeken.change_groups(db, leg.client)
+    assert [g["legs"] for g in groups] == [[leg]]
+    line = db.scalar(select(ContractLine))
+    verzoek = verzoeken.send_317(
+        db,
+        leg.client,
+        setup["fin"],
+        IWMO,
+        {
+            "reden": "1",
+            "nieuw_product": f"{line.productcategorie}|{line.productcode}",
+            "nieuw-ingangsdatum": NEXT_WEEK.isoformat(),
+            "nieuw-volume": "2",
+            "nieuw-eenheid": "04",
+            "nieuw-frequentie": "2",
+        },
+    )
+    sent = m.parse(db.get(Message, verzoek.message_id).payload)
+    assert sent.verzoek.ongewijzigd == ["5001"]
+    replies = financier.reply(db.get(Message, verzoek.message_id).payload, setup["settings"])
+    assert [r.code for r in replies] == ["WMO318", "WMO301"]  # accepted, and assigned
+    outcome = chain.process(db, replies[0].payload)
+    assert outcome.issues == [] and "goedgekeurd" in outcome.summary
+
+
+def test_odd_digits_in_a_number_field_get_a_dutch_error_not_a_crash(client, setup, login_as):
+    login_as(Role.BACKOFFICE)
+    url = f"/f/wmo_jw/clienten/{_client_id(setup)}/verzoek-toewijzing"
+    resp = client.post(url, data=_form_315(setup, volume="²"))
+    assert resp.status_code == 422
+    assert "De omvang is een heel getal groter dan 0." in resp.get_data(as_text=True)
