@@ -101,6 +101,17 @@ def validate_declaration(declaration: Any, settings: Settings) -> list[Issue] | 
 
 
 @hookspec(firstresult=True)
+def declaration_group(legitimation: Any, settings: Settings) -> str | None:
+    """The group a legitimation's care is declared in: one declaration (one message) per
+    financier, month and group, e.g. ``"iwmo"`` and ``"ijw"`` for the two laws a gemeente
+    finances, whose messages differ.
+
+    Stops at first non-None result; ``None`` (the default) means one declaration per financier
+    and month. Called when a declaration is prepared.
+    """
+
+
+@hookspec(firstresult=True)
 def declaration_choices(
     financing: str, step: str, selected: Mapping[str, str], settings: Settings
 ) -> list[tuple[str, str]] | None:

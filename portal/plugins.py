@@ -151,6 +151,9 @@ class Hooks:
 
     # -- choices, build, parse --------------------------------------------------------------
 
+    def declaration_group(self, legitimation) -> str | None:
+        return self.pm.hook.declaration_group(legitimation=legitimation, settings=self.settings)
+
     def declaration_choices(self, financing: str, step: str, selected: Mapping[str, str]):
         return self.pm.hook.declaration_choices(
             financing=financing, step=step, selected=selected, settings=self.settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from plugins.wmo_jw import messages as msgs
@@ -192,6 +192,10 @@ def portal_state(declaration: Declaration, session: Session) -> rules.Declaratio
             Declaration.financier_id == declaration.financier_id,
             Declaration.id != declaration.id,
             Declaration.status.not_in(("concept", "afgekeurd")),
+            # per law: the Wmo and the Jeugdwet each go month after month (TR318/TR319)
+            or_(Declaration.groep == declaration.groep, Declaration.groep.is_(None))
+            if declaration.groep
+            else Declaration.groep.is_(None),
         )
     )
     # TR322/TR369: what earlier debet prestaties per toewijzing hold (sent or awarded, not

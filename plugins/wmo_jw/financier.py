@@ -37,17 +37,32 @@ CREATE TABLE IF NOT EXISTS ident (agb TEXT, kind TEXT, identificatie TEXT,
     PRIMARY KEY (agb, kind, identificatie));
 CREATE TABLE IF NOT EXISTS prestatie (agb TEXT, referentie TEXT, status TEXT,
     PRIMARY KEY (agb, referentie));
-CREATE TABLE IF NOT EXISTS declaratie (agb TEXT, nummer TEXT, begin TEXT,
-    PRIMARY KEY (agb, nummer));
 CREATE TABLE IF NOT EXISTS start (nummer TEXT, begindatum TEXT, einddatum TEXT,
     PRIMARY KEY (nummer, begindatum));
 CREATE TABLE IF NOT EXISTS verzoek (agb TEXT, referentie TEXT, PRIMARY KEY (agb, referentie));
 CREATE TABLE IF NOT EXISTS teller (naam TEXT PRIMARY KEY, waarde INTEGER);
+CREATE TABLE IF NOT EXISTS declaratieperiode (agb TEXT, gemeente TEXT, domein TEXT,
+    nummer TEXT, begin TEXT, PRIMARY KEY (agb, domein, nummer));
 CREATE TABLE IF NOT EXISTS onderzoek (agb TEXT, gemeente TEXT, bsn TEXT, referentie TEXT,
     PRIMARY KEY (agb, referentie));
 CREATE TABLE IF NOT EXISTS gedeclareerd (agb TEXT, referentie TEXT, nummer TEXT, volume REAL,
     cents INTEGER, PRIMARY KEY (agb, referentie));
 """
+
+
+TABLES = (
+    "toewijzing",
+    "persoon",
+    "tarief",
+    "ident",
+    "prestatie",
+    "declaratieperiode",
+    "start",
+    "verzoek",
+    "teller",
+    "gedeclareerd",
+    "onderzoek",
+)
 
 
 class GemeenteStore:
@@ -71,9 +86,7 @@ class GemeenteStore:
 
     def reset(self) -> None:
         with _LOCK:
-            for table in ("toewijzing", "persoon", "tarief", "ident", "prestatie", "declaratie"):
-                self.conn.execute(f"DELETE FROM {table}")
-            for table in ("start", "verzoek", "teller", "gedeclareerd", "onderzoek"):
+            for table in TABLES:
                 self.conn.execute(f"DELETE FROM {table}")
             self.conn.commit()
 
@@ -104,7 +117,9 @@ class GemeenteStore:
             args.append(bsn)
         return [_toewijzing(json.loads(row[0])) for row in self.q(sql + " ORDER BY nummer", *args)]
 
-    def state(self, gemeente: str, agb: str) -> rules.DeclarationState:
+    def state(self, gemeente: str, agb: str, domein: str = "iwmo") -> rules.DeclarationState:
+        """What this gemeente knows for a 323 of ``agb`` in one domain (iwmo/ijw): numbers and
+        the sequence of periods are per provider and domain (TR333, TR318/TR319)."""
         st = rules.DeclarationState()
         for nummer, bsn, data in self.q(
             "SELECT nummer, bsn, data FROM toewijzing WHERE gemeente = ? AND agb = ?", gemeente, agb
@@ -133,9 +148,15 @@ class GemeenteStore:
                 st.awarded.add(ref)
             if status == "gecrediteerd":
                 st.credited.add(ref)
-        rows = self.q("SELECT nummer, begin FROM declaratie WHERE agb = ?", agb)
+        rows = self.q(
+            "SELECT nummer, begin, gemeente FROM declaratieperiode WHERE agb = ? AND domein = ?",
+            agb,
+            domein,
+        )
         st.declaration_numbers = {r[0] for r in rows}
-        st.last_period = max((date.fromisoformat(r[1]) for r in rows), default=None)
+        st.last_period = max(
+            (date.fromisoformat(r[1]) for r in rows if r[2] == gemeente), default=None
+        )
         st.products = set(st.tarieven)  # the gemeente's product list (TR381)
         for nummer, volume, cents in self.q(
             "SELECT nummer, SUM(volume), SUM(cents) FROM gedeclareerd WHERE agb = ? "
@@ -496,7 +517,7 @@ def _325(b: msgs.Bericht, store: GemeenteStore, today: date, header_codes=None) 
     if header_codes:
         answer.retourcodes = ["0233"]
     else:
-        state = store.state(gemeente, agb)
+        state = store.state(gemeente, agb, b.std.key)
         top, per_line = rules.check_323_state(b, state)
         if top:
             answer.retourcodes = [i.code for i in top]
@@ -541,8 +562,10 @@ def _325(b: msgs.Bericht, store: GemeenteStore, today: date, header_codes=None) 
                         p.bedrag,
                     )
             store.q(
-                "INSERT OR REPLACE INTO declaratie VALUES (?, ?, ?)",
+                "INSERT OR REPLACE INTO declaratieperiode VALUES (?, ?, ?, ?, ?)",
                 agb,
+                gemeente,
+                b.std.key,
                 d.nummer,
                 d.periode_begin.isoformat(),
             )

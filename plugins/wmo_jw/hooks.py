@@ -68,6 +68,13 @@ def validate_declaration(declaration, settings):
 
 
 @hookimpl
+def declaration_group(legitimation, settings):
+    if legitimation.financing != CODE:
+        return None
+    return chain.standard_of(legitimation).key  # a WMO323 and a JW323 are separate messages
+
+
+@hookimpl
 def declaration_choices(financing, step, selected, settings):
     if financing != CODE or step != "periode":
         return None

@@ -70,6 +70,8 @@ class Declaration(Timestamped, Base):
     periode_begin: Mapped[date] = mapped_column(Date)
     periode_eind: Mapped[date] = mapped_column(Date)
     nummer: Mapped[str] = mapped_column(String(20))
+    # the plugin's declaration group (hook declaration_group), e.g. iwmo / ijw; None: the only one
+    groep: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=DECL_CONCEPT, index=True)
     dagtekening: Mapped[date | None] = mapped_column(Date)
     # The standard's identifier of the outgoing message (323 BerichtIdentificatie) and the

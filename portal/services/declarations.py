@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -92,8 +93,10 @@ class Delivered:
 
 @dataclass
 class Prepared:
-    declaration: Declaration | None  # its lines: ``declaration.lines``
+    declaration: Declaration | None  # the first (usually only) one; lines: ``.lines``
     skipped: list[Issue] = field(default_factory=list)  # care that could not be declared
+    # one per declaration group (hook ``declaration_group``), e.g. Wmo and Jeugdwet apart
+    declarations: list[Declaration] = field(default_factory=list)
 
 
 def approved_care(session: Session, financier: Financier, until: date) -> list[Delivered]:
@@ -320,13 +323,17 @@ def month_label(day: date) -> str:
 
 def last_period(session: Session, financier: Financier) -> date | None:
     """The first day of the latest month declared to ``financier`` (sent or answered; a concept
-    or a wholly rejected declaration does not count)."""
-    return session.scalar(
-        select(func.max(Declaration.periode_begin)).where(
+    or a wholly rejected declaration does not count). With several declaration groups (Wmo and
+    Jeugdwet), the earliest of their latest months: each group may still go on from there."""
+    latest = session.scalars(
+        select(func.max(Declaration.periode_begin))
+        .where(
             Declaration.financier_id == financier.id,
             Declaration.status.not_in((DECL_CONCEPT, DECL_REJECTED)),
         )
-    )
+        .group_by(Declaration.groep)
+    ).all()
+    return min(latest) if latest else None
 
 
 def next_number(session: Session, financing: str, month: date) -> str:
@@ -352,10 +359,12 @@ def prepare(
     *,
     care: Iterable[Delivered] | None = None,
     user_id: int | None = None,
+    hooks=None,
 ) -> Prepared:
-    """A concept declaration for ``financier`` and the calendar month of ``month``.
+    """Concept declarations for ``financier`` and the calendar month of ``month``: one per
+    declaration group (hook ``declaration_group``; usually just one).
 
-    An existing concept for the same financier and month is replaced (its lines are released).
+    An existing concept for the same financier is replaced (its lines are released).
     Returns ``Prepared(None, …)`` when there is nothing to declare.
     """
     begin, end = month_bounds(month)
@@ -375,8 +384,7 @@ def prepare(
     session.flush()
     if care is None:
         care = approved_care(session, financier, end)
-    nummer = next_number(session, financier.financing, begin)
-    lines, skipped = build_lines(session, financier, care, reference_prefix=f"{nummer}R")
+    lines, skipped = build_lines(session, financier, care, reference_prefix="")
     credits = list(
         session.scalars(
             select(DeclarationLine).where(
@@ -388,30 +396,69 @@ def prepare(
     )
     if not lines and not credits:
         return Prepared(None, skipped)
-    decl = Declaration(
-        financing=financier.financing,
-        financier_id=financier.id,
-        periode_begin=begin,
-        periode_eind=end,
-        nummer=nummer,
-        status=DECL_CONCEPT,
-        created_by=user_id,
-        retourcodes=[],
+    group_of = _groups(
+        session,
+        {row["legitimation_id"] for row in lines} | {c.legitimation_id for c in credits},
+        hooks,
     )
-    session.add(decl)
-    session.flush()
+    made = []
     now = utcnow()
-    for row in lines:
-        row.update(declaration_id=decl.id, created_at=now, updated_at=now)
-    bulk_insert(session, DeclarationLine, lines)  # thousands of rows: COPY, not row by row
-    for line in credits:
-        line.declaration_id = decl.id
-    decl.total_cents = sum(
-        row["bedrag_cents"] if row["debet_credit"] == "D" else -row["bedrag_cents"] for row in lines
-    ) + sum(line.signed_cents for line in credits)
-    session.flush()
-    session.expire(decl, ["lines"])
-    return Prepared(decl, skipped)
+    for group in sorted(
+        {group_of.get(row["legitimation_id"]) for row in lines}
+        | {group_of.get(c.legitimation_id) for c in credits},
+        key=lambda g: g or "",
+    ):
+        rows = [row for row in lines if group_of.get(row["legitimation_id"]) == group]
+        mine = [c for c in credits if group_of.get(c.legitimation_id) == group]
+        decl = Declaration(
+            financing=financier.financing,
+            financier_id=financier.id,
+            periode_begin=begin,
+            periode_eind=end,
+            nummer=next_number(session, financier.financing, begin),
+            groep=group,
+            status=DECL_CONCEPT,
+            created_by=user_id,
+            retourcodes=[],
+        )
+        session.add(decl)
+        session.flush()
+        for n, row in enumerate(rows, 1):  # references unique per provider (TR314)
+            row.update(
+                declaration_id=decl.id,
+                referentie=f"{decl.nummer}R{n:06d}",
+                created_at=now,
+                updated_at=now,
+            )
+        bulk_insert(session, DeclarationLine, rows)  # thousands of rows: COPY, not row by row
+        for line in mine:
+            line.declaration_id = decl.id
+        decl.total_cents = sum(
+            row["bedrag_cents"] if row["debet_credit"] == "D" else -row["bedrag_cents"]
+            for row in rows
+        ) + sum(line.signed_cents for line in mine)
+        session.flush()
+        session.expire(decl, ["lines"])
+        made.append(decl)
+    return Prepared(made[0], skipped, made)
+
+
+def _groups(session: Session, legitimation_ids: set[int | None], hooks) -> dict[int, str | None]:
+    """The declaration group of each legitimation (hook ``declaration_group``)."""
+    if hooks is None:
+        if not has_app_context():
+            return {}
+        from portal.app import hooks as app_hooks
+
+        hooks = app_hooks()
+    ids = [i for i in legitimation_ids if i is not None]
+    found = {}
+    for start in range(0, len(ids), 1000):
+        for leg in session.scalars(
+            select(Legitimation).where(Legitimation.id.in_(ids[start : start + 1000]))
+        ):
+            found[leg.id] = hooks.declaration_group(leg)
+    return found
 
 
 def preview_issues(declaration: Declaration, hooks) -> list[Issue]:

@@ -131,13 +131,21 @@ def prepare():
         )
         flash(f"Deze maand kan niet gekozen worden.{why}", "error")
         return redirect(url_for("declarations.index"), 303)
-    prepared = svc.prepare(session, fin, first, user_id=current_user.id)
+    prepared = svc.prepare(session, fin, first, user_id=current_user.id, hooks=hooks())
     session.commit()
     for issue in prepared.skipped[:20]:
         flash(f"Niet gedeclareerd: {issue.message}", "warning")
     if prepared.declaration is None:
         flash(f"Er is voor {fin.naam} tot en met deze maand niets (meer) te declareren.", "info")
         return redirect(url_for("declarations.index"), 303)
+    if len(prepared.declarations) > 1:
+        flash(
+            f"Voor {fin.naam} zijn {len(prepared.declarations)} declaraties voorbereid, één per "
+            "soort bericht (bijvoorbeeld Wmo en Jeugdwet): "
+            + ", ".join(d.nummer for d in prepared.declarations)
+            + ". Controleer en verstuur ze elk.",
+            "info",
+        )
     return redirect(url_for("declarations.show", declaration_id=prepared.declaration.id), 303)
 
 

@@ -442,3 +442,55 @@ def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
     built = m.parse(msg.payload)
     assert built.std is IJW and built.declaratie.prestaties[0].code == "45A48"
     assert built.declaratie.totaal == 12000 and "volledig toegekend" in outcome.summary
+
+
+def test_wmo_and_jeugdwet_at_one_gemeente_are_two_declarations(db, setup):
+    """One own product, Wmo for one client and Jeugdwet for another, at the same gemeente: a
+    WMO323 and a JW323 (separate messages, numbers and month sequences), both awarded."""
+    from plugins.wmo_jw.standard import IJW
+
+    draft = financier.issue_301(
+        setup["settings"],
+        IJW,
+        GEMEENTE,
+        AGB,
+        persoon(BSN2),
+        [toewijzing("5002", cat="45", code="45A48", toewijzingsdatum=date(2026, 4, 2))],
+        today=TODAY,
+    )
+    chain.process(db, draft.payload, today=TODAY)
+    db.add(
+        ContractLine(
+            contract_id=db.scalar(select(ContractLine.contract_id)),
+            product_id=setup["product"].id,
+            productcategorie="45",
+            productcode="45A48",
+            eenheid="uur",
+            tarief_cents=6000,
+            begindatum=date(2026, 1, 1),
+        )
+    )
+    financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "45", "45A48", 6000)
+    db.commit()
+    both = care(setup, ("5001", date(2026, 10, 5), 60), ("5002", date(2026, 10, 5), 120))
+    prepared = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=both, hooks=hooks())
+    db.commit()
+    jw, wmo = prepared.declarations
+    assert (jw.groep, wmo.groep) == ("ijw", "iwmo") and wmo.nummer != jw.nummer
+    assert [(x.productcode, x.bedrag_cents) for x in wmo.lines] == [("07A05", 5000)]
+    assert [(x.productcode, x.bedrag_cents) for x in jw.lines] == [("45A48", 12000)]
+    for decl, code in ((wmo, "WMO323"), (jw, "JW323")):
+        assert [i for i in hooks().validate_declaration(decl) if i.blocking] == []
+        _msg, _answer, outcome = _submit_and_answer(db, setup, decl, code=code)
+        assert "volledig toegekend" in outcome.summary
+    # each law goes on month after month by itself: November for the Wmo only is fine
+    nov = svc.prepare(
+        db,
+        setup["fin"],
+        date(2026, 11, 1),
+        care=care(setup, ("5001", date(2026, 11, 2), 60)),
+        hooks=hooks(),
+    ).declaration
+    db.commit()
+    assert nov.groep == "iwmo"
+    assert [i for i in hooks().validate_declaration(nov) if i.blocking] == []
