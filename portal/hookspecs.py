@@ -106,8 +106,10 @@ def declaration_group(legitimation: Any, settings: Settings) -> str | None:
     financier, month and group, e.g. ``"iwmo"`` and ``"ijw"`` for the two laws a gemeente
     finances, whose messages differ.
 
-    Stops at first non-None result; ``None`` (the default) means one declaration per financier
-    and month. Called when a declaration is prepared.
+    ``legitimation`` is a read-only row with every column of the legitimation (attribute
+    access as on the model; thousands are asked at once). Stops at first non-None result;
+    ``None`` (the default) means one declaration per financier and month. Called when a
+    declaration is prepared.
     """
 
 

@@ -165,29 +165,21 @@ def build_lines(
     financier: Financier,
     care: Iterable[Delivered],
     reference_prefix: str,
+    legitimations: list[Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Issue]]:
     """Aggregate care into declaration line rows through contract lines and legitimations.
 
-    Each unit of care's minutes are first rounded by its contract line (``round_minutes``)."""
+    Each unit of care's minutes are first rounded by its contract line (``round_minutes``).
+    ``legitimations``: the financier's legitimation rows, when the caller has them already."""
     contract_lines: dict[int, list[ContractLine]] = {}
     for cl in _contract_lines(session, financier):
         contract_lines.setdefault(cl.product_id, []).append(cl)
+    if legitimations is None:
+        legitimations = _legitimation_rows(session, financier)
     legs: dict[int, list[Any]] = {}
-    for leg in session.execute(
-        select(
-            Legitimation.id,
-            Legitimation.client_id,
-            Legitimation.begindatum,
-            Legitimation.einddatum,
-            Legitimation.productcategorie,
-            Legitimation.productcode,
-        ).where(
-            Legitimation.financier_id == financier.id,
-            Legitimation.financing == financier.financing,
-            Legitimation.status.in_(("actief", "beeindigd")),
-        )
-    ):
-        legs.setdefault(leg.client_id, []).append(leg)
+    for leg in legitimations:
+        if leg.status in ("actief", "beeindigd") and leg.financing == financier.financing:
+            legs.setdefault(leg.client_id, []).append(leg)
 
     groups: dict[tuple, dict[str, Any]] = {}
     skipped: list[Issue] = []
@@ -384,7 +376,8 @@ def prepare(
     session.flush()
     if care is None:
         care = approved_care(session, financier, end)
-    lines, skipped = build_lines(session, financier, care, reference_prefix="")
+    legitimations = _legitimation_rows(session, financier)
+    lines, skipped = build_lines(session, financier, care, "", legitimations)
     credits = list(
         session.scalars(
             select(DeclarationLine).where(
@@ -397,7 +390,7 @@ def prepare(
     if not lines and not credits:
         return Prepared(None, skipped)
     group_of = _groups(
-        session,
+        legitimations,
         {row["legitimation_id"] for row in lines} | {c.legitimation_id for c in credits},
         hooks,
     )
@@ -443,7 +436,14 @@ def prepare(
     return Prepared(made[0], skipped, made)
 
 
-def _groups(session: Session, legitimation_ids: set[int | None], hooks) -> dict[int, str | None]:
+def _legitimation_rows(session: Session, financier: Financier) -> list[Any]:
+    """Every legitimation of ``financier`` as a read-only row with all its columns (thousands:
+    no ORM objects)."""
+    table = Legitimation.__table__
+    return list(session.execute(select(table).where(table.c.financier_id == financier.id)))
+
+
+def _groups(rows: list[Any], legitimation_ids: set[int | None], hooks) -> dict[int, str | None]:
     """The declaration group of each legitimation (hook ``declaration_group``)."""
     if hooks is None:
         if not has_app_context():
@@ -451,14 +451,7 @@ def _groups(session: Session, legitimation_ids: set[int | None], hooks) -> dict[
         from portal.app import hooks as app_hooks
 
         hooks = app_hooks()
-    ids = [i for i in legitimation_ids if i is not None]
-    found = {}
-    for start in range(0, len(ids), 1000):
-        for leg in session.scalars(
-            select(Legitimation).where(Legitimation.id.in_(ids[start : start + 1000]))
-        ):
-            found[leg.id] = hooks.declaration_group(leg)
-    return found
+    return {leg.id: hooks.declaration_group(leg) for leg in rows if leg.id in legitimation_ids}
 
 
 def preview_issues(declaration: Declaration, hooks) -> list[Issue]:
