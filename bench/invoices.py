@@ -171,6 +171,7 @@ def run_workers(app, env: dict, run_id: int, n_workers: int, n: int) -> tuple[fl
     """Queue the run's PDFs, let ``n_workers`` real worker processes render them; seconds from
     the first chunk starting to the last PDF stored."""
     from portal.db import session_scope
+    from portal.jobs import invoices as invoice_jobs
     from portal.models import BackgroundJob, Invoice, InvoiceRun
     from portal.services import invoicing
 
@@ -182,7 +183,9 @@ def run_workers(app, env: dict, run_id: int, n_workers: int, n: int) -> tuple[fl
                 .values(pdf=None, pdf_sha256=None, pdf_rendered_at=None)
             )
             s.execute(
-                BackgroundJob.__table__.delete().where(BackgroundJob.id.startswith("invoice-run-"))
+                BackgroundJob.__table__.delete().where(
+                    BackgroundJob.id.startswith(invoice_jobs.progress_row_id(run_id, app))
+                )
             )
         with session_scope() as s:
             run = s.get(InvoiceRun, run_id)
@@ -198,7 +201,7 @@ def run_workers(app, env: dict, run_id: int, n_workers: int, n: int) -> tuple[fl
             raise SystemExit(f"only {done} of {n} PDFs rendered")
         first = s.scalar(
             select(func.min(BackgroundJob.started_at)).where(
-                BackgroundJob.id.startswith(f"invoice-run-{run_id}-deel-")
+                BackgroundJob.id.startswith(f"{invoice_jobs.progress_row_id(run_id, app)}-deel-")
             )
         )
         last = s.scalar(select(func.max(Invoice.pdf_rendered_at)).where(Invoice.run_id == run_id))

@@ -44,6 +44,14 @@ def queue_name(name: str, app: Flask | None = None) -> str:
     return f"{app.config['RQ_QUEUE_PREFIX']}-{name}"
 
 
+def job_key(name: str, app: Flask | None = None) -> str:
+    """A deterministic job id (``vecozo-send-12-0``) made unique for this installation: RQ keeps
+    jobs under their bare id in Redis, so two portals (or test runs) sharing one Redis with
+    their own queue prefixes would otherwise overwrite each other's jobs."""
+    app = app or current_app
+    return f"{app.config['RQ_QUEUE_PREFIX']}-{name}"
+
+
 def get_queue(name: str = "default", app: Flask | None = None) -> Queue:
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")

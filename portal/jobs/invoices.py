@@ -22,8 +22,10 @@ def _hooks(ctx):
     return ctx.app.extensions["hooks"]
 
 
-def progress_row_id(run_id: int) -> str:
-    return f"invoice-run-{run_id}"
+def progress_row_id(run_id: int, app=None) -> str:
+    from portal.jobs import job_key
+
+    return job_key(f"invoice-run-{run_id}", app)
 
 
 def render_chunk(ctx, run_id: int, invoice_ids: list[int]) -> dict:
@@ -49,7 +51,7 @@ def _update_run_progress(ctx, run_id: int) -> None:
             .select_from(Invoice)
             .where(Invoice.run_id == run_id, Invoice.pdf_sha256.is_not(None))
         )
-        row = s.get(BackgroundJob, progress_row_id(run_id))
+        row = s.get(BackgroundJob, progress_row_id(run_id, ctx.app))
         if row is not None:
             row.progress, row.total = done, total
             row.message = f"{done} van {total} PDF's gemaakt"

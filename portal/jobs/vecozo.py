@@ -87,7 +87,9 @@ VECOZO_LABELS = {
 
 
 def _send_job_id(message_id: int, attempt: int) -> str:
-    return f"vecozo-send-{message_id}-{attempt}"
+    from portal.jobs import job_key
+
+    return job_key(f"vecozo-send-{message_id}-{attempt}")
 
 
 def enqueue_send(session: Session, message_id: int) -> str | None:

@@ -852,7 +852,7 @@ def credit_invoice(
         detail={"creditnota": nummer, "origineel": original.nummer},
     )
     if enqueue_render:
-        from portal.jobs import enqueue
+        from portal.jobs import enqueue, job_key
 
         enqueue(
             session,
@@ -861,7 +861,7 @@ def credit_invoice(
             kind="facturen",
             label=f"PDF maken: creditnota {nummer}",
             queue="pdf",
-            job_id=f"invoice-{credit.id}",
+            job_id=job_key(f"invoice-{credit.id}"),
             total=1,
         )
     else:
