@@ -146,6 +146,27 @@ def parse_amount_cents(value: str | None) -> int | None:
     return sign * (abs(int(whole)) * 100 + int((frac + "00")[:2]))
 
 
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def month_label(day) -> str:
+    """date(2026, 9, 1) -> 'september 2026'."""
+    return f"{MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 def format_cents(cents: int | None) -> str:
     """1234567 -> '12.345,67' (Dutch notation)."""
     if cents is None:

@@ -26,6 +26,7 @@ from portal.models.declaration import (
     Declaration,
     DeclarationLine,
 )
+from portal.validators import month_label
 
 
 def _rows(declaration: Declaration, session: Session):
@@ -293,7 +294,7 @@ def period_choices(selected) -> list[tuple[str, str]]:
     out = []
     month = current
     while month >= first:
-        label = rules.month_label(month)
+        label = month_label(month)
         if month == last:
             label += " (aanvulling op de vorige declaratie)"
         elif month == following:

@@ -22,7 +22,7 @@ from datetime import date
 
 from plugins.wmo_jw.messages import Bericht, Prestatie, StartStop
 from portal.domain import Issue
-from portal.validators import check_bsn, format_cents
+from portal.validators import check_bsn, format_cents, month_label
 
 MIN_DATE = date(2021, 1, 1)  # CS100
 
@@ -445,30 +445,10 @@ def _months_between(after: date, before: date) -> list[date]:
     return out
 
 
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-
-
 def next_month(day: date, step: int = 1) -> date:
     """The first day of the month ``step`` months after the month of ``day``."""
     index = day.year * 12 + day.month - 1 + step
     return date(index // 12, index % 12 + 1, 1)
-
-
-def month_label(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 def eenheid_fits(declared: str, assigned: str | None) -> bool:

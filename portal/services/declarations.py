@@ -293,26 +293,6 @@ def build_lines(
     return lines, skipped
 
 
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
-def month_label(day: date) -> str:
-    return f"{MONTH_NAMES[day.month - 1]} {day.year}"
-
-
 def last_period(session: Session, financier: Financier) -> date | None:
     """The first day of the latest month declared to ``financier`` (sent or answered; a concept
     or a wholly rejected declaration does not count). With several declaration groups (Wmo and

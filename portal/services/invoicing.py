@@ -50,22 +50,9 @@ from portal.models import (
 from portal.services import audit
 from portal.services.invoice_numbers import take_numbers
 from portal.services.organisation import get_organisation
-from portal.validators import format_cents
+from portal.validators import MONTH_NAMES, format_cents
 
-MAANDEN = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
+MAANDEN = MONTH_NAMES
 VAT_EXEMPT_TEXT = "Vrijgesteld van btw op grond van art. 11 lid 1 sub g Wet OB 1968"
 TIME_UNITS = {"minuut": 1, "uur": 60}
 

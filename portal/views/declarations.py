@@ -18,20 +18,17 @@ from portal.db import db_session
 from portal.models import Financier
 from portal.models.declaration import Declaration, DeclarationLine
 from portal.services import declarations as svc
+from portal.validators import month_label
 from portal.web import render
 
 bp = Blueprint("declarations", __name__, url_prefix="/declareren")
 
 
 def _months(today: date, n: int = 13) -> list[tuple[str, str]]:
-    names = (
-        "januari februari maart april mei juni juli augustus september oktober november december"
-    )
-    names = names.split()
     out = []
     year, month = today.year, today.month
     for _ in range(n):
-        out.append((f"{year}-{month:02d}", f"{names[month - 1]} {year}"))
+        out.append((f"{year}-{month:02d}", month_label(date(year, month, 1))))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return out
 
@@ -124,7 +121,7 @@ def prepare():
     if f"{first:%Y-%m}" not in {value for value, _label in choices}:
         last = svc.last_period(session, fin)
         why = (
-            f" Aan {fin.naam} is al gedeclareerd tot en met {svc.month_label(last)}; een eerdere "
+            f" Aan {fin.naam} is al gedeclareerd tot en met {month_label(last)}; een eerdere "
             "maand kan niet meer (zorg uit eerdere maanden gaat mee in de volgende declaratie)."
             if last and first < last
             else ""
