@@ -407,7 +407,9 @@ def test_the_month_field_narrows_to_the_chosen_gemeente(db, setup, client, login
     assert db.scalar(select(Declaration).where(Declaration.status == "concept")) is None
 
 
-def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
+def _jeugdwet_for_5002(db, setup):
+    """Client 2's toewijzing becomes Jeugdwet (45A48, iJw 301); the same own product is
+    contracted under that code too, at 60 euro an hour."""
     from plugins.wmo_jw.standard import IJW
 
     draft = financier.issue_301(
@@ -433,6 +435,12 @@ def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
     )
     financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "45", "45A48", 6000)
     db.commit()
+
+
+def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
+    from plugins.wmo_jw.standard import IJW
+
+    _jeugdwet_for_5002(db, setup)
     decl = svc.prepare(
         db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5002", date(2026, 10, 5), 120))
     ).declaration
@@ -447,31 +455,8 @@ def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
 def test_wmo_and_jeugdwet_at_one_gemeente_are_two_declarations(db, setup):
     """One own product, Wmo for one client and Jeugdwet for another, at the same gemeente: a
     WMO323 and a JW323 (separate messages, numbers and month sequences), both awarded."""
-    from plugins.wmo_jw.standard import IJW
 
-    draft = financier.issue_301(
-        setup["settings"],
-        IJW,
-        GEMEENTE,
-        AGB,
-        persoon(BSN2),
-        [toewijzing("5002", cat="45", code="45A48", toewijzingsdatum=date(2026, 4, 2))],
-        today=TODAY,
-    )
-    chain.process(db, draft.payload, today=TODAY)
-    db.add(
-        ContractLine(
-            contract_id=db.scalar(select(ContractLine.contract_id)),
-            product_id=setup["product"].id,
-            productcategorie="45",
-            productcode="45A48",
-            eenheid="uur",
-            tarief_cents=6000,
-            begindatum=date(2026, 1, 1),
-        )
-    )
-    financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "45", "45A48", 6000)
-    db.commit()
+    _jeugdwet_for_5002(db, setup)
     both = care(setup, ("5001", date(2026, 10, 5), 60), ("5002", date(2026, 10, 5), 120))
     prepared = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=both, hooks=hooks())
     db.commit()
