@@ -321,23 +321,7 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     refusal = _refusal(b, [a.referentie for a in b.aanvragen], settings, today, store)
     if refusal:
         return replies + refusal
-    new = [
-        msgs.Toewijzing(
-            nummer=str(store.next_number(f"toewijzing-{gemeente}")),
-            referentie_aanbieder=a.referentie,
-            categorie=a.categorie,
-            code=a.code,
-            toewijzingsdatum=today,
-            toewijzingstijd=datetime.now().strftime("%H:%M:%S"),
-            ingangsdatum=a.ingangsdatum,
-            einddatum=a.einddatum,
-            volume=a.volume,
-            eenheid=a.eenheid,
-            frequentie=a.frequentie,
-            budget=a.budget,
-        )
-        for a in b.aanvragen
-    ]
+    new = [_assign(store, gemeente, a.referentie, a, today) for a in b.aanvragen]
     # a 301 always carries every current toewijzing of the client (OP087), not only the new one
     current = _current(store, gemeente, agb, b.client.bsn, today)
     replies.append(issue_301(settings, b.std, gemeente, agb, b.client, current + new, today=today))
@@ -391,6 +375,25 @@ def _refusal(
     ]
 
 
+def _assign(store: GemeenteStore, gemeente: str, referentie: str, asked, today: date):
+    """A new toewijzing for what was asked (an AangevraagdProduct or a Wijziging), carrying the
+    provider's ReferentieAanbieder (TR379)."""
+    return msgs.Toewijzing(
+        nummer=str(store.next_number(f"toewijzing-{gemeente}")),
+        referentie_aanbieder=referentie,
+        categorie=asked.categorie,
+        code=asked.code,
+        toewijzingsdatum=today,
+        toewijzingstijd=datetime.now().strftime("%H:%M:%S"),
+        ingangsdatum=asked.ingangsdatum,
+        einddatum=asked.einddatum,
+        volume=asked.volume,
+        eenheid=asked.eenheid,
+        frequentie=asked.frequentie,
+        budget=asked.budget,
+    )
+
+
 def _current(store: GemeenteStore, gemeente: str, agb: str, bsn: str, today: date):
     return [
         t
@@ -432,46 +435,16 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
             continue
         # a new omvang holds from the desired date: the current toewijzing ends the day before
         # and a new one starts (what was declared under the old omvang stays valid)
-        old_end = t.einddatum
+        new = _assign(store, gemeente, v.referentie, w, today)
+        new.categorie, new.code, new.budget = t.categorie, t.code, t.budget
+        new.ingangsdatum = max(w.ingangsdatum, t.ingangsdatum)
+        new.einddatum = w.einddatum or t.einddatum
         if w.ingangsdatum > t.ingangsdatum:
             t.einddatum = w.ingangsdatum - timedelta(days=1)
-            changed.append(t)
         else:  # the change holds from the start: the old toewijzing is withdrawn
             t.reden_wijziging = "13"
-            changed.append(t)
-        changed.append(
-            msgs.Toewijzing(
-                nummer=str(store.next_number(f"toewijzing-{gemeente}")),
-                referentie_aanbieder=v.referentie,
-                categorie=t.categorie,
-                code=t.code,
-                toewijzingsdatum=today,
-                toewijzingstijd=now,
-                ingangsdatum=max(w.ingangsdatum, t.ingangsdatum),
-                einddatum=w.einddatum or old_end,
-                volume=w.volume if w.volume is not None else t.volume,
-                eenheid=w.eenheid if w.volume is not None else t.eenheid,
-                frequentie=w.frequentie if w.volume is not None else t.frequentie,
-                budget=t.budget,
-            )
-        )
-    for w in v.nieuw:
-        changed.append(
-            msgs.Toewijzing(
-                nummer=str(store.next_number(f"toewijzing-{gemeente}")),
-                referentie_aanbieder=v.referentie,
-                categorie=w.categorie,
-                code=w.code,
-                toewijzingsdatum=today,
-                toewijzingstijd=now,
-                ingangsdatum=w.ingangsdatum,
-                einddatum=w.einddatum,
-                volume=w.volume,
-                eenheid=w.eenheid,
-                frequentie=w.frequentie,
-                budget=w.budget,
-            )
-        )
+        changed += [t, new]
+    changed += [_assign(store, gemeente, v.referentie, w, today) for w in v.nieuw]
     keep = [t for nr, t in current.items() if nr not in {c.nummer for c in changed}]
     persoon = _persoon(store, b.client.bsn)
     replies.append(issue_301(settings, b.std, gemeente, agb, persoon, keep + changed, today=today))
