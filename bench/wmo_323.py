@@ -55,6 +55,34 @@ def fresh_database() -> tuple[str, Callable[[], None]]:
     return f"sqlite:///{folder}/bench.db", lambda: None
 
 
+def bench_app(url: str, plugin_settings=None, **config):
+    """The real app on a migrated fresh database: an instance folder of its own, Redis from
+    REDIS_URL (else embedded), queues under a prefix of their own. ``plugin_settings`` is a
+    function of the instance folder."""
+    from portal.app import create_app
+    from portal.migrate import upgrade
+
+    instance = tempfile.mkdtemp(prefix="bench_instance_")
+    os.environ.setdefault("PORTAL_INSTANCE", instance)
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        from portal.runtime import embedded_redis_url
+
+        redis_url = embedded_redis_url(instance)
+    upgrade(url)
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "PLUGIN_SETTINGS": plugin_settings(instance) if plugin_settings else {},
+            **config,
+        }
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -62,28 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n_clients = args.clients or (200 if args.quick else 2000)
 
-    from portal.app import create_app, hooks
-    from portal.migrate import upgrade
+    from portal.app import hooks
 
     url, drop = fresh_database()
-    instance = tempfile.mkdtemp(prefix="bench_wmo_instance_")
-    os.environ.setdefault("PORTAL_INSTANCE", instance)
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        from portal.runtime import embedded_redis_url
-
-        redis_url = embedded_redis_url(instance)
     try:
-        upgrade(url)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "REDIS_URL": redis_url,
-                "RQ_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
-                "SECRET_KEY": "bench",
-                "TESTING": True,
-                "PLUGIN_SETTINGS": {"wmo_jw": {"gemeente_db": f"{instance}/gemeente.db"}},
-            }
+        app = bench_app(
+            url, lambda instance: {"wmo_jw": {"gemeente_db": f"{instance}/gemeente.db"}}
         )
         with app.app_context():
             session = app.extensions["db_sessionmaker"]()

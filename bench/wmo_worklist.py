@@ -24,18 +24,15 @@ if __package__ in (None, ""):  # run as `python bench/<name>.py`: make the repo 
     _sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import insert, select, text
 
 from bench.pages import percentile
-from bench.wmo_323 import fresh_database
+from bench.wmo_323 import bench_app, fresh_database
 
 TARGET_MS = 100.0
 PASSWORD = "Bench-wachtwoord-2026!"
@@ -131,29 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     n = args.toewijzingen or (10_000 if args.quick else 100_000)
     samples = args.samples or (30 if args.quick else 60)
 
-    from portal.app import create_app
-    from portal.migrate import upgrade
-
     url, drop = fresh_database()
-    instance = tempfile.mkdtemp(prefix="bench_worklist_")
-    os.environ.setdefault("PORTAL_INSTANCE", instance)
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        from portal.runtime import embedded_redis_url
-
-        redis_url = embedded_redis_url(instance)
     try:
-        upgrade(url)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "REDIS_URL": redis_url,
-                "RQ_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
-                "SECRET_KEY": "bench",
-                "TESTING": True,
-                "WTF_CSRF_ENABLED": False,
-            }
-        )
+        app = bench_app(url, WTF_CSRF_ENABLED=False)
         with app.app_context():
             session = app.extensions["db_sessionmaker"]()
             t0 = time.perf_counter()
