@@ -7,7 +7,6 @@ walks the URL map to keep it that way.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from flask_login import LoginManager, current_user, logout_user
 
 from portal.db import db_session
 from portal.domain import Role
+from portal.models._base import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,16 +103,42 @@ def has_permission(permission: str) -> bool:
 
 def _load_user(user_id: str):
     from portal.models import User
+    from portal.services import sessions
 
     ident, _, version = user_id.partition(":")
-    if not ident.isdigit():
+    if not ident.isdigit() or len(ident) > 18:
+        return None
+    db = db_session()
+    # The session must still be live on the server: log-out ends it there, so a copied cookie
+    # stops working too.
+    row = sessions.find(db, session.get("sid"))
+    if row is None or row.user_id != int(ident):
         return None
     # populate_existing: read the row as it is now (session version, active), also when the
     # session already holds the user from earlier in the same app context.
-    user = db_session().get(User, int(ident), populate_existing=True)
+    user = db.get(User, int(ident), populate_existing=True)
     if user is None or not user.active or str(user.session_version) != version:
         return None
+    g.user_session = row
     return user
+
+
+def polling(view: F) -> F:
+    """Mark a view whose htmx fragment polls by itself (job progress).
+
+    Such a request is not the user's doing, so it does not keep the session alive: a page left
+    open with a progress bar still times out.
+    """
+    view.polling = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_poll(view: Any) -> bool:
+    return (
+        getattr(view, "polling", False)
+        and request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+    )
 
 
 def _forget_cached_user():
@@ -123,6 +149,7 @@ def _forget_cached_user():
     user would carry over to the next request, even to another client's.
     """
     g.pop("_login_user", None)
+    g.pop("user_session", None)
 
 
 def _gatekeeper():
@@ -136,10 +163,15 @@ def _gatekeeper():
         abort(403)  # a view without a declared permission is never served
     if not current_user.is_authenticated:
         return None
-    now = int(time.time())
-    last_seen = session.get("last_seen", now)
+    from portal.services import sessions
+
+    db = db_session()
+    row = g.get("user_session")
     idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-    if now - last_seen > idle_limit:
+    if row is None or sessions.idle_seconds(row) > idle_limit:
+        if row is not None:
+            row.ended_at = utcnow()
+            db.commit()
         logout_user()
         session.clear()
         flash(
@@ -149,7 +181,8 @@ def _gatekeeper():
         return htmx_to_login() or redirect(
             url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         )
-    session["last_seen"] = now
+    if not _is_poll(view) and sessions.touch(db, row):
+        db.commit()
     session.permanent = True
     if _needs_2fa_setup() and endpoint not in {"auth.totp_setup", "auth.logout"}:
         flash("Uw organisatie vraagt inloggen in twee stappen. Stel dit eerst in.", "info")

@@ -25,8 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "portal_session",
     "REMEMBER_COOKIE_DURATION": 0,
     "IDLE_TIMEOUT_MINUTES": 30,
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_MAX_FAILURES": 5,  # free wrong passwords per address and source; wrong codes per lock
+    "LOGIN_ACCOUNT_MAX_FAILURES": 20,  # free wrong passwords per address from all sources
+    "LOGIN_DELAY_SECONDS": 30,  # the first wait after the free tries; doubles with each failure
+    "LOGIN_LOCK_MINUTES": 15,  # the longest wait; the first lock after too many wrong codes
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     "PAGE_SIZE": 25,

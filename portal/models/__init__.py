@@ -25,6 +25,7 @@ from portal.models.registration import (
     StackExportWeek,
     StackRule,
 )
+from portal.models.security import ClientAssignment, LoginThrottle, RecoveryCode, UserSession
 from portal.models.user import User
 from portal.models.verzoek import Verzoek
 
@@ -34,6 +35,7 @@ __all__ = [
     "BackgroundJob",
     "Base",
     "Client",
+    "ClientAssignment",
     "Contract",
     "ContractLine",
     "Declaration",
@@ -44,6 +46,7 @@ __all__ = [
     "InvoiceNumberSeries",
     "InvoiceRun",
     "Legitimation",
+    "LoginThrottle",
     "Message",
     "MessageStatusEvent",
     "Organisation",
@@ -51,11 +54,13 @@ __all__ = [
     "PollRun",
     "Product",
     "PurchaseInvoice",
+    "RecoveryCode",
     "Registration",
     "StackExport",
     "StackExportWeek",
     "StackRule",
     "User",
+    "UserSession",
     "Uursoort",
     "UursoortFinancing",
     "VecozoCertificate",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +28,10 @@ class User(UserMixin, Timestamped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Bumped on password change or deactivation: logs out every other session.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Two-step log-in: the last TOTP time step accepted (a code is never accepted twice) and the
+    # wrong codes since the last right one (kept across log-ins, so codes cannot be tried forever).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0)
 
     @property
     def is_active(self) -> bool:  # flask-login

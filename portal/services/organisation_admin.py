@@ -24,7 +24,8 @@ from portal.domain import Role
 from portal.models import Organisation, OrganisationAgb, User
 from portal.services import audit
 from portal.services.organisation import get_organisation
-from portal.services.users import find_by_email, password_problem
+from portal.services.sessions import end_all
+from portal.services.users import clear_two_step, find_by_email, password_problem
 from portal.validators import (
     check_agb,
     check_email,
@@ -451,6 +452,7 @@ def set_active(session: Session, user: User, active: bool, *, actor_id: int | No
         )
     user.active = active
     user.session_version = (user.session_version or 0) + 1  # ends every session
+    end_all(session, user.id)
     if active:
         user.failed_logins, user.locked_until = 0, None
     audit.record(
@@ -467,7 +469,8 @@ def reset_password(session: Session, user: User, password: str, *, actor_id: int
     if problem := password_problem(password or ""):
         raise FormErrors({"password": problem})
     user.set_password(password)  # bumps session_version
-    user.failed_logins, user.locked_until = 0, None
+    end_all(session, user.id)
+    user.failed_logins, user.locked_until, user.totp_failures = 0, None, 0
     audit.record(
         session,
         "gebruiker.wachtwoord-opnieuw",
@@ -479,8 +482,9 @@ def reset_password(session: Session, user: User, password: str, *, actor_id: int
 
 def reset_2fa(session: Session, user: User, *, actor_id: int | None) -> None:
     """Remove the user's authenticator; they set it up again at the next log-in if required."""
-    user.totp_secret, user.totp_enabled = None, False
+    clear_two_step(session, user)
     user.session_version = (user.session_version or 0) + 1
+    end_all(session, user.id)
     audit.record(
         session,
         "gebruiker.tweestaps-opnieuw",

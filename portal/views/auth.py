@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-
 import segno
 from flask import (
     Blueprint,
@@ -15,12 +13,11 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
-from redis.exceptions import RedisError
 
 from portal.auth import AUTHENTICATED, PUBLIC, requires
 from portal.db import db_session
 from portal.models import User
-from portal.services import audit
+from portal.services import audit, sessions
 from portal.services import users as user_service
 from portal.services.organisation import get_organisation
 
@@ -33,13 +30,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
-def _finish_login(user: User) -> None:
+def _finish_login(user: User, how: str = "login") -> None:
+    s = db_session()
     session.clear()
     login_user(user)
-    session["last_seen"] = __import__("time").time().__int__()
+    session["sid"] = sessions.start(s, user.id, ip=request.remote_addr)
     session.permanent = True
-    audit.record(db_session(), "login", user_id=user.id, ip=request.remote_addr)
-    db_session().commit()
+    audit.record(s, how, user_id=user.id, ip=request.remote_addr)
+    s.commit()
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1)} seconden"
+    return f"{(seconds + 59) // 60} minuten"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,22 +54,26 @@ def login():
     error = None
     if request.method == "POST":
         s = db_session()
-        result, user = user_service.attempt_login(
+        attempt = user_service.attempt_login(
             s,
             request.form.get("email", ""),
             request.form.get("password", ""),
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            source=request.remote_addr,
+            config=current_app.config,
         )
+        result, user = attempt.result, attempt.user
         if user is not None and result != user_service.LoginResult.OK:
             audit.record(s, "login.mislukt", user_id=user.id, ip=request.remote_addr)
         s.commit()
-        if user is None and _unknown_email_locked(request.form.get("email", "")):
-            result = user_service.LoginResult.LOCKED
-        if result == user_service.LoginResult.LOCKED:
+        if result == user_service.LoginResult.THROTTLED:
             error = (
-                "Te veel mislukte pogingen. Dit account is tijdelijk geblokkeerd; "
-                f"probeer het over {current_app.config['LOGIN_LOCK_MINUTES']} minuten opnieuw."
+                "Te veel mislukte pogingen vanaf hier. Wacht "
+                f"{_wait_text(attempt.wait_seconds)} en probeer het dan opnieuw."
+            )
+        elif result == user_service.LoginResult.LOCKED:
+            error = (
+                "Te veel onjuiste codes. Dit account is tijdelijk geblokkeerd; "
+                f"probeer het over {_wait_text(attempt.wait_seconds)} opnieuw."
             )
         elif result == user_service.LoginResult.BAD:
             error = "E-mailadres of wachtwoord klopt niet."
@@ -80,30 +88,6 @@ def login():
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
-def _unknown_email_locked(email: str) -> bool:
-    """Count failures for e-mail addresses without an account, like those of real accounts.
-
-    Otherwise the lock-out message would tell an attacker which addresses exist: a real account
-    answers "te veel pogingen" after LOGIN_MAX_FAILURES tries, an unknown one never would.
-    """
-    from portal.jobs import redis_connection
-
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    lock_seconds = current_app.config["LOGIN_LOCK_MINUTES"] * 60
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    key = f"{current_app.config['RQ_QUEUE_PREFIX']}:login-unknown:{digest}"
-    try:
-        conn = redis_connection()
-        count = conn.incr(key)
-        if count == max_failures:
-            conn.expire(key, lock_seconds)  # the "lock" lasts as long as a real one
-        elif count < max_failures:
-            conn.expire(key, 24 * 3600)
-        return count >= max_failures
-    except RedisError:  # never block log-ins on Redis; real accounts are locked in the database
-        return False
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @requires(PUBLIC)
 def login_2fa():
@@ -111,31 +95,44 @@ def login_2fa():
     if not pending:
         return redirect(url_for("auth.login"))
     ident, _, version = pending.partition(":")
-    user = db_session().get(User, int(ident))
-    if user is None or str(user.session_version) != version:
+    s = db_session()
+    user = s.get(User, int(ident)) if ident.isdigit() else None
+    if user is None or str(user.session_version) != version or not user.active:
         session.clear()
         return redirect(url_for("auth.login"))
     error = None
     if request.method == "POST":
-        if user_service.verify_totp(user.totp_secret, request.form.get("code", "")):
+        result = user_service.check_second_factor(
+            s,
+            user,
+            request.form.get("code", ""),
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        )
+        if result == user_service.LoginResult.OK:
             target = session.get("pending_next")
             _finish_login(user)
             return redirect(_safe_next(target))
-        s = db_session()
-        user.failed_logins = (user.failed_logins or 0) + 1
         audit.record(s, "login.code-mislukt", user_id=user.id, ip=request.remote_addr)
         s.commit()
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        if result == user_service.LoginResult.LOCKED:
             session.clear()
-            flash("Te veel onjuiste codes. Log opnieuw in.", "error")
+            flash("Te veel onjuiste codes. Dit account is tijdelijk geblokkeerd.", "error")
             return redirect(url_for("auth.login"))
-        error = "Deze code klopt niet of is verlopen. Gebruik de code die nu in uw app staat."
+        error = (
+            "Deze code klopt niet, is verlopen of is al gebruikt. Gebruik de code die nu in uw "
+            "app staat, of een herstelcode."
+        )
     return render_template("auth/login_2fa.html", error=error), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 @requires(AUTHENTICATED)
 def logout():
+    s = db_session()
+    sessions.end(s, session.get("sid"))
+    audit.record(s, "logout", user_id=current_user.id, ip=request.remote_addr)
+    s.commit()
     logout_user()
     session.clear()
     flash("U bent uitgelogd.", "info")
@@ -153,20 +150,29 @@ def totp_setup():
         if org and org.require_2fa:
             error = "Uw organisatie vraagt inloggen in twee stappen; uitzetten kan niet."
         else:
-            user.totp_enabled, user.totp_secret = False, None
+            user_service.clear_two_step(s, user)
             audit.record(s, "2fa.uit", user_id=user.id, ip=request.remote_addr)
             s.commit()
             flash("Inloggen in twee stappen staat uit.", "info")
             return redirect(url_for("auth.totp_setup"))
+    elif request.method == "POST" and request.form.get("action") == "herstelcodes":
+        if user.totp_enabled:
+            codes = user_service.new_recovery_codes(s, user)
+            audit.record(s, "2fa.herstelcodes-nieuw", user_id=user.id, ip=request.remote_addr)
+            s.commit()
+            return render_template("auth/recovery_codes.html", codes=codes)
     elif request.method == "POST":
         secret = session.get("totp_candidate")
         if secret and user_service.verify_totp(secret, request.form.get("code", "")):
             user.totp_secret, user.totp_enabled = secret, True
+            user.totp_last_step = user_service.totp_step(secret, request.form.get("code", ""))
             session.pop("totp_candidate", None)
+            codes = user_service.new_recovery_codes(s, user)
             audit.record(s, "2fa.aan", user_id=user.id, ip=request.remote_addr)
             s.commit()
             flash("Inloggen in twee stappen staat aan.", "success")
-            return redirect(url_for("main.index"))
+            # Shown once, on this page; never through a redirect (flash messages live in the cookie).
+            return render_template("auth/recovery_codes.html", codes=codes)
         error = "Deze code klopt niet. Scan de QR-code opnieuw en vul de code uit de app in."
     qr = None
     secret = None
@@ -176,4 +182,7 @@ def totp_setup():
         org = get_organisation(s)
         uri = user_service.totp_uri(user, secret, org.naam if org else "Declaratieportaal")
         qr = Markup(segno.make(uri).svg_inline(scale=4))
-    return render_template("auth/totp_setup.html", user=user, qr=qr, secret=secret, error=error)
+    left = user_service.recovery_codes_left(s, user) if user.totp_enabled else 0
+    return render_template(
+        "auth/totp_setup.html", user=user, qr=qr, secret=secret, error=error, codes_left=left
+    )

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 
-from portal.auth import requires
+from portal.auth import has_permission, polling, requires
 from portal.db import db_session
 from portal.models import BackgroundJob
 from portal.web import render
@@ -12,10 +13,15 @@ bp = Blueprint("jobs", __name__, url_prefix="/taken")
 
 @bp.route("/<job_id>")
 @requires("jobs.view", "registration")
+@polling
 def show(job_id: str):
-    """A job's progress: the page, or the fragment that polls itself until the job is done."""
-    job = db_session().get(BackgroundJob, job_id)
-    if job is None:
+    """A job's progress: the page, or the fragment that polls itself until the job is done.
+
+    The one who started a job may follow it; other people's jobs only the back-office roles
+    (``jobs.view``). Anyone else gets a 404, as for a job that does not exist.
+    """
+    job = db_session().get(BackgroundJob, job_id) if len(job_id) <= 64 else None
+    if job is None or not (job.created_by == current_user.id or has_permission("jobs.view")):
         abort(404)
     return render("jobs/show.html", "jobs/_progress.html", job=job)
 

@@ -211,7 +211,7 @@ def test_create_list_and_edit_a_user(client, beheerder, db):
             "email": "Sanne@Zorg.nl",
             "role": "backoffice",
             "team": "Team Zeist",
-            "password": "nieuw-wachtwoord-42",
+            "password": "nieuw-wachtwoord-voor-sanne-42",
         },
     )
     assert resp.status_code == 302
@@ -222,7 +222,7 @@ def test_create_list_and_edit_a_user(client, beheerder, db):
 
     # The new user can log in with the initial password.
     other = client.application.test_client()
-    assert login(other, "sanne@zorg.nl", "nieuw-wachtwoord-42").status_code == 302
+    assert login(other, "sanne@zorg.nl", "nieuw-wachtwoord-voor-sanne-42").status_code == 302
 
     resp = client.post(
         f"/beheer/gebruikers/{user.id}",
