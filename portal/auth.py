@@ -47,12 +47,15 @@ _BACKOFFICE = _READ | {
     "declarations.edit",
     "messages.edit",
     "invoices.edit",
+    "bsn.volledig",  # full BSNs in messages and downloads; others see ******996
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.BEHEERDER: frozenset(_BACKOFFICE | {"users", "organisation", "audit.view"}),
     Role.BACKOFFICE: frozenset(_BACKOFFICE),
     Role.ZORGPROFESSIONAL: frozenset({"registration"}),
     Role.ALLEEN_LEZEN: frozenset(_READ),
+    # NEN 7513: reads who looked at which client, when; sees no client data itself.
+    Role.PRIVACY: frozenset({"audit.view"}),
 }
 
 login_manager = LoginManager()

@@ -11,6 +11,7 @@ class Role(StrEnum):
     BACKOFFICE = "backoffice"
     ZORGPROFESSIONAL = "zorgprofessional"
     ALLEEN_LEZEN = "alleen-lezen"
+    PRIVACY = "privacyfunctionaris"
 
     @property
     def label(self) -> str:
@@ -22,6 +23,7 @@ ROLE_LABELS = {
     Role.BACKOFFICE: "Backoffice",
     Role.ZORGPROFESSIONAL: "Zorgprofessional",
     Role.ALLEEN_LEZEN: "Alleen lezen",
+    Role.PRIVACY: "Privacyfunctionaris",
 }
 
 

@@ -1,6 +1,6 @@
 """Logging that never prints a BSN.
 
-Every 9-digit number that passes the 11-proef is masked when a log record is made (message and
+Every 9-digit number that passes the 11-proef (also written in groups with dots or spaces) is masked when a log record is made (message and
 arguments) and again in exception text on the handlers, so a BSN that slips into a log line (an
 exception text, a query parameter) never reaches the log in clear.
 """
@@ -8,19 +8,15 @@ exception text, a query parameter) never reaches the log in clear.
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Flask
-from stdnum.nl import bsn as stdnum_bsn
 
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+from portal.privacy import mask_all
 
 
 def mask_bsn(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        return "*********" if stdnum_bsn.is_valid(m.group(0)) else m.group(0)
-
-    return _NINE_DIGITS.sub(repl, text)
+    """Mask every BSN, also written with dots or spaces (``158.813.996``)."""
+    return mask_all(text)
 
 
 class BsnFilter(logging.Filter):

@@ -32,7 +32,8 @@ def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> N
     os.environ.setdefault("SESSION_COOKIE_SECURE", "false")  # plain http on this machine
     # The local VECOZO stand-in listens on the web port + 1; web and workers send there.
     if os.environ.get("VECOZO_ENVIRONMENT", "standin") == "standin":
-        os.environ.setdefault("VECOZO_BASE_URL", f"http://{host}:{port + 1}")
+        # The stand-in shows BSNs without log-in: it always listens on this machine only.
+        os.environ.setdefault("VECOZO_BASE_URL", f"http://127.0.0.1:{port + 1}")
     from werkzeug.serving import make_server
 
     from portal.app import create_app
@@ -88,7 +89,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> N
         if with_standin:
             children.append(
                 subprocess.Popen(
-                    [*portal_cmd, "standin", "--host", host, "--port", str(standin_port)]
+                    [*portal_cmd, "standin", "--host", "127.0.0.1", "--port", str(standin_port)]
                 )
             )
 

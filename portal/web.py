@@ -6,10 +6,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from portal.validators import format_cents
 
@@ -47,6 +48,33 @@ def audit_client_view(client_id: int, what: str = "client.bekeken") -> None:
     session.commit()
 
 
+def audit_view(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    client_ids: list[int] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write that the current user looked at something (one event per client it showed)."""
+    from portal.db import db_session
+    from portal.services import audit
+
+    session = db_session()
+    for client_id in dict.fromkeys(client_ids or [None]):
+        audit.record(
+            session,
+            action,
+            user_id=current_user.id,
+            object_type=object_type,
+            object_id=object_id,
+            client_id=client_id,
+            detail={"path": request.path, **(detail or {})},
+            ip=request.remote_addr,
+        )
+    session.commit()
+
+
 def _nav() -> list[tuple[str, str]]:
     from flask import current_app
 
@@ -77,7 +105,60 @@ def _euro(cents: int | None) -> str:
     return "" if cents is None else f"€ {format_cents(cents)}"
 
 
+# Dates outside these years are typing errors or probes; refusing them keeps date arithmetic
+# (the day before, the week after) from running off the calendar.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+# Ids in URLs fit a PostgreSQL integer; a longer number is a page that does not exist (404).
+MAX_ID = 2**31 - 1
+
+
+class SafeIntConverter(IntegerConverter):
+    """``<int:...>`` that answers 404 for numbers no row can have, instead of a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
+
+    def to_python(self, value: str) -> int:
+        if len(value.lstrip("-")) > 10:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def safe_date(value: date | None) -> date | None:
+    """``value`` when it lies in the years the portal works with, else None."""
+    if value is None or not (MIN_YEAR <= value.year <= MAX_YEAR):
+        return None
+    return value
+
+
+def int_arg(name: str, default: int | None = None, *, source=None) -> int | None:
+    """A whole number from the query string or form; ``default`` when missing or unusable."""
+    raw = ((source or request.values).get(name) or "").strip()
+    if not raw.isdigit() or len(raw) > 9:
+        return default
+    return int(raw)
+
+
+# Query parameters that carry an id or a page number, besides every ``*_id``.
+NUMBER_ARGS = frozenset({"id", "pagina", "page", "agb", "financier", "client", "run", "job"})
+
+
+def _number_out_of_range() -> None:
+    """A number in an id or page parameter beyond any row: the page does not exist (404).
+
+    Done once for every request, so no view has to guard its own ``int(...)`` against
+    ``?financier_id=99999999999999999999999`` reaching the database.
+    """
+    for name, value in request.args.items(multi=True):
+        if name in NUMBER_ARGS or name.endswith("_id"):
+            digits = value.strip().lstrip("-+")
+            if digits.isdigit() and (len(digits) > 10 or int(digits) > MAX_ID):
+                abort(404)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = SafeIntConverter
+    app.before_request(_number_out_of_range)
     app.jinja_env.filters["datum"] = _nl_date
     app.jinja_env.filters["euro"] = _euro
     app.jinja_env.filters["cents"] = format_cents
@@ -97,9 +178,19 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
+        # No product or version for a scanner to look up (the development server would add
+        # "Werkzeug/x Python/y"; gunicorn sends just "gunicorn").
+        response.headers["Server"] = "Declaratieportaal"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        )
+        if request.is_secure or app.config.get("SESSION_COOKIE_SECURE"):
+            # Browsers only honour it over HTTPS; production runs behind an HTTPS proxy.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -131,6 +222,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(err):
         return render_error(413, "Het bestand is te groot.")
+
+    @app.errorhandler(OverflowError)
+    def _out_of_range(err):
+        # The backstop behind SafeIntConverter, _number_out_of_range and the date parsers.
+        return render_error(
+            400,
+            "Een getal of datum in deze aanvraag valt buiten het bereik; er is niets opgeslagen.",
+        )
 
     @app.errorhandler(500)
     def _server_error(err):

@@ -210,9 +210,13 @@ def backoffice(login_as):
     return login_as(Role.BACKOFFICE)
 
 
+CARE_TEAM = "Team Noord"  # the team of the clients tests make (production/factory.py)
+
+
 @pytest.fixture
 def zorgprofessional(login_as):
-    return login_as(Role.ZORGPROFESSIONAL)
+    """A care professional of CARE_TEAM: they see (only) that team's clients."""
+    return login_as(Role.ZORGPROFESSIONAL, team=CARE_TEAM)
 
 
 @pytest.fixture

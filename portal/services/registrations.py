@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from portal.domain import Issue, Severity, Unit
 from portal.models import Client, Legitimation, Product, Registration
@@ -78,6 +79,8 @@ def parse_date(value: str) -> date | None:
         if m:
             parts = [int(x) for x in m.groups()]
             y, mo, d = parts if pattern.startswith("^(\\d{4})") else parts[::-1]
+            if not 1900 <= y <= 2199:  # a typing error, and date arithmetic must not overflow
+                return None
             try:
                 return date(y, mo, d)
             except ValueError:
@@ -85,12 +88,23 @@ def parse_date(value: str) -> date | None:
     return None
 
 
-def parse_form(session: Session, form: Any) -> RegistrationInput:
-    """Read a form (or import row mapping) into typed values with Dutch errors per field."""
+def parse_form(
+    session: Session, form: Any, client_allowed: Callable[[int], bool] | None = None
+) -> RegistrationInput:
+    """Read a form (or import row mapping) into typed values with Dutch errors per field.
+
+    ``client_allowed`` limits the clients (a care professional's own); a client outside it gets
+    the same answer as an id that does not exist, so ids cannot be probed.
+    """
     data = RegistrationInput()
     errors = data.errors
     raw_client = (form.get("client_id") or "").strip()
-    if not raw_client.isdigit() or session.get(Client, int(raw_client)) is None:
+    if (
+        not raw_client.isdigit()
+        or len(raw_client) > 18
+        or session.get(Client, int(raw_client)) is None
+        or (client_allowed is not None and not client_allowed(int(raw_client)))
+    ):
         errors["client_id"] = "Kies een cliënt."
     else:
         data.client_id = int(raw_client)
@@ -406,6 +420,7 @@ def copy_last_week(
     *,
     today: date,
     validate: Validator | None = None,
+    client_allowed: Callable[[int], bool] | None = None,
 ) -> tuple[list[Registration], list[str]]:
     """Copy the employee's registrations of the week before ``week_start`` into that week, as
     concepts. Skips (with a Dutch reason) what would be in the future, overlap or already exist."""
@@ -415,6 +430,12 @@ def copy_last_week(
     created, skipped = [], []
     for old in previous:
         if old.credit_of_id is not None or old.status == REG_CREDITED:
+            continue
+        if client_allowed is not None and not client_allowed(old.client_id):
+            skipped.append(
+                f"{old.datum + timedelta(days=7):%d-%m-%Y} {old.starttijd:%H:%M}: "
+                "deze cliënt hoort niet meer bij uw team of toewijzing."
+            )
             continue
         data = RegistrationInput(
             client_id=old.client_id,
@@ -436,12 +457,17 @@ def copy_last_week(
     return created, skipped
 
 
-def search_clients(session: Session, query: str, limit: int = 8) -> list[Client]:
-    """Clients by surname, client number or birth date (dd-mm-jjjj). Active clients only."""
+def search_clients(
+    session: Session, query: str, limit: int = 8, scope: ColumnElement[bool] | None = None
+) -> list[Client]:
+    """Clients by surname, client number or birth date (dd-mm-jjjj). Active clients only,
+    and only those within ``scope`` (see ``portal.services.client_access``)."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
     q = select(Client).where(Client.actief.is_(True))
+    if scope is not None:
+        q = q.where(scope)
     birth = parse_date(query)
     if birth is not None:
         q = q.where(Client.geboortedatum == birth)

@@ -178,8 +178,11 @@ def iso_week_label(day: date) -> str:
 
 
 def parse_iso_week(value: str) -> date:
-    """'2019-W05' -> Monday 28 Jan 2019."""
-    return datetime.strptime(value + "-1", "%G-W%V-%u").date()
+    """'2019-W05' -> Monday 28 Jan 2019. ValueError for weeks outside 1900-2199 too."""
+    monday = datetime.strptime(value + "-1", "%G-W%V-%u").date()
+    if not 1900 <= monday.year <= 2199:
+        raise ValueError(f"week buiten het bereik: {value}")
+    return monday
 
 
 def stacking_active(session: Session) -> bool:

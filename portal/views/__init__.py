@@ -2,7 +2,9 @@
 
 from portal.views.admin import bp as admin_bp
 from portal.views.approval import bp as approval_bp
+from portal.views.audit import bp as audit_bp
 from portal.views.auth import bp as auth_bp
+from portal.views.client_access import bp as client_access_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
@@ -32,6 +34,8 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    audit_bp,
+    client_access_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
@@ -49,4 +53,5 @@ NAV: list[tuple[str, str, str]] = [
     ("contracts.index", "Contracten", "contracts.view"),
     ("admin.organisation", "Organisatie", "organisation"),
     ("admin.users", "Gebruikers", "users"),
+    ("audit.index", "Audittrail", "audit.view"),
 ]

@@ -21,7 +21,7 @@ from portal.models import Client, Legitimation, Product
 from portal.services import audit
 from portal.services import clients as svc
 from portal.services import legitimations as legsvc
-from portal.web import audit_client_view, render, wants_fragment
+from portal.web import audit_client_view, audit_view, render, wants_fragment
 
 bp = Blueprint("clients", __name__, url_prefix="/clienten")
 
@@ -39,6 +39,8 @@ def index():
     if request.method == "POST" and not request.htmx and not flt.looks_like_bsn:
         return redirect(url_for("clients.index", **flt.args()), 303)
     page = svc.search_clients(session, flt, current_app.config.get("PAGE_SIZE", 25))
+    if flt.looks_like_bsn:  # who searched for a BSN, and whom it found (never the BSN itself)
+        audit_view("client.bsn-gezocht", client_ids=[c.id for c in page.items])
     financings = svc.active_financings(session, [c.id for c in page.items])
     context = dict(
         flt=flt,

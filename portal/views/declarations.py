@@ -19,7 +19,7 @@ from portal.models import Financier
 from portal.models.declaration import Declaration, DeclarationLine
 from portal.services import declarations as svc
 from portal.validators import month_label
-from portal.web import render
+from portal.web import audit_view, render
 
 bp = Blueprint("declarations", __name__, url_prefix="/declareren")
 
@@ -171,6 +171,12 @@ def show(declaration_id: int):
             func.count(func.distinct(DeclarationLine.client_id)),
         ).where(DeclarationLine.declaration_id == decl.id)
     ).one()
+    audit_view(
+        "declaratie.bekeken",
+        object_type="declaration",
+        object_id=decl.id,
+        client_ids=[line.client_id for line in lines if line.client_id],
+    )
     rejected_endpoint = f"{decl.financing}.rejected"
     return render(
         "declarations/show.html",

@@ -25,7 +25,7 @@ from portal.models import BackgroundJob, Invoice, InvoiceRun, PurchaseInvoice
 from portal.services import invoicing
 from portal.services.invoicing import InvoiceError
 from portal.validators import parse_date
-from portal.web import audit_client_view, render
+from portal.web import audit_client_view, audit_view, render
 
 bp = Blueprint("invoices", __name__, url_prefix="/facturen")
 
@@ -205,6 +205,12 @@ def run_zip(run_id: int):
     except InvoiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("invoices.run", run_id=run_id))
+    audit_view(
+        "factuurrun.zip",
+        object_type="invoice_run",
+        object_id=r.id,
+        detail={"financiering": r.financing, "periode": f"{r.periode_start:%Y-%m}"},
+    )
     name = f"facturen-{r.financing}-{r.periode_start:%Y-%m}.zip"
     return Response(
         data,

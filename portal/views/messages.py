@@ -10,11 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.app import hooks
-from portal.auth import requires
+from portal.auth import has_permission, requires
 from portal.db import db_session
 from portal.jobs import vecozo as _vecozo_jobs  # noqa: F401  (loaded before workers fork)
 from portal.models import Financier, Message, PollRun
 from portal.models.message import STATUS_LABELS
+from portal.privacy import mask_payload
 from portal.services import audit
 from portal.services import messages as svc
 from portal.validators import parse_date
@@ -127,6 +128,13 @@ def _message(message_id: int) -> Message:
     return message
 
 
+def _payload_for_viewer(message: Message) -> bytes:
+    """The payload as this user may see it: BSNs masked without the full-BSN right."""
+    if has_permission("bsn.volledig"):
+        return message.payload
+    return mask_payload(message.payload)
+
+
 @bp.route("/<int:message_id>")
 @requires("messages.view")
 def show(message_id: int):
@@ -152,7 +160,7 @@ def show(message_id: int):
         "messages/show.html",
         message=message,
         answers=answers,
-        shown=readable(message.payload, message.code),
+        shown=readable(_payload_for_viewer(message), message.code),
         explain=explain_melding,
         vecozo_labels=VECOZO_LABELS,
         status_labels=STATUS_LABELS,
@@ -176,7 +184,7 @@ def download(message_id: int):
     )
     db_session().commit()
     return Response(
-        message.payload,
+        _payload_for_viewer(message),
         mimetype="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -13,6 +13,7 @@ from portal.app import hooks
 from portal.auth import requires
 from portal.db import db_session
 from portal.models import Client, Registration
+from portal.services import client_access as access
 from portal.services import registration_import as importsvc
 from portal.services import registrations as svc
 from portal.services.stacking import iso_week_label, parse_iso_week, week_start
@@ -31,11 +32,29 @@ def _validate(reg: Registration):
     return hooks().validate_registration(reg)
 
 
+def _may_register_for(client_id: int) -> bool:
+    return access.may_register_for(db_session(), current_user, client_id)
+
+
+def _scope():
+    return access.visible_clause(current_user.id, current_user.team)
+
+
 def _form_context(session, values=None, errors=None, registration=None):
     values = dict(values or {})
     client = None
-    if str(values.get("client_id") or "").isdigit():
-        client = session.get(Client, int(values["client_id"]))
+    raw = str(values.get("client_id") or "")
+    if raw.isdigit() and len(raw) <= 18 and _may_register_for(int(raw)):
+        client = session.get(Client, int(raw))
+        access.record_lookup(
+            session,
+            current_user.id,
+            [client.id],
+            "zorg.client-getoond",
+            ip=request.remote_addr,
+            path=request.path,
+        )
+        session.commit()
     return dict(
         values=values,
         errors=errors or {},
@@ -78,7 +97,16 @@ def index():
 def client_search():
     """htmx: client choices for the search box. Names and birth dates only, nothing else."""
     session = db_session()
-    found = svc.search_clients(session, request.args.get("q", ""))
+    found = svc.search_clients(session, request.args.get("q", ""), scope=_scope())
+    access.record_lookup(
+        session,
+        current_user.id,
+        [c.id for c in found],
+        "zorg.client-gezocht",
+        ip=request.remote_addr,
+        path=request.path,
+    )
+    session.commit()
     return render(
         "registrations/_clients.html",
         "registrations/_clients.html",
@@ -91,7 +119,7 @@ def client_search():
 @requires("registration")
 def create():
     session = db_session()
-    data = svc.parse_form(session, request.form)
+    data = svc.parse_form(session, request.form, _may_register_for)
     result = svc.save(session, data, current_user.id, today=today(), validate=_validate)
     if not result.ok:
         day = data.datum if data.datum and data.datum <= today() else today()
@@ -125,7 +153,7 @@ def edit(reg_id: int):
     session = db_session()
     reg = _own(reg_id)
     if request.method == "POST":
-        data = svc.parse_form(session, request.form)
+        data = svc.parse_form(session, request.form, _may_register_for)
         result = svc.save(
             session, data, current_user.id, today=today(), registration=reg, validate=_validate
         )
@@ -204,7 +232,12 @@ def copy_week():
     session = db_session()
     start = _week_param()
     created, skipped = svc.copy_last_week(
-        session, current_user.id, start, today=today(), validate=_validate
+        session,
+        current_user.id,
+        start,
+        today=today(),
+        validate=_validate,
+        client_allowed=_may_register_for,
     )
     flash(f"{len(created)} registratie(s) van vorige week overgenomen.", "info")
     for reason in skipped[:10]:

@@ -142,7 +142,9 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         sleutels={},
     )
     leg.products.append(prod)
-    job = BackgroundJob(id="job-sample", kind="demo", queue="default", label="Voorbeeldtaak")
+    job = BackgroundJob(
+        id="job-sample", kind="demo", queue="default", label="Voorbeeldtaak", created_by=me
+    )
     session.add_all([fin, us, prod, contract, client, leg, job])
     other = create_user(
         session, email="collega@test.nl", naam="Collega", role="backoffice", password=PASSWORD

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
+import sys
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from portal.vecozo.standin.app import create_standin_app
+
+
+class StandinExposed(ValueError):
+    """The stand-in was asked to listen where other machines could read its mailboxes."""
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class _KeepAlive(WSGIRequestHandler):
@@ -34,7 +47,19 @@ def make_standin_server(
     config: dict[str, Any] | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> BaseWSGIServer:
-    """A threaded server for the stand-in (port 0: a free port; see ``server.server_port``)."""
+    """A threaded server for the stand-in (port 0: a free port; see ``server.server_port``).
+
+    The stand-in shows the messages in its mailboxes, BSNs included, to whoever asks, as a test
+    double does. So it listens only on this machine (loopback), unless TLS with required client
+    certificates keeps strangers out.
+    """
+    requires_client_cert = ssl_context is not None and ssl_context.verify_mode == ssl.CERT_REQUIRED
+    if not is_loopback(host) and not requires_client_cert:
+        raise StandinExposed(
+            f"De VECOZO-stand-in toont BSN's zonder inloggen en luistert daarom alleen op "
+            f"127.0.0.1, niet op {host}. Op een ander adres alleen met TLS en verplichte "
+            "clientcertificaten (--cert, --key en --client-ca)."
+        )
     app = create_standin_app(config)
     server = make_server(
         host, port, app, threaded=True, ssl_context=ssl_context, request_handler=_KeepAlive
@@ -58,7 +83,11 @@ def serve(
     if db_path:
         config["STANDIN_DB"] = db_path
     context = tls_context(cert, key, client_ca) if cert and key else None
-    server = make_standin_server(host, port, config=config, ssl_context=context)
+    try:
+        server = make_standin_server(host, port, config=config, ssl_context=context)
+    except StandinExposed as exc:
+        print(f"  {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     scheme = "https" if context else "http"
     print(f"  VECOZO-stand-in draait op {scheme}://{host}:{server.server_port}", flush=True)
     try:
