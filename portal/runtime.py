@@ -17,6 +17,8 @@ import socket
 import time
 from pathlib import Path
 
+from werkzeug.serving import WSGIRequestHandler
+
 log = logging.getLogger(__name__)
 
 _servers: dict[str, object] = {}
@@ -92,3 +94,14 @@ def _send_shutdown(socket_file: str | None) -> None:
         sock.sendall(b"SHUTDOWN SAVE\r\n")
         with contextlib.suppress(OSError):
             sock.recv(64)  # returns when the server has closed the connection
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The built-in web server without product versions in its ``Server`` header.
+
+    Werkzeug would send ``Werkzeug/3.x Python/3.y``: a list of what to look up for known holes.
+    (gunicorn, in production, sends just ``gunicorn``.)
+    """
+
+    def version_string(self) -> str:
+        return "Declaratieportaal"

@@ -40,7 +40,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> N
     from portal.db import session_scope
     from portal.demo import seed
     from portal.migrate import upgrade
-    from portal.runtime import stop_embedded_redis
+    from portal.runtime import QuietRequestHandler, stop_embedded_redis
 
     app = create_app()
     embedded = None
@@ -72,7 +72,9 @@ def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> N
         with app.app_context(), session_scope() as session:
             seeded = seed(session)
         try:
-            server = make_server(host, port, app, threaded=True)
+            server = make_server(
+                host, port, app, threaded=True, request_handler=QuietRequestHandler
+            )
         except OSError as exc:
             print(
                 f"\n  Poort {port} op {host} is niet beschikbaar ({exc.strerror}).", file=sys.stderr

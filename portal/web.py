@@ -178,9 +178,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        # No product or version for a scanner to look up (the development server would add
-        # "Werkzeug/x Python/y"; gunicorn sends just "gunicorn").
-        response.headers["Server"] = "Declaratieportaal"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

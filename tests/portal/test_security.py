@@ -324,3 +324,43 @@ def test_the_admin_form_refuses_a_trivial_password(client, beheerder):
         data={"naam": "Piet", "email": "piet@zorg.nl", "role": "backoffice", "password": " " * 12},
     )
     assert resp.status_code == 422 and "te eenvoudig" in page(resp)
+
+
+# -- headers and the stand-in -----------------------------------------------------------------
+
+
+def test_security_headers_and_no_server_versions(client, backoffice):
+    resp = client.get("/", base_url="https://localhost")
+    assert resp.status_code == 200
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "camera=()" in resp.headers["Permissions-Policy"]
+
+
+def test_the_development_server_shows_no_versions(app):
+    """Served for real (as `portal demo` does): the Server header names no product versions."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from portal.runtime import QuietRequestHandler
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        resp = requests.get(f"http://127.0.0.1:{server.server_port}/login", timeout=10)
+    finally:
+        server.shutdown()
+    assert resp.status_code == 200
+    assert resp.headers["Server"] == "Declaratieportaal"
+
+
+def test_the_standin_listens_only_on_this_machine(tmp_path):
+    from portal.vecozo.standin.server import StandinExposed, make_standin_server
+
+    config = {"STANDIN_DB": str(tmp_path / "standin.db")}
+    with pytest.raises(StandinExposed, match=r"alleen op 127\.0\.0\.1"):
+        make_standin_server("0.0.0.0", 0, config=config)
+    server = make_standin_server("127.0.0.1", 0, config=config)
+    server.server_close()

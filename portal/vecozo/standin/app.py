@@ -367,7 +367,6 @@ def _routes(app: Flask, store: Store) -> None:
             with timing_lock:
                 timing["verzoeken"] += 1
                 timing["seconden"] += time.perf_counter() - started
-        response.headers["Server"] = "VECOZO-stand-in"  # no versions
         return response
 
     # -- push ------------------------------------------------------------------------------

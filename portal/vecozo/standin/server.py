@@ -28,6 +28,9 @@ class _KeepAlive(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
+    def version_string(self) -> str:  # no product versions in the Server header
+        return "VECOZO-stand-in"
+
 
 def tls_context(cert: str, key: str, client_ca: str | None) -> ssl.SSLContext:
     """Server TLS; with ``client_ca`` a client certificate signed by it is required."""
