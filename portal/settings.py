@@ -52,7 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "VECOZO_BERICHTSTROMEN": {},  # extra/overriding rows for portal/vecozo/berichtstromen.json
     # Mail (invoices); the demo writes to a local outbox folder
     "SMTP_HOST": None,
-    "SMTP_PORT": 587,
+    "SMTP_PORT": None,  # None: 587 (starttls, none) or 465 (ssl)
+    "SMTP_SECURITY": "starttls",  # starttls | ssl | none (only for a local relay)
+    "SMTP_CA_BUNDLE": None,  # CA file for the mail server's certificate (None: system CAs)
     "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "MAIL_FROM": None,
@@ -76,6 +78,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "VECOZO_CERT_KEY": ("VECOZO_CERT_KEY", str),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_SECURITY": ("SMTP_SECURITY", str),
+    "SMTP_CA_BUNDLE": ("SMTP_CA_BUNDLE", str),
     "SMTP_USER": ("SMTP_USER", str),
     "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
     "MAIL_FROM": ("MAIL_FROM", str),
