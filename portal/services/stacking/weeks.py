@@ -1,0 +1,28 @@
+"""ISO weeks: stacking always looks at whole weeks, Monday to Sunday (DESIGN §6.5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def iso_week_label(day: date) -> str:
+    y, w, _ = day.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def parse_iso_week(value: str) -> date:
+    """'2019-W05' -> Monday 28 Jan 2019. ValueError for weeks outside 1900-2199 too."""
+    monday = datetime.strptime(value + "-1", "%G-W%V-%u").date()
+    if not 1900 <= monday.year <= 2199:  # a typing error; keeps week arithmetic in range
+        raise ValueError(f"week buiten het bereik: {value}")
+    return monday
+
+
+def minutes_label(minutes: int) -> str:
+    sign = "-" if minutes < 0 else ""
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h}:{m:02d}"
