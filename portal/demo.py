@@ -34,6 +34,7 @@ DEMO_USERS = [
     ("backoffice@demo.nl", "Bram Backoffice", Role.BACKOFFICE),
     ("zorg@demo.nl", "Zoë Zorg", Role.ZORGPROFESSIONAL),
     ("lezer@demo.nl", "Lex Lezer", Role.ALLEEN_LEZEN),
+    ("privacy@demo.nl", "Pim Privacy", Role.PRIVACY),
 ]
 
 
