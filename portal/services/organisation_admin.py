@@ -23,6 +23,7 @@ from portal.db import Base
 from portal.domain import Role
 from portal.models import Organisation, OrganisationAgb, User
 from portal.services import audit
+from portal.services.invitations import unusable_password
 from portal.services.organisation import get_organisation
 from portal.services.sessions import end_all
 from portal.services.users import clear_two_step, find_by_email, password_problem
@@ -381,6 +382,10 @@ def create_user(session: Session, data: Mapping[str, Any], *, actor_id: int | No
     role = clean(data.get("role"))
     team = _opt(data.get("team"))
     password = data.get("password") or ""
+    invite = _truthy(data.get("uitnodigen"))
+    if invite and not password:
+        # The user chooses their own password through the link in the invitation.
+        password = unusable_password()
     if not email:
         errors["email"] = "E-mailadres is verplicht."
     elif problem := check_email(email):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.auth import requires
 from portal.db import db_session
 from portal.domain import Role
 from portal.models import OrganisationAgb, User
+from portal.services import invitations
 from portal.services import organisation_admin as svc
+from portal.services.mail import MailError
 from portal.services.organisation_admin import FormErrors
 from portal.web import render
 
@@ -214,6 +216,8 @@ def user_new():
             errors = exc.errors
         else:
             s.commit()
+            if request.form.get("uitnodigen"):
+                return _invite(user, new=True)
             flash(f"{user.naam} kan nu inloggen met {user.email}.", "success")
             return redirect(url_for("admin.users"))
     return (
@@ -319,3 +323,39 @@ def user_2fa(user_id: int):
     if user.id == _actor():
         return redirect(url_for("auth.login"))
     return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+def _invite(user: User, new: bool = False):
+    s = db_session()
+    org = svc.get_organisation(s)
+    try:
+        invitations.send(
+            s,
+            current_app.config,
+            user,
+            link_for=lambda token: url_for("auth.invitation", token=token, _external=True),
+            organisation=org.naam if org else "Declaratieportaal",
+            actor_id=_actor(),
+        )
+    except MailError as exc:
+        s.rollback()
+        flash(
+            f"{'De gebruiker is aangemaakt, maar de' if new else 'De'} uitnodiging kon niet "
+            f"worden verstuurd: {exc}",
+            "error",
+        )
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    s.commit()
+    flash(
+        f"{user.naam} krijgt een uitnodiging op {user.email} om zelf een wachtwoord te kiezen "
+        f"(de link werkt {invitations.VALID_HOURS} uur).",
+        "success",
+    )
+    return redirect(url_for("admin.users") if new else url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/gebruikers/<int:user_id>/uitnodigen", methods=["POST"])
+@requires("users")
+def user_invite(user_id: int):
+    """Send (again) an invitation; earlier links and the user's sessions end."""
+    return _invite(_get_user(user_id))

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from portal.auth import AUTHENTICATED, PUBLIC, requires
 from portal.db import db_session
 from portal.models import User
-from portal.services import audit, sessions
+from portal.services import audit, invitations, sessions
 from portal.services import users as user_service
 from portal.services.organisation import get_organisation
 
@@ -137,6 +137,33 @@ def logout():
     session.clear()
     flash("U bent uitgelogd.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/uitnodiging/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
+def invitation(token: str):
+    """An invited user chooses their own password (the link works once)."""
+    s = db_session()
+    try:
+        user = invitations.user_for_token(s, current_app.config["SECRET_KEY"], token[:500])
+    except invitations.InvitationError as exc:
+        return render_template("auth/invitation.html", user=None, error=str(exc)), 400
+    error = None
+    if request.method == "POST":
+        try:
+            invitations.accept(
+                s, user, request.form.get("password", ""), request.form.get("password2", "")
+            )
+        except invitations.InvitationError as exc:
+            error = str(exc)
+        else:
+            s.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Uw wachtwoord is ingesteld. U kunt nu inloggen.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/invitation.html", user=user, error=error), (422 if error else 200)
 
 
 @bp.route("/account/tweestaps", methods=["GET", "POST"])
