@@ -42,7 +42,7 @@ from portal.models import (
 from portal.services.users import create_user
 from tests.conftest import PASSWORD, CsrfClient, login
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.login_2fa"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.login_2fa", "auth.invitation"}
 # Pages a permitted user is sent on from (not an error): endpoint -> where they go.
 REDIRECTING_PAGES: dict[str, str] = {
     "invoices.pdf": "/facturen/",  # the sample invoice has no PDF yet: back to the invoice
