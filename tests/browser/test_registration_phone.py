@@ -14,7 +14,7 @@ def test_register_week_on_phone_approve_and_see_split(live_server, phone, page, 
     org = organisation(db)
     client, _wlz, _prive = seed_client(db, org)  # 2 h Wlz + 2 h particulier PV per week
     db.commit()
-    worker = make_user("zorgprofessional", email="zorg@test.nl")
+    worker = make_user("zorgprofessional", email="zorg@test.nl", team=client.team)
     office = make_user("backoffice", email="office@test.nl")
     monday = date.today() - timedelta(days=date.today().weekday() + 7)  # last week
 

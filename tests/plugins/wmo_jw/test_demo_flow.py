@@ -121,6 +121,9 @@ def test_demo_story_from_the_screens(db, client, gemeente, standin, run_jobs, ma
     # 3. a care worker registers two hours in the first month of the toewijzing
     month = leg.begindatum.replace(day=1)
     day = month + timedelta(days=4)
+    # A client from a 301 has no team yet: the back office assigns the care worker.
+    assigned = client.post(f"/clienten/{leg.client_id}/medewerkers", data={"user_id": worker.id})
+    assert assigned.status_code == 303
     _switch(client, worker)
     resp = client.post(
         "/registreren/nieuw",
