@@ -70,8 +70,6 @@ def test_release_mapping_overrides_written_versions(tmp_path):
 
 def test_schema_validation_and_recognise():
     release = fx.register_release(IWMO)
-        (ROOT.parent / "shared" / "standards" / "iwmo" / "3.2" / "examples").glob("*"), None
-    )
     root = fx.read_xml(b'<Bericht xmlns="' + release.namespace("WMO323").encode() + b'"/>')
     errors = release.validate("WMO323", root)
     assert errors and errors[0].startswith("regel 1:")
