@@ -17,6 +17,7 @@ from flask_login import LoginManager, current_user, logout_user
 from portal.db import db_session
 from portal.domain import Role
 from portal.models._base import utcnow
+from portal.services import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,7 +107,6 @@ def has_permission(permission: str) -> bool:
 
 def _load_user(user_id: str):
     from portal.models import User
-    from portal.services import sessions
 
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or len(ident) > 18:
@@ -166,15 +166,14 @@ def _gatekeeper():
         abort(403)  # a view without a declared permission is never served
     if not current_user.is_authenticated:
         return None
-    from portal.services import sessions
-
     db = db_session()
+    # A user from the session cookie always has their live session row (see _load_user); one
+    # authenticated otherwise (an API token through a request loader) has no browser session.
     row = g.get("user_session")
     idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-    if row is None or sessions.idle_seconds(row) > idle_limit:
-        if row is not None:
-            row.ended_at = utcnow()
-            db.commit()
+    if row is not None and sessions.idle_seconds(row) > idle_limit:
+        row.ended_at = utcnow()
+        db.commit()
         logout_user()
         session.clear()
         flash(
@@ -184,7 +183,7 @@ def _gatekeeper():
         return htmx_to_login() or redirect(
             url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         )
-    if not _is_poll(view) and sessions.touch(db, row):
+    if row is not None and not _is_poll(view) and sessions.touch(db, row):
         db.commit()
     session.permanent = True
     if _needs_2fa_setup() and endpoint not in {"auth.totp_setup", "auth.logout"}:
