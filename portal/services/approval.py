@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from portal.models import ApprovalRun, Client, Registration, StackExportWeek
 from portal.models._base import utcnow
 from portal.models.registration import REG_APPROVED, REG_CONCEPT, REG_CREDITED
-from portal.services import audit, stacking
+from portal.services import audit, exports, stacking
 
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
@@ -372,7 +372,7 @@ def withdraw_problems(session: Session, run: ApprovalRun) -> str | None:
         return "Deze fiattering is al ingetrokken."
     declared = session.scalar(
         select(Registration.id)
-        .where(Registration.approval_run_id == run.id, Registration.gedeclareerd.is_(True))
+        .where(Registration.approval_run_id == run.id, ~exports.not_exported())
         .limit(1)
     )
     weeks = {

@@ -29,6 +29,7 @@ from portal.domain import Issue, MessageDraft, ParseOutcome
 from portal.models import Financier, Message, MessageStatusEvent
 from portal.models._base import utcnow
 from portal.models.message import IN, OUT, OUTSTANDING
+from portal.services import declarations
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def _parse(session: Session, message: Message) -> None:
     outcome: ParseOutcome | None
     try:
         with session.begin_nested():
-            outcome = hooks().parse_message(message, session)
+            outcome = declarations.apply_outcome(session, hooks().parse_message(message, session))
             if outcome is not None:
                 for draft in outcome.replies:
                     draft.answers_to = draft.answers_to or message.traceer_id
