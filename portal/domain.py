@@ -136,8 +136,23 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class LegitimationField:
+    """A field of a financing's own on the legitimation form, stored in ``sleutels[name]``."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label); empty: free text
+
+
+@dataclass(frozen=True)
 class FinancingInfo:
-    """What a financing plugin says about itself (hook ``financing_info``)."""
+    """What a financing plugin says about itself (hook ``financing_info``).
+
+    For financings paid on a PDF invoice: ``invoice_per`` says how the invoice run groups
+    invoices (``"legitimation"``: one per client agreement; ``"financier"``: one per paying
+    institution) and ``betaaltermijn_dagen`` the payment term it prints (a deployment may
+    override both in ``PLUGIN_SETTINGS``). ``legitimation_fields``: the financing's own fields
+    on the legitimation form."""
 
     code: str
     label: str
@@ -149,7 +164,9 @@ class FinancingInfo:
     description: str = ""
     legitimation_label: str = "legitimatie"
     provisional: bool = False
-    extra: dict = field(default_factory=dict)
+    invoice_per: str = "legitimation"  # "legitimation" | "financier"
+    betaaltermijn_dagen: int = 30
+    legitimation_fields: tuple[LegitimationField, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ def upgrade() -> None:
         postgresql_where=sa.text("active"),
     )
 
+    # deleting a concept's lines checks the credits pointing at them: index it
+    op.create_index("ix_declaration_line_credit_of_id", "declaration_line", ["credit_of_id"])
+
     conn = op.get_bind()
     reg = sa.table(
         "registration",
@@ -215,3 +218,4 @@ def downgrade() -> None:
         )
     )
     op.drop_table("export_part")
+    op.drop_index("ix_declaration_line_credit_of_id", table_name="declaration_line")
