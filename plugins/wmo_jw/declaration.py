@@ -51,7 +51,7 @@ from portal.models.declaration import (
     Declaration,
     DeclarationLine,
 )
-from portal.services.stacking import _round as _stack_round
+from portal.services import stacking
 from portal.validators import month_label
 
 # Retourcodes that say "accepted" (0200 message accepted, 0233 prestatie accepted, 8001
@@ -60,8 +60,9 @@ OK_CODES = frozenset({"0200", "0233", "8001"})
 
 
 def round_minutes(minutes: int, step: int | None, how: str | None) -> int:
-    """One unit of care rounded as its contract line says (the stacking service's rounding)."""
-    return _stack_round(minutes, step or 0, how or "dichtstbij")
+    """One unit of care rounded as its contract line says (the stacking service's rounding,
+    DESIGN §6.6: a half step rounds up with ``dichtstbij``)."""
+    return stacking.round_minutes(minutes, step or 0, how or "dichtstbij")
 
 
 # --- lines: care → prestaties ------------------------------------------------------------------

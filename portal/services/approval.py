@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from portal.models import ApprovalRun, Client, Registration, StackExportWeek
 from portal.models._base import utcnow
 from portal.models.registration import REG_APPROVED, REG_CONCEPT, REG_CREDITED
-from portal.services import audit, exports, stacking
+from portal.services import audit, stacking
+from portal.services.stacking import exports
 
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 

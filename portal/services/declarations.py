@@ -41,7 +41,7 @@ from portal.domain import (
     LineDraft,
     ParseOutcome,
 )
-from portal.models import Financier, Legitimation, StackExport
+from portal.models import ExportPart, Financier, Legitimation, StackExport
 from portal.models._base import utcnow
 from portal.models.declaration import (
     DECL_ANSWERED,
@@ -58,8 +58,9 @@ from portal.models.declaration import (
 )
 from portal.models.registration import REG_APPROVED, Registration
 from portal.plugins import Hooks
-from portal.services import audit, exports
-from portal.services.exports import EXPORT_DECLARATION, AlreadyExported, Part
+from portal.services import audit, stacking
+from portal.services.stacking import exports
+from portal.services.stacking.exports import EXPORT_DECLARATION, AlreadyExported, Part
 
 Delivered = Care  # the name the first callers used
 
@@ -138,8 +139,6 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
     last day the legitimation was used that week (so the week adds up to the stack's rounding).
     A week exported before whose recomputation differs is not taken: it is reported, to be
     credited first."""
-    from portal.services import stacking
-
     financing = financier.financing
     legs = set(
         session.scalars(
@@ -476,8 +475,6 @@ def _store_lines(
 def _record_weeks(session, financing, declarations, weeks, user_id) -> None:
     """The stacked client-weeks these declarations count (the stacking service's record, so an
     export never counts a week twice); each week under the declaration holding its parts."""
-    from portal.services import stacking
-
     owner: dict[tuple[int, date], int] = {}
     for decl in declarations:
         for client_id, wk in session.execute(
@@ -488,11 +485,11 @@ def _record_weeks(session, financing, declarations, weeks, user_id) -> None:
             owner.setdefault((client_id, stacking.week_start(wk)), decl.id)
     parts = session.execute(
         select(
-            exports.ExportPart.client_id,
-            exports.ExportPart.week_start,
+            ExportPart.client_id,
+            ExportPart.week_start,
             DeclarationLine.declaration_id,
         )
-        .join(DeclarationLine, DeclarationLine.id == exports.ExportPart.declaration_line_id)
+        .join(DeclarationLine, DeclarationLine.id == ExportPart.declaration_line_id)
         .where(DeclarationLine.declaration_id.in_([d.id for d in declarations]))
         .distinct()
     )
@@ -720,8 +717,6 @@ def _release(session: Session, line_ids: list[int]) -> None:
     """Parts of these lines may be exported again; so may the stacked weeks they were in."""
     weeks = exports.release(session, declaration_line_ids=line_ids)
     if weeks:
-        from portal.services import stacking
-
         by_financing: dict[str, list[tuple[int, date]]] = defaultdict(list)
         for financing, client_id, wk in weeks:
             by_financing[financing].append((client_id, wk))

@@ -22,6 +22,7 @@ from portal.services.stacking.allocation import (
     WeekTotal,
     allocate,
 )
+from portal.services.stacking.allocation import _round as round_minutes  # the one rounding
 from portal.services.stacking.exports import (
     ExportPlan,
     WeekAlreadyExported,
@@ -64,6 +65,7 @@ __all__ = [
     "record_export",
     "release_weeks",
     "remove_stack_rule",
+    "round_minutes",
     "stacking_active",
     "week_start",
 ]
