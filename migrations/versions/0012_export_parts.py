@@ -48,7 +48,9 @@ def upgrade() -> None:
     op.create_table(
         "export_part",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("registration_id", sa.Integer(), sa.ForeignKey("registration.id"), nullable=False),
+        sa.Column(
+            "registration_id", sa.Integer(), sa.ForeignKey("registration.id"), nullable=False
+        ),
         sa.Column("client_id", sa.Integer(), sa.ForeignKey("client.id"), nullable=False),
         sa.Column("financing", sa.String(length=40), nullable=False),
         sa.Column(
@@ -121,9 +123,7 @@ def upgrade() -> None:
     )
     sources = []  # (kind, line id column, line id, financing, legitimation, live, reg ids)
     for row in conn.execute(
-        sa.select(
-            dl.c.id, dl.c.financing, dl.c.legitimation_id, dl.c.status, dl.c.registration_ids
-        )
+        sa.select(dl.c.id, dl.c.financing, dl.c.legitimation_id, dl.c.status, dl.c.registration_ids)
         .where(dl.c.debet_credit == "D")
         .order_by(dl.c.id)
     ):
@@ -161,8 +161,9 @@ def upgrade() -> None:
     regs = {}
     for chunk in range(0, len(wanted), 1000):
         for r in conn.execute(
-            sa.select(reg.c.id, reg.c.client_id, reg.c.datum, reg.c.duur_minuten, reg.c.aantal)
-            .where(reg.c.id.in_(wanted[chunk : chunk + 1000]))
+            sa.select(
+                reg.c.id, reg.c.client_id, reg.c.datum, reg.c.duur_minuten, reg.c.aantal
+            ).where(reg.c.id.in_(wanted[chunk : chunk + 1000]))
         ):
             regs[r.id] = r
     now = datetime.now(UTC)
