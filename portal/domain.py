@@ -210,6 +210,23 @@ class ParseOutcome:
     # declaration's lines (``portal.services.declarations.apply_answer``) and fills in the
     # summary, issues and clients above from what it did.
     declaration_answer: DeclarationAnswer | None = None
+    # The financing the message belongs to, when the parsing plugin knows it better than the
+    # routing did (e.g. from the declaration a retour names); None keeps the routed financing.
+    financing: str | None = None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A plugin's claim on an incoming message (hook ``recognise_message``).
+
+    ``financing`` is the financing the message belongs to (for a retour: the financing of the
+    message it answers); ``code`` the message code (``"AW320"``, ``"JW301"``); ``standard`` as
+    shown in the inbox (``"AW320 (Vektis EI)"``).
+    """
+
+    financing: str
+    code: str
+    standard: str = ""
 
 
 # --- declaring: what the core's declaration run passes to a plugin and gets back ---------------
