@@ -138,7 +138,8 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
     part on its legitimation, plus each week's rounding difference as a piece of its own on the
     last day the legitimation was used that week (so the week adds up to the stack's rounding).
     A week exported before whose recomputation differs is not taken: it is reported, to be
-    credited first."""
+    credited first. Weeks before the period are looked at again when a part in them was
+    released (credited or rejected) and not exported since."""
     financing = financier.financing
     legs = set(
         session.scalars(
@@ -160,8 +161,25 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
     )
     if not clients:
         return StackedCare([], [], [])
+    # care whose part was released (a credit, a rejection) is declared again by the next run,
+    # however long ago its week was: start there
+    released = (
+        select(func.min(ExportPart.datum))
+        .where(
+            ExportPart.financing == financing,
+            ExportPart.active.is_(False),
+            ExportPart.legitimation_id.in_(legs),
+            ExportPart.datum < begin,
+            ~exports.part_is_active(ExportPart.registration_id, ExportPart.legitimation_id),
+        )
+    )
+    first = session.scalar(released)
     plan = stacking.export_plan(
-        session, financing=financing, start=begin, end=end, client_ids=clients
+        session,
+        financing=financing,
+        start=min(begin, first) if first else begin,
+        end=end,
+        client_ids=clients,
     )
     skipped = [
         Issue(

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.db import bulk_insert
 from portal.models import (
@@ -336,6 +336,19 @@ def not_exported() -> ColumnElement[bool]:
     return ~exists(
         select(ExportPart.id).where(
             ExportPart.registration_id == Registration.id, ExportPart.active.is_(True)
+        )
+    )
+
+
+def part_is_active(registration_id, legitimation_id) -> ColumnElement[bool]:
+    """SQL condition: an active part exists for this (registration, legitimation) — columns of
+    an outer query."""
+    other = aliased(ExportPart)
+    return exists(
+        select(other.id).where(
+            other.registration_id == registration_id,
+            other.legitimation_id == legitimation_id,
+            other.active.is_(True),
         )
     )
 
