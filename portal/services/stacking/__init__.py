@@ -21,6 +21,7 @@ from portal.services.stacking.allocation import (
     StackResult,
     WeekTotal,
     allocate,
+    round_minutes,
 )
 from portal.services.stacking.allocation import _round as round_minutes  # the one rounding
 from portal.services.stacking.exports import (
