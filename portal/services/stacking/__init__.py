@@ -23,7 +23,6 @@ from portal.services.stacking.allocation import (
     allocate,
     round_minutes,
 )
-from portal.services.stacking.allocation import _round as round_minutes  # the one rounding
 from portal.services.stacking.exports import (
     ExportPlan,
     WeekAlreadyExported,
