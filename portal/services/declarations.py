@@ -163,15 +163,12 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
         return StackedCare([], [], [])
     # care whose part was released (a credit, a rejection) is declared again by the next run,
     # however long ago its week was: start there
-    released = (
-        select(func.min(ExportPart.datum))
-        .where(
-            ExportPart.financing == financing,
-            ExportPart.active.is_(False),
-            ExportPart.legitimation_id.in_(legs),
-            ExportPart.datum < begin,
-            ~exports.part_is_active(ExportPart.registration_id, ExportPart.legitimation_id),
-        )
+    released = select(func.min(ExportPart.datum)).where(
+        ExportPart.financing == financing,
+        ExportPart.active.is_(False),
+        ExportPart.legitimation_id.in_(legs),
+        ExportPart.datum < begin,
+        ~exports.part_is_active(ExportPart.registration_id, ExportPart.legitimation_id),
     )
     first = session.scalar(released)
     plan = stacking.export_plan(
