@@ -63,6 +63,11 @@ def login_from(client, email: str, password: str, ip: str):
     )
 
 
+def waited(resp) -> int:
+    """The wait the page asks for, in seconds (a slow machine may show a second or two less)."""
+    return int(re.search(r"Wacht (\d+) seconden", page(resp)).group(1))
+
+
 def test_failures_slow_down_this_source_with_a_growing_delay(app, client, make_user, db):
     user = make_user(Role.BACKOFFICE)
     max_failures = app.config["LOGIN_MAX_FAILURES"]
@@ -73,7 +78,7 @@ def test_failures_slow_down_this_source_with_a_growing_delay(app, client, make_u
     # Now this address from this source waits, even with the right password ...
     resp = login_from(client, user.email, PASSWORD, "10.0.0.9")
     assert resp.status_code == 401 and THROTTLED_TEXT in page(resp)
-    assert f"Wacht {app.config['LOGIN_DELAY_SECONDS']} seconden" in page(resp)
+    assert 0 < waited(resp) <= app.config["LOGIN_DELAY_SECONDS"]
     assert is_login_redirect(client.get("/"))
     # ... but the user at their own desk is not locked out by someone guessing elsewhere.
     desk = app.test_client()
@@ -91,7 +96,9 @@ def test_failures_slow_down_this_source_with_a_growing_delay(app, client, make_u
     db.commit()
     assert BAD_TEXT in page(login_from(client, user.email, WRONG, "10.0.0.9"))
     again = login_from(client, user.email, PASSWORD, "10.0.0.9")
-    assert f"Wacht {2 * app.config['LOGIN_DELAY_SECONDS']} seconden" in page(again)
+    assert (
+        app.config["LOGIN_DELAY_SECONDS"] < waited(again) <= 2 * app.config["LOGIN_DELAY_SECONDS"]
+    )
     db.query(LoginThrottle).update({"blocked_until": utcnow() - timedelta(seconds=1)})
     db.commit()
     assert login_from(client, user.email, PASSWORD, "10.0.0.9").status_code == 302
