@@ -13,7 +13,7 @@ API
 ``Layout.from_file(path) -> Layout`` / ``Layout.from_resource(package, name) -> Layout``
     A table anywhere on disk, or shipped inside a (outside) plugin's own package
     (``Layout.from_resource("mijn_plugin", "layouts/mijn1.0.csv")``).
-``register(layout)`` / ``identify(data) -> Layout | None``
+``register(layout)`` / ``unregister(layout)`` / ``identify(data) -> Layout | None``
     Which registered layout (built-ins always included) an incoming file is written in, by its
     voorlooprecord (the fields of record 01 that have allowed values, such as EI code and version)
     and its record length.
@@ -104,6 +104,7 @@ __all__ = [
     "load_layout",
     "parse",
     "register",
+    "unregister",
 ]
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -402,6 +403,11 @@ def register(layout: Layout) -> Layout:
     if all(existing is not layout for existing in _REGISTERED):
         _REGISTERED.append(layout)
     return layout
+
+
+def unregister(layout: Layout) -> None:
+    """Forget a registered layout (tests, plugins being unloaded)."""
+    _REGISTERED[:] = [existing for existing in _REGISTERED if existing is not layout]
 
 
 def builtin_layouts() -> list[Layout]:
