@@ -19,6 +19,26 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 # Every message kind of the chain, in the standard's numbering.
 KINDS = ("301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320")
 KINDS += ("323", "325")
+# The versions a message of a release carries in its header, per (standard, release): the
+# production values of the release, not the appinfo of whichever XSD copy is on disk. The iJw 3.2
+# XSDs in ``xsd/ijw/3.2`` are a pre-release copy whose appinfo says 0.1.0, while the official iJw 3.2
+# examples (and every iWmo 3.2 file) say 1.0.0; a gemeente checks the range of its own production
+# XSD, so 1.0.0 is what we write. ``tests/plugins/wmo_jw/test_messages.py`` compares these values
+# with the headers of the official examples of both standards (docs/wmo_jw.md, "Versies").
+RELEASE_VERSIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("iwmo", "3.2"): {
+        "BerichtVersie": "3",
+        "BerichtSubversie": "2",
+        "BasisschemaXsdVersie": "1.0.0",
+        "BerichtXsdVersie": "1.0.0",
+    },
+    ("ijw", "3.2"): {
+        "BerichtVersie": "3",
+        "BerichtSubversie": "2",
+        "BasisschemaXsdVersie": "1.0.0",
+        "BerichtXsdVersie": "1.0.0",
+    },
+}
 # Heenbericht -> its retour.
 RETOUR_OF = {"301": "302", "305": "306", "307": "308", "315": "316", "317": "318", "319": "320"}
 
@@ -60,8 +80,20 @@ class Standard:
     def berichtcode(self, kind: str) -> str:
         return _meta(self.key, kind)["berichtcode"]
 
+    @property
+    def versions(self) -> dict[str, str]:
+        """BerichtVersie, BerichtSubversie and the XSD versions of this release (IV034): the
+        per-release setting :data:`RELEASE_VERSIONS`."""
+        return RELEASE_VERSIONS[(self.key, self.release)]
+
     def xsd_versions(self, kind: str) -> tuple[str, str]:
-        """(BasisschemaXsdVersie, BerichtXsdVersie) from the XSD's appinfo (IV034)."""
+        """(BasisschemaXsdVersie, BerichtXsdVersie) written in a message of this release (IV034).
+        One pair for every message of a release, as in the official examples."""
+        v = self.versions
+        return v["BasisschemaXsdVersie"], v["BerichtXsdVersie"]
+
+    def appinfo_versions(self, kind: str) -> tuple[str, str]:
+        """(BasisschemaXsdVersie, BerichtXsdVersie) as the XSD copy on disk states them."""
         meta = _meta(self.key, kind)
         return meta["basis"], meta["bericht"]
 
