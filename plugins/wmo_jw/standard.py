@@ -8,37 +8,25 @@ BerichtCode and a few code lists (productcategorie, reden beëindiging).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
+from portal.formats.xml import XsdRelease, register_release
+
 XSD_DIR = Path(__file__).parent / "xsd"
-XS = "{http://www.w3.org/2001/XMLSchema}"
 
 # Every message kind of the chain, in the standard's numbering.
 KINDS = ("301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320")
 KINDS += ("323", "325")
-# The versions a message of a release carries in its header, per (standard, release): the
-# production values of the release, not the appinfo of whichever XSD copy is on disk. The iJw 3.2
-# XSDs in ``xsd/ijw/3.2`` are a pre-release copy whose appinfo says 0.1.0, while the official iJw 3.2
+# The header values that name the release (IV034). They come from the release folder
+# (``xsd/<standaard>/<release>/release.json``, read by :mod:`portal.formats.xml`): the XSD patterns
+# and appinfo, overridden per release where the XSD copy does not carry the production values.
+# The iJw 3.2 XSDs here are a pre-release copy whose appinfo says 0.1.0, while the official iJw 3.2
 # examples (and every iWmo 3.2 file) say 1.0.0; a gemeente checks the range of its own production
-# XSD, so 1.0.0 is what we write. ``tests/plugins/wmo_jw/test_messages.py`` compares these values
-# with the headers of the official examples of both standards (docs/wmo_jw.md, "Versies").
-RELEASE_VERSIONS: dict[tuple[str, str], dict[str, str]] = {
-    ("iwmo", "3.2"): {
-        "BerichtVersie": "3",
-        "BerichtSubversie": "2",
-        "BasisschemaXsdVersie": "1.0.0",
-        "BerichtXsdVersie": "1.0.0",
-    },
-    ("ijw", "3.2"): {
-        "BerichtVersie": "3",
-        "BerichtSubversie": "2",
-        "BasisschemaXsdVersie": "1.0.0",
-        "BerichtXsdVersie": "1.0.0",
-    },
-}
+# XSD, so ``xsd/ijw/3.2/release.json`` overrides both XSD versions with 1.0.0.
+# ``tests/plugins/wmo_jw/test_catalogue.py`` compares them with every official example.
+VERSION_KEYS = ("BerichtVersie", "BerichtSubversie", "BasisschemaXsdVersie", "BerichtXsdVersie")
 # Heenbericht -> its retour.
 RETOUR_OF = {"301": "302", "305": "306", "307": "308", "315": "316", "317": "318", "319": "320"}
 
@@ -71,40 +59,42 @@ class Standard:
         """The name used for files and drafts: WMO323, JW301."""
         return f"{self.prefix.upper()}{kind}"
 
+    @property
+    def xsd_release(self) -> XsdRelease:
+        """The release folder (XSDs + release.json), read by :mod:`portal.formats.xml`."""
+        return register_release(self.folder)
+
     def xsd_path(self, kind: str) -> Path:
         return self.folder / f"{self.message_name(kind)}.xsd"
 
     def schema(self, kind: str) -> etree.XMLSchema:
-        return _schema(self.key, kind)
+        return self.xsd_release.schema(self.message_name(kind))
 
     def berichtcode(self, kind: str) -> str:
-        return _meta(self.key, kind)["berichtcode"]
+        return self.xsd_release.header(self.message_name(kind))["BerichtCode"]
+
+    def versions_for(self, kind: str) -> dict[str, str]:
+        """BerichtVersie, BerichtSubversie and the XSD versions a message of this release
+        carries (IV034): the production values of the release folder."""
+        header = self.xsd_release.header(self.message_name(kind))
+        return {key: header[key] for key in VERSION_KEYS}
 
     @property
     def versions(self) -> dict[str, str]:
-        """BerichtVersie, BerichtSubversie and the XSD versions of this release (IV034): the
-        per-release setting :data:`RELEASE_VERSIONS`."""
-        return RELEASE_VERSIONS[(self.key, self.release)]
+        """The release's versions (the same for every message of a release)."""
+        return self.versions_for("301")
 
     def xsd_versions(self, kind: str) -> tuple[str, str]:
-        """(BasisschemaXsdVersie, BerichtXsdVersie) written in a message of this release (IV034).
-        One pair for every message of a release, as in the official examples."""
-        v = self.versions
+        """(BasisschemaXsdVersie, BerichtXsdVersie) of this release (IV034)."""
+        v = self.versions_for(kind)
         return v["BasisschemaXsdVersie"], v["BerichtXsdVersie"]
-
-    def appinfo_versions(self, kind: str) -> tuple[str, str]:
-        """(BasisschemaXsdVersie, BerichtXsdVersie) as the XSD copy on disk states them."""
-        meta = _meta(self.key, kind)
-        return meta["basis"], meta["bericht"]
 
     def codes(self, type_name: str) -> dict[str, str]:
         """A code list of the basisschema: ``{"01": "Minuut", …}`` from xs:documentation."""
-        return _codelists(self.key).get(type_name, {})
+        return self.xsd_release.codes(type_name)
 
     def meaning(self, type_name: str, code: str | None) -> str:
-        if code is None:
-            return ""
-        return self.codes(type_name).get(code, f"onbekende code {code}")
+        return self.xsd_release.meaning(type_name, code)
 
 
 IWMO = Standard("iwmo", "iWmo", "wmo")
@@ -132,60 +122,6 @@ def identify(namespace: str) -> tuple[Standard, str] | None:
             if kind in KINDS:
                 return std, kind
     return None
-
-
-# --- cached loaders ---------------------------------------------------------------------------
-
-
-@cache
-def _schema(key: str, kind: str) -> etree.XMLSchema:
-    std = STANDARDS[key]
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(std.xsd_path(kind)), parser))
-
-
-@cache
-def _meta(key: str, kind: str) -> dict[str, str]:
-    std = STANDARDS[key]
-    msg = etree.parse(str(std.xsd_path(kind))).getroot()
-    basis = etree.parse(str(std.folder / "basisschema.xsd")).getroot()
-    code = None
-    for el in msg.iter(f"{XS}element"):
-        if el.get("name") == "BerichtCode":
-            pattern = el.find(f".//{XS}pattern")
-            code = pattern.get("value") if pattern is not None else None
-            break
-    if code is None:  # pragma: no cover - guards a broken release folder
-        raise RuntimeError(f"Geen BerichtCode gevonden in {std.xsd_path(kind)}")
-
-    def appinfo(root, name):
-        for el in root.iter(f"{{{std.basis_ns}}}{name}"):
-            return (el.text or "").strip()
-        raise RuntimeError(f"Geen {name} in de appinfo van {std.key} {kind}")
-
-    return {
-        "berichtcode": code,
-        "bericht": appinfo(msg, "BerichtXsdVersie"),
-        "basis": appinfo(basis, "BasisschemaXsdVersie"),
-    }
-
-
-@cache
-def _codelists(key: str) -> dict[str, dict[str, str]]:
-    std = STANDARDS[key]
-    root = etree.parse(str(std.folder / "basisschema.xsd")).getroot()
-    lists: dict[str, dict[str, str]] = {}
-    for simple in root.iter(f"{XS}simpleType"):
-        name = simple.get("name")
-        values = {}
-        for enum in simple.iter(f"{XS}enumeration"):
-            doc = enum.find(f"{XS}annotation/{XS}documentation")
-            values[enum.get("value")] = (
-                " ".join((doc.text or "").split()) if doc is not None else ""
-            )
-        if name and values:
-            lists[name] = values
-    return lists
 
 
 def all_kinds_loaded() -> int:
