@@ -376,12 +376,14 @@ def _check_301(b: Bericht) -> list[Issue]:
                     "Adres",
                 )
             )
-    nummers = Counter(t.nummer for t in b.toewijzingen)
+    seen: set[str] = set()
     for t in b.toewijzingen:
         where = f"Toewijzing {t.nummer}"
         if t.einddatum and t.einddatum < t.ingangsdatum:
             issues.append(_issue("CS003", f"{where}: einddatum vóór ingangsdatum.", "Einddatum"))
-        if nummers[t.nummer] > 1:
+        repeated = t.nummer in seen
+        seen.add(t.nummer)
+        if repeated:
             issues.append(
                 _issue("9332", f"{where}: het toewijzingnummer is niet uniek.", "ToewijzingNummer")
             )

@@ -320,7 +320,12 @@ def request_315(client_id: int):
     return (
         render(
             "wmo_jw/verzoek_315.html",
-            fragment="wmo_jw/_verzoek_315_keuze.html",
+            # a change of a choice that makes a field required (CD067, CD075, CD076) swaps
+            # only those fields; the other choices narrow the lists
+            fragment="wmo_jw/_verzoek_315_voorwaarden.html"
+            if values.get("actie") == "voorwaarden"
+            else "wmo_jw/_verzoek_315_keuze.html",
+            oob_only=values.get("actie") == "voorwaarden",
             client=person,
             values=values,
             errors=errors,
