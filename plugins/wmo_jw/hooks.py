@@ -5,7 +5,7 @@ from __future__ import annotations
 from plugins.wmo_jw import chain, financier, validation
 from plugins.wmo_jw import declaration as declaring
 from portal import hookimpl
-from portal.domain import FinancierKind, FinancingInfo, Unit
+from portal.domain import FinancierKind, FinancingInfo, Recognition, Unit
 
 CODE = validation.CODE
 
@@ -42,6 +42,17 @@ def validate_legitimation(legitimation, financier, client, settings):
 
 
 @hookimpl
+def recognise_message(message, session, settings):
+    from plugins.wmo_jw.messages import recognise
+
+    found = recognise(bytes(message.payload))
+    if found is None:
+        return None
+    std, kind = found
+    return Recognition(CODE, std.message_name(kind), f"{std.label} {std.release}")
+
+
+@hookimpl
 def parse_message(message, session, settings):
     return chain.process(session, bytes(message.payload))
 
@@ -68,10 +79,24 @@ def validate_declaration(declaration, settings):
 
 
 @hookimpl
-def declaration_group(legitimation, settings):
-    if legitimation.financing != CODE:
+def declaration_lines(financier, care, period_begin, period_end, session, settings):
+    if financier.financing != CODE:
         return None
-    return chain.standard_of(legitimation).key  # a WMO323 and a JW323 are separate messages
+    return declaring.lines(financier, care, session)
+
+
+@hookimpl
+def declaration_numbering(declaration, n_lines, session, settings):
+    if declaration.financing != CODE:
+        return None
+    return declaring.numbering(declaration, n_lines, session)
+
+
+@hookimpl
+def credit_reference(line, session, settings):
+    if line.financing != CODE:
+        return None
+    return declaring.credit_reference(line, session)
 
 
 @hookimpl
