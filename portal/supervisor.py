@@ -34,7 +34,7 @@ from pathlib import Path
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
 
 STOP_TIMEOUT_SECONDS = 10
-READY_TIMEOUT_SECONDS = 60
+READY_TIMEOUT_SECONDS = 120  # a busy machine: a worker's start-up (imports, app) can be slow
 CHECK_INTERVAL_SECONDS = 0.5
 
 

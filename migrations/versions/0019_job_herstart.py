@@ -2,7 +2,7 @@
 lost it (data wiped), from the database alone
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -197,7 +197,7 @@ def run_job_on_demo(instance: Path, redis_url: str) -> dict:
         app.extensions["db_engine"].dispose()
 
 
-def wait_in_log(log: Path, text: str, timeout: float = 90) -> str:
+def wait_in_log(log: Path, text: str, timeout: float = 240) -> str:
     deadline = time.time() + timeout
     while time.time() < deadline:
         content = log.read_text()
