@@ -182,3 +182,22 @@ def financier_reply(payload: bytes, settings: Settings) -> list[MessageDraft] | 
     means "accepted, no answer". Used only by the VECOZO stand-in, so that the knowledge of one
     standard lives in one plugin.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# codes: what a financier's answer means
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def retourcode_meaning(financing: str, code: str, settings: Settings) -> str | None:
+    """The Dutch meaning of a retourcode on a declaration line of ``financing``.
+
+    Stops at first non-None result: only the financing's own plugin answers, from the
+    standard's code list. Called from the status read-model (``portal.services.statuses``)
+    that the API serves.
+
+    :param financing: the financing code of the line.
+    :param code: the retourcode as stored on the line (e.g. ``"8001"``).
+    :return: the meaning, or None when the code or the financing is not the plugin's.
+    """

@@ -178,6 +178,13 @@ class Hooks:
     def financier_reply(self, payload: bytes):
         return self.pm.hook.financier_reply(payload=payload, settings=self.settings)
 
+    # -- codes ------------------------------------------------------------------------------
+
+    def retourcode_meaning(self, financing: str, code: str) -> str | None:
+        return self.pm.hook.retourcode_meaning(
+            financing=financing, code=code, settings=self.settings
+        )
+
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:
     return [item for result in results if result for item in result]
