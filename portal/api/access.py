@@ -76,7 +76,7 @@ def rate_limit(token: ApiToken) -> None:
     limit = token.rate_limit_per_minute or current_app.config.get("API_RATE_LIMIT", 600)
     now = time.time()
     window = int(now // 60)
-    key = f"{current_app.config['RQ_QUEUE_PREFIX']}:api-rate:{token.id}:{window}"
+    key = f"{current_app.config['RQ_QUEUE_PREFIX']}:api-rate:{token.token_hash[:24]}:{window}"
     conn = redis_connection()
     pipe = conn.pipeline()
     pipe.incr(key)

@@ -22,18 +22,18 @@ class Api:
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
 
+    def _h(self, kw) -> dict[str, str]:
+        headers = kw.pop("headers", None)
+        return self.headers() if headers is None else headers
+
     def get(self, path, **kw):
-        return self.client.get(path, headers=kw.pop("headers", None) or self.headers(), **kw)
+        return self.client.get(path, headers=self._h(kw), **kw)
 
     def post(self, path, json=None, **kw):
-        return self.client.post(
-            path, json=json, headers=kw.pop("headers", None) or self.headers(), csrf=False, **kw
-        )
+        return self.client.post(path, json=json, headers=self._h(kw), csrf=False, **kw)
 
     def patch(self, path, json=None, **kw):
-        return self.client.patch(
-            path, json=json, headers=kw.pop("headers", None) or self.headers(), csrf=False, **kw
-        )
+        return self.client.patch(path, json=json, headers=self._h(kw), csrf=False, **kw)
 
 
 @pytest.fixture
@@ -41,7 +41,12 @@ def make_token(db):
     def make(scopes=tuple(SCOPES), *, naam="ECD", days=30, koppeling=None, rate=600):
         k = koppeling or api_tokens.create_koppeling(db, naam=naam, user_id=None)
         made = api_tokens.create_token(
-            db, k, naam="test", scopes=list(scopes), days=days, user_id=None,
+            db,
+            k,
+            naam="test",
+            scopes=list(scopes),
+            days=days,
+            user_id=None,
             rate_limit_per_minute=rate,
         )
         db.commit()
