@@ -18,6 +18,7 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException
 
 from portal.api.problems import ApiProblem, from_exception, problem_response, validation_problem
+from portal.api.schemas import Probleem
 from portal.auth import PUBLIC
 
 PREFIX = "/api/v1"
@@ -50,6 +51,7 @@ spec = SpecTree(
     before=_before_validation,
     after=_after,
     validation_error_status=422,
+    validation_error_model=Probleem,
     security_schemes=[
         SecurityScheme(
             name="token",
@@ -85,6 +87,8 @@ class NoApiSessions(SessionInterface):
 def _read_json():
     """Malformed JSON or another content type: a clear problem before anything else."""
     g.api_started = True
+    if any(isinstance(v, int) and v > 2**31 - 1 for v in (request.view_args or {}).values()):
+        raise ApiProblem(404, "niet-gevonden", "Dit object bestaat niet.")
     if request.method in ("POST", "PUT", "PATCH"):
         if not request.is_json:
             raise ApiProblem(
@@ -92,7 +96,15 @@ def _read_json():
                 "geen-json",
                 "Stuur de gegevens als JSON met de kop 'Content-Type: application/json'.",
             )
-        if request.get_json(silent=True) is None:
+        data = request.get_json(silent=True)
+        if data is not None and not _plain_text(data):
+            raise ApiProblem(
+                400,
+                "ongeldige-tekens",
+                "De gegevens bevatten tekens die niet kunnen worden opgeslagen (een nul-teken of "
+                "een losse surrogaat); er is niets opgeslagen.",
+            )
+        if data is None:
             raise ApiProblem(
                 400,
                 "ongeldige-json",
@@ -100,6 +112,18 @@ def _read_json():
                 "er is niets opgeslagen.",
             )
     return None
+
+
+def _plain_text(data) -> bool:
+    """No NUL characters and no lone surrogates anywhere (a database cannot store them)."""
+    import json
+
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+        text.encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return False
+    return "\\u0000" not in text and "\x00" not in text
 
 
 @bp.after_request

@@ -4,6 +4,7 @@ readable page of it, rendered on the server: no script, nothing from another sit
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from typing import Any
 
@@ -41,9 +42,7 @@ def _document(_app_id: int) -> dict[str, Any]:
 def _view_for(path: str, method: str):
     rule_path = path
     for rule in current_app.url_map.iter_rules():
-        converted = str(rule)
-        for arg in rule.arguments:
-            converted = converted.replace(f"<int:{arg}>", f"{{{arg}}}")
+        converted = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", str(rule))
         if converted == rule_path and method.upper() in (rule.methods or ()):
             return current_app.view_functions[rule.endpoint]
     return None
