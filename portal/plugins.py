@@ -124,6 +124,11 @@ class Hooks:
             result.append(Capability(hook_name, label, available))
         return result
 
+    def implemented(self, hook_name: str) -> bool:
+        """Does any loaded plugin implement this hook? (Lets a bulk caller skip building
+        objects for a hook nobody answers.)"""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+
     def can(self, financing: str, hook_name: str) -> bool:
         return any(c.available for c in self.capabilities(financing) if c.name == hook_name)
 

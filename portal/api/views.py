@@ -270,7 +270,11 @@ def _intake(items: list[batch.Item], mode: str) -> batch.BatchResult:
                 items,
                 mode=mode,
                 today=date.today(),
-                validate=_hooks().validate_registration,
+                validate=(
+                    _hooks().validate_registration
+                    if _hooks().implemented("validate_registration")
+                    else None
+                ),
             )
             if mode == batch.MODE_ATOMIC and result.refused:
                 session.rollback()

@@ -28,9 +28,10 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, column, insert, select, update, values
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from portal.db import bulk_insert
 from portal.domain import Issue
 from portal.models import (
     ApiRegistratie,
@@ -427,6 +428,24 @@ def _claim(
         }
         for ext, (_i, digest) in sorted(wanted.items())
     ]
+    if session.get_bind().dialect.name == "postgresql":
+        # three array parameters instead of five per row: the statement stays small and cached
+        found = session.execute(
+            text(
+                "INSERT INTO api_registratie "
+                "(koppeling_id, extern_id, registration_id, payload_hash, created_at) "
+                "SELECT :k, e, NULL, h, :now FROM unnest(CAST(:ext AS text[]), "
+                "CAST(:hash AS text[])) AS v(e, h) "
+                "ON CONFLICT (koppeling_id, extern_id) DO NOTHING RETURNING id, extern_id"
+            ),
+            {
+                "k": koppeling_id,
+                "now": now,
+                "ext": [r["extern_id"] for r in rows],
+                "hash": [r["payload_hash"] for r in rows],
+            },
+        )
+        return {ext: kid for kid, ext in found}
     stmt = (
         _insert_statement(session)
         .on_conflict_do_nothing(index_elements=["koppeling_id", "extern_id"])
@@ -440,8 +459,28 @@ def _claim(
 
 
 def _insert_registrations(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert and return the new ids in order. PostgreSQL: ids taken from the sequence first,
+    then one COPY (a thousand rows in a few milliseconds)."""
     from sqlalchemy.exc import IntegrityError
 
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('registration', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            )
+        )
+        for rid, row in zip(ids, rows, strict=True):
+            row["id"] = rid
+        try:
+            with session.begin_nested():
+                bulk_insert(session, Registration, rows)
+        except IntegrityError as exc:
+            raise ConcurrentWrite(str(exc.orig)) from exc
+        return ids
     try:
         with session.begin_nested():
             return list(
@@ -456,7 +495,7 @@ def _insert_registrations(session: Session, rows: list[dict[str, Any]]) -> list[
 
 def _link(session: Session, pairs: list[tuple[int, int]]) -> None:
     """api_registratie.registration_id for each claimed id: on PostgreSQL in one
-    UPDATE … FROM (VALUES …), elsewhere as an executemany."""
+    UPDATE … FROM unnest(…), elsewhere as an executemany."""
     if session.get_bind().dialect.name != "postgresql":
         table = ApiRegistratie.__table__
         session.execute(
@@ -466,13 +505,11 @@ def _link(session: Session, pairs: list[tuple[int, int]]) -> None:
             [{"kid": k, "rid": r} for k, r in pairs],
         )
         return
-    for chunk in range(0, len(pairs), 2000):
-        v = values(column("kid", Integer), column("rid", Integer), name="v").data(
-            pairs[chunk : chunk + 2000]
-        )
-        session.execute(
-            update(ApiRegistratie)
-            .where(ApiRegistratie.id == v.c.kid)
-            .values(registration_id=v.c.rid)
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        text(
+            "UPDATE api_registratie a SET registration_id = v.rid "
+            "FROM unnest(CAST(:kids AS integer[]), CAST(:rids AS integer[])) AS v(kid, rid) "
+            "WHERE a.id = v.kid"
+        ),
+        {"kids": [k for k, _r in pairs], "rids": [r for _k, r in pairs]},
+    )
