@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.models import ApiKoppeling, ApiToken
 from portal.models._base import utcnow
 from portal.models.api import SCOPES
-from portal.services import audit
+from portal.services import audit, statuses
 
 TOKEN_PREFIX = "dpk_"
 MAX_DAYS = 2 * 366
@@ -66,6 +66,7 @@ def create_koppeling(
         actief=True,
         webhook_url=url or None,
         webhook_secret=secrets.token_urlsafe(32) if url else None,
+        webhook_cursor=statuses.latest_cursor(session) if url else None,
         created_by=user_id,
     )
     session.add(koppeling)
@@ -98,6 +99,8 @@ def set_webhook(
     url = (url or "").strip()
     if problem := check_webhook_url(url):
         raise TokenInvalid({"webhook_url": problem})
+    if url and not koppeling.webhook_url:  # from now on; earlier changes are in the feed
+        koppeling.webhook_cursor = statuses.latest_cursor(session)
     koppeling.webhook_url = url or None
     if url and not koppeling.webhook_secret:
         koppeling.webhook_secret = secrets.token_urlsafe(32)
