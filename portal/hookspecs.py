@@ -206,7 +206,10 @@ def recognise_message(message: Message, session: Session, settings: Settings) ->
         and ``als_antwoord_op`` as VECOZO delivered them); do not change it here.
     :param session: a session to look up what the message refers to (read only).
     :param settings: ``{financing code: {key: value}}``.
+    """
 
+
+# ---------------------------------------------------------------------------------------------
 # codes: what a financier's answer means
 # ---------------------------------------------------------------------------------------------
 
