@@ -12,7 +12,7 @@ CSRF protection unchanged.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException
@@ -83,10 +83,23 @@ class NoApiSessions(SessionInterface):
         return self.inner.is_null_session(obj)
 
 
+DESCRIPTION = {"api_v1.openapi", "api_v1.docs"}  # the API's description: public, no data
+
+
 @bp.before_request
-def _read_json():
-    """Malformed JSON or another content type: a clear problem before anything else."""
-    g.api_started = True
+def _gate():
+    """First the token (fail closed: an API view without a scope is never served), then
+    malformed JSON or another content type: a clear problem before the body is read."""
+    from flask import current_app
+
+    from portal.api.access import check_access
+
+    if request.endpoint in DESCRIPTION:
+        return None
+    scope = getattr(current_app.view_functions.get(request.endpoint), "api_scope", None)
+    if scope is None:
+        raise ApiProblem(403, "geen-toegang", "Dit deel van de API is niet beschikbaar.")
+    check_access(scope)
     if any(isinstance(v, int) and v > 2**31 - 1 for v in (request.view_args or {}).values()):
         raise ApiProblem(404, "niet-gevonden", "Dit object bestaat niet.")
     if request.method in ("POST", "PUT", "PATCH"):
@@ -130,7 +143,7 @@ def _plain_text(data) -> bool:
 def _audit(response):
     from portal.api.access import record_call
 
-    if request.endpoint not in {"api_v1.openapi", "api_v1.docs"}:
+    if request.endpoint not in DESCRIPTION:
         record_call(response)
     return response
 

@@ -29,22 +29,14 @@ def bearer_token() -> str | None:
 
 
 def requires_scope(scope: str) -> Callable[[F], F]:
-    """An API view: a valid token with ``scope``, within its rate limit. The screens' log-in
-    does not apply (``required_permissions`` = PUBLIC for the screens' gatekeeper)."""
+    """Mark an API view with the scope its token needs. The blueprint's ``before_request``
+    (:func:`check_access`) enforces it before anything else is read; the screens' log-in does
+    not apply (``required_permissions`` = PUBLIC for the screens' gatekeeper)."""
     assert scope in SCOPES, scope
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
-            token = authenticate()
-            if scope not in (token.scopes or []):
-                raise ApiProblem(
-                    403,
-                    "scope-ontbreekt",
-                    f"Dit API-token mag dit niet: de bevoegdheid '{scope}' "
-                    f"({SCOPES[scope]}) ontbreekt.",
-                )
-            rate_limit(token)
             return view(*args, **kwargs)
 
         wrapper.required_permissions = (PUBLIC,)  # type: ignore[attr-defined]
@@ -52,6 +44,19 @@ def requires_scope(scope: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def check_access(scope: str) -> ApiToken:
+    """A valid token with ``scope``, within its rate limit; else a problem (401/403/429)."""
+    token = authenticate()
+    if scope not in (token.scopes or []):
+        raise ApiProblem(
+            403,
+            "scope-ontbreekt",
+            f"Dit API-token mag dit niet: de bevoegdheid '{scope}' ({SCOPES[scope]}) ontbreekt.",
+        )
+    rate_limit(token)
+    return token
 
 
 def authenticate() -> ApiToken:

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from portal.db import bulk_insert
@@ -45,6 +45,7 @@ from portal.models.registration import REG_CONCEPT, REG_CREDITED
 from portal.services import audit
 from portal.services import registrations as regs
 from portal.services.registration_import import load_references
+from portal.services.statuses import among as _among
 
 MODE_ATOMIC = "alles_of_niets"
 MODE_PER_ITEM = "per_registratie"
@@ -154,7 +155,7 @@ class BatchLookup(regs.RegistrationLookup):
             )
             .join(Client, Client.id == Registration.client_id)
             .where(
-                Registration.employee_id.in_(employee_ids),
+                _among(session, Registration.employee_id, sorted(employee_ids)),
                 Registration.datum >= first,
                 Registration.datum <= last,
                 Registration.status != REG_CREDITED,
@@ -169,7 +170,12 @@ class BatchLookup(regs.RegistrationLookup):
         for lg in session.scalars(
             select(Legitimation)
             .options(selectinload(Legitimation.products))
-            .where(Legitimation.client_id.in_(client_ids), Legitimation.status == "actief")
+            .where(
+                _among(session, Legitimation.client_id, sorted(client_ids)),
+                Legitimation.status == "actief",
+                Legitimation.begindatum <= last,
+                or_(Legitimation.einddatum.is_(None), Legitimation.einddatum >= first),
+            )
         ):
             self.legitimations[lg.client_id].append(lg)
 
@@ -355,7 +361,7 @@ def _known(session: Session, koppeling_id: int, extern_ids: list[str]) -> dict[s
                 ApiRegistratie.payload_hash,
             ).where(
                 ApiRegistratie.koppeling_id == koppeling_id,
-                ApiRegistratie.extern_id.in_(extern_ids[chunk : chunk + 5000]),
+                _among(session, ApiRegistratie.extern_id, extern_ids[chunk : chunk + 5000]),
             )
         ):
             out[ext] = (rid, digest)

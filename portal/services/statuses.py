@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, any_, bindparam, select, text
+from sqlalchemy import Integer, String, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -396,11 +396,13 @@ def changes(session: Session, after: str | None, limit: int = 1000) -> tuple[lis
     return out, out[-1].cursor
 
 
-def _among(session: Session, column, ids: list[int]):
-    """``column IN ids`` — on PostgreSQL as ``= ANY(array)``: one parameter for thousands."""
+def among(session: Session, column, values: list):
+    """``column IN values`` — on PostgreSQL as ``= ANY(array)``: one parameter for thousands
+    (a statement that stays small and cached)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    return column.in_(ids)
+        kind = Integer if isinstance(column.type, Integer) else String
+        return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))
+    return column.in_(values)
 
 
 def _current(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int], tuple]:
@@ -410,27 +412,27 @@ def _current(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int]
         extern = dict(
             session.execute(
                 select(ApiRegistratie.registration_id, ApiRegistratie.extern_id).where(
-                    _among(session, ApiRegistratie.registration_id, wanted)
+                    among(session, ApiRegistratie.registration_id, wanted)
                 )
             ).all()
         )
         for rid, status in session.execute(
             select(Registration.id, Registration.status).where(
-                _among(session, Registration.id, wanted)
+                among(session, Registration.id, wanted)
             )
         ):
             out[("registratie", rid)] = (status, {"extern_id": extern.get(rid)})
     if ids.get("declaratieregel"):
         for lid, status, codes in session.execute(
             select(DeclarationLine.id, DeclarationLine.status, DeclarationLine.retourcodes).where(
-                _among(session, DeclarationLine.id, list(ids["declaratieregel"]))
+                among(session, DeclarationLine.id, list(ids["declaratieregel"]))
             )
         ):
             out[("declaratieregel", lid)] = (status, {"retourcodes": list(codes or [])})
     if ids.get("factuur"):
         for fid, status in session.execute(
             select(Invoice.id, Invoice.status).where(
-                _among(session, Invoice.id, list(ids["factuur"]))
+                among(session, Invoice.id, list(ids["factuur"]))
             )
         ):
             out[("factuur", fid)] = (status, {})
