@@ -1,7 +1,7 @@
 """API for connected systems: koppelingen, tokens, the senders' ids, and the change feed
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05
 
 The change feed is written by triggers (``portal/services/change_triggers.py``), so every
@@ -16,7 +16,7 @@ from alembic import op
 from portal.services import change_triggers
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

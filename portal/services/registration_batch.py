@@ -400,7 +400,6 @@ def _row(data: regs.RegistrationInput, product: Product, employee_id: int) -> di
         "bron": "api",
         "import_bestand": None,
         "waarschuwingen": [],
-        "gedeclareerd": False,
         "credit_of_id": None,
         "credit_reden": None,
         "created_at": now,

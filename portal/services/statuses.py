@@ -5,8 +5,8 @@ financing pays which part, from ``portal.services.stacking.allocate``), the decl
 invoice lines that carry the registration, awarded or rejected with each retourcode and its Dutch
 meaning (hook ``retourcode_meaning``), the invoice and its payment.
 
-Which lines carry a registration: the lines list their registrations (``registration_ids``);
-they are found through the client and the period (indexed) and then filtered.
+Which lines carry a registration: its export parts (``export_part``: which part of its time
+went into which declaration line or invoice line; released parts stay as history).
 
 The change feed (:func:`changes`) reads what the triggers of migration 0013 wrote, in commit
 order, after an opaque cursor ``"<batch>-<row>-<position>"``.
@@ -29,6 +29,7 @@ from portal.models import (
     ApprovalRun,
     Declaration,
     DeclarationLine,
+    ExportPart,
     Financier,
     Invoice,
     InvoiceLine,
@@ -176,63 +177,64 @@ def line_statuses(
     return out
 
 
-def _lines_of(session: Session, regs: list[Registration]) -> dict[int, list[int]]:
-    """registration id -> ids of the declaration lines that list it (same client, a product
-    period holding the registration's day)."""
-    out: dict[int, list[int]] = defaultdict(list)
+def _export_parts(
+    session: Session, regs: list[Registration]
+) -> list[tuple[int, int | None, int | None]]:
+    """(registration, declaration line, invoice line) of every export part of these
+    registrations, also released ones (a rejected or credited line stays in the history)."""
     if not regs:
-        return out
-    wanted = {r.id for r in regs}
-    clients = {r.client_id for r in regs}
-    first, last = min(r.datum for r in regs), max(r.datum for r in regs)
-    for lid, ids in session.execute(
-        select(DeclarationLine.id, DeclarationLine.registration_ids).where(
-            DeclarationLine.client_id.in_(clients),
-            DeclarationLine.begindatum <= last,
-            DeclarationLine.einddatum >= first,
-        )
-    ):
-        for rid in ids or ():
-            if rid in wanted:
-                out[rid].append(lid)
+        return []
+    return list(
+        session.execute(
+            select(
+                ExportPart.registration_id,
+                ExportPart.declaration_line_id,
+                ExportPart.invoice_line_id,
+            )
+            .where(among(session, ExportPart.registration_id, [r.id for r in regs]))
+            .order_by(ExportPart.id)
+        ).all()
+    )
+
+
+def _lines_of(parts) -> dict[int, list[int]]:
+    """registration id -> ids of the declaration lines its parts went into."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for rid, line_id, _invoice_line_id in parts:
+        if line_id is not None and line_id not in out[rid]:
+            out[rid].append(line_id)
     return out
 
 
-def _invoice_lines_of(
-    session: Session, regs: list[Registration]
-) -> dict[int, list[InvoiceLineStatus]]:
+def _invoice_lines_of(session: Session, parts) -> dict[int, list[InvoiceLineStatus]]:
     out: dict[int, list[InvoiceLineStatus]] = defaultdict(list)
-    if not regs:
+    wanted = defaultdict(list)
+    for rid, _line_id, invoice_line_id in parts:
+        if invoice_line_id is not None:
+            wanted[invoice_line_id].append(rid)
+    if not wanted:
         return out
-    wanted = {r.id for r in regs}
-    clients = {r.client_id for r in regs}
-    first, last = min(r.datum for r in regs), max(r.datum for r in regs)
     rows = session.execute(
-        select(InvoiceLine.registration_ids, InvoiceLine.bedrag_cents, Invoice)
+        select(InvoiceLine.id, InvoiceLine.bedrag_cents, Invoice)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            InvoiceLine.client_id.in_(clients),
-            Invoice.periode_start <= last,
-            Invoice.periode_eind >= first,
-        )
+        .where(among(session, InvoiceLine.id, list(wanted)))
     )
-    for ids, bedrag, inv in rows:
-        for rid in ids or ():
-            if rid in wanted:
-                out[rid].append(
-                    InvoiceLineStatus(
-                        factuur_id=inv.id,
-                        factuurnummer=inv.nummer,
-                        financiering=inv.financing,
-                        status=inv.status,
-                        status_omschrijving=INVOICE_STATUS_LABELS.get(inv.status, inv.status),
-                        factuurdatum=inv.factuurdatum,
-                        vervaldatum=inv.vervaldatum,
-                        betaald_op=inv.paid_at,
-                        regel_bedrag_cents=bedrag,
-                        factuur_totaal_cents=inv.totaal_cents,
-                    )
+    for line_id, bedrag, inv in rows:
+        for rid in wanted[line_id]:
+            out[rid].append(
+                InvoiceLineStatus(
+                    factuur_id=inv.id,
+                    factuurnummer=inv.nummer,
+                    financiering=inv.financing,
+                    status=inv.status,
+                    status_omschrijving=INVOICE_STATUS_LABELS.get(inv.status, inv.status),
+                    factuurdatum=inv.factuurdatum,
+                    vervaldatum=inv.vervaldatum,
+                    betaald_op=inv.paid_at,
+                    regel_bedrag_cents=bedrag,
+                    factuur_totaal_cents=inv.totaal_cents,
                 )
+            )
     return out
 
 
@@ -279,12 +281,13 @@ def registration_statuses(
             )
         ).all()
     )
-    line_map = _lines_of(session, regs)
+    parts = _export_parts(session, regs)
+    line_map = _lines_of(parts)
     lines = {
         s.id: s
         for s in line_statuses(session, sorted({i for v in line_map.values() for i in v}), meaning)
     }
-    invoice_map = _invoice_lines_of(session, regs)
+    invoice_map = _invoice_lines_of(session, parts)
     out = []
     for rid in registration_ids:
         reg = by_id.get(rid)

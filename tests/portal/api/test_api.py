@@ -16,6 +16,7 @@ from portal.models import (
     Client,
     Declaration,
     DeclarationLine,
+    ExportPart,
     Legitimation,
     Registration,
 )
@@ -451,6 +452,15 @@ def test_status_of_an_approved_declared_and_rejected_registration(api, care, db)
         retourcodes=["0611"], registration_ids=[rid], productcode="07A01",
     )  # fmt: skip
     db.add(line)
+    db.flush()
+    db.add(  # the part of the registration this line declared (released: it was rejected)
+        ExportPart(
+            registration_id=rid, client_id=care.client_row.id, financing="wmo_jw",
+            legitimation_id=care.client_row.legitimations[0].id, datum=MONDAY,
+            week_start=MONDAY, minutes=60, aantal=0, kind="declaratie",
+            declaration_line_id=line.id, active=False,
+        )
+    )  # fmt: skip
     db.commit()
     status = api.get(f"/api/v1/registraties/{rid}").get_json()
     assert (status["status"], status["extern_id"]) == ("gefiatteerd", "s1")
