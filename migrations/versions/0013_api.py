@@ -1,7 +1,7 @@
 """API for connected systems: koppelingen, tokens, the senders' ids, and the change feed
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0019
 Create Date: 2026-12-05
 
 The change feed is written by triggers (``portal/services/change_triggers.py``), so every
@@ -16,7 +16,7 @@ from alembic import op
 from portal.services import change_triggers
 
 revision = "0013"
-down_revision = "0012"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
