@@ -51,7 +51,7 @@ _BACKOFFICE = _READ | {
     "bsn.volledig",  # full BSNs in messages and downloads; others see ******996
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.BEHEERDER: frozenset(_BACKOFFICE | {"users", "organisation", "audit.view"}),
+    Role.BEHEERDER: frozenset(_BACKOFFICE | {"users", "organisation", "audit.view", "api_tokens"}),
     Role.BACKOFFICE: frozenset(_BACKOFFICE),
     Role.ZORGPROFESSIONAL: frozenset({"registration"}),
     Role.ALLEEN_LEZEN: frozenset(_READ),

@@ -2,7 +2,7 @@
 client assignments for care professionals
 
 Revision ID: 0015
-Revises: 0019
+Revises: 0013
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0019"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,13 @@
 """All ORM models. Each aggregate has its own module; later features add theirs here."""
 
 from portal.db import Base
+from portal.models.api import (
+    ApiKoppeling,
+    ApiRegistratie,
+    ApiToken,
+    StatusChange,
+    StatusChangeBatch,
+)
 from portal.models.audit import AuditEvent
 from portal.models.client import Client
 from portal.models.contract import Contract, ContractLine
@@ -31,6 +38,9 @@ from portal.models.user import User
 from portal.models.verzoek import Verzoek
 
 __all__ = [
+    "ApiKoppeling",
+    "ApiRegistratie",
+    "ApiToken",
     "ApprovalRun",
     "AuditEvent",
     "BackgroundJob",
@@ -61,6 +71,8 @@ __all__ = [
     "StackExport",
     "StackExportWeek",
     "StackRule",
+    "StatusChange",
+    "StatusChangeBatch",
     "User",
     "UserSession",
     "Uursoort",

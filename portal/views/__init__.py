@@ -1,6 +1,7 @@
 """Blueprints, one per area. Each new area adds its blueprint to this list."""
 
 from portal.views.admin import bp as admin_bp
+from portal.views.api_koppelingen import bp as api_koppelingen_bp
 from portal.views.approval import bp as approval_bp
 from portal.views.audit import bp as audit_bp
 from portal.views.auth import bp as auth_bp
@@ -36,6 +37,7 @@ BLUEPRINTS = [
     declarations_bp,
     audit_bp,
     client_access_bp,
+    api_koppelingen_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
@@ -54,4 +56,5 @@ NAV: list[tuple[str, str, str]] = [
     ("admin.organisation", "Organisatie", "organisation"),
     ("admin.users", "Gebruikers", "users"),
     ("audit.index", "Audittrail", "audit.view"),
+    ("api_koppelingen.index", "API", "api_tokens"),
 ]
