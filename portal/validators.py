@@ -116,12 +116,9 @@ def parse_date(value: str | None) -> date | None:
         try:
             from datetime import datetime
 
-            parsed = datetime.strptime(v, fmt).date()
+            return datetime.strptime(v, fmt).date()
         except ValueError:
             continue
-        if not 1900 <= parsed.year <= 2199:  # a typing error; keeps date arithmetic in range
-            raise ValueError("Ongeldige datum: kies een jaar tussen 1900 en 2199.")
-        return parsed
     raise ValueError("Ongeldige datum: gebruik dd-mm-jjjj.")
 
 

@@ -10,7 +10,8 @@ from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from portal.validators import format_cents
 
@@ -113,14 +114,16 @@ MAX_ID = 2**31 - 1
 
 
 class SafeIntConverter(IntegerConverter):
-    """``<int:...>`` that answers 404 for numbers no row can have, instead of a database error."""
+    """``<int:...>`` that answers 404 for numbers no row can have, instead of a database error.
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
-        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
+    The number still matches the route (so the answer is "not found", not "method not allowed"
+    from some other route), and the view is never called with it.
+    """
 
     def to_python(self, value: str) -> int:
-        if len(value.lstrip("-")) > 10:
-            raise ValidationError()
+        digits = value.lstrip("-")
+        if len(digits) > 10 or int(digits) > MAX_ID:
+            raise NotFound()
         return super().to_python(value)
 
 

@@ -18,7 +18,7 @@ from portal.auth import requires
 from portal.db import db_session
 from portal.services import audit
 from portal.validators import parse_date
-from portal.web import AMSTERDAM, render
+from portal.web import AMSTERDAM, render, safe_date
 
 bp = Blueprint("audit", __name__, url_prefix="/beheer/audit")
 
@@ -38,9 +38,12 @@ def _filter(args) -> tuple[audit.AuditFilter, dict[str, str]]:
         raw = (args.get(name) or "").strip()
         if raw:
             try:
-                setattr(flt, name, parse_date(raw))
+                value = safe_date(parse_date(raw))
             except ValueError:
+                value = None
+            if value is None:
                 errors[name] = "Vul een datum in als dd-mm-jjjj."
+            setattr(flt, name, value)
     return flt, errors
 
 
