@@ -16,8 +16,9 @@
 6. **The answer**: the plugin reads it (``parse_message`` → ``DeclarationAnswer``); the core
    applies it here (:func:`apply_answer`): awarded and rejected lines, a rejection releases its
    parts (correct and declare again), an awarded credit releases its original's parts.
-7. **Follow-ups**: :func:`credit` (the one helper that copies a line as its credit) and
-   :func:`move_to` (a rejected line's care to another financing, e.g. particulier).
+7. **Follow-ups**: a rejected line's care is corrected and declared again by the next run (its
+   parts were released); :func:`credit` (with :func:`credit_line`, the one helper that copies a
+   line as its credit) for an awarded line.
 
 The core names no standard: everything above that belongs to one is asked of its plugin.
 """
@@ -490,6 +491,16 @@ def _store_lines(
 def _record_weeks(session, financing, declarations, weeks, user_id) -> None:
     """The stacked client-weeks these declarations count (the stacking service's record, so an
     export never counts a week twice); each week under the declaration holding its parts."""
+    if len(declarations) == 1:  # the usual case: every week is the one declaration's
+        stacking.record_export(
+            session,
+            EXPORT_DECLARATION,
+            financing,
+            weeks,
+            reference=_export_reference(declarations[0]),
+            user_id=user_id,
+        )
+        return
     owner: dict[tuple[int, date], int] = {}
     for decl in declarations:
         for client_id, wk in session.execute(
@@ -822,22 +833,6 @@ def credit(
         )
     session.flush()
     return made
-
-
-def move_to(session: Session, line_id: int, financing: str, *, user_id: int | None = None) -> int:
-    """A rejected line's care will not be declared to this financier again but paid by
-    ``financing`` (e.g. particulier): its registrations get that financing's legitimation of the
-    client as their part, so the next invoice run of that financing picks them up and no
-    declaration run takes them. Returns how many registrations moved."""
-    line = session.get(DeclarationLine, line_id, with_for_update=True)
-    if line is None:
-        raise DeclarationError("Deze prestatie bestaat niet.")
-    if line.status != LINE_REJECTED or line.debet_credit != "D":
-        raise DeclarationError(
-            f"Prestatie {line.referentie} is niet afgewezen; alleen afgewezen zorg kan naar een "
-            "andere financiering."
-        )
-    raise DeclarationError("Verplaatsen naar een andere financiering kan nog niet.")
 
 
 def _open_rejected():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import trustme
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.domain import Role
@@ -41,7 +42,9 @@ def _inbound(db, payload: bytes, **meta) -> Message:
         "referentiegegevens": {"conversatieId": str(uuid.uuid4()), "traceerId": str(uuid.uuid4())},
     }
     metadata.update(meta)
-    message = receive_payload(db, metadata=metadata, payload=payload)
+    message = receive_payload(
+        db, metadata=metadata, payload=payload, hooks=current_app.extensions["hooks"]
+    )
     db.commit()
     return message
 
