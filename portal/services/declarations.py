@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from portal.db import bulk_insert, lock_row
@@ -671,14 +671,12 @@ def apply_answer(
             ],
         )
     result = AnswerResult("", declaration_id=decl.id, changed=True)
-    release: list[int] = []
+    credited: list[int] = []  # originals of awarded credits
     if answer.rejected_whole:
         decl.status = DECL_REJECTED
         codes = [c.code for c in answer.codes]
         for line in lines:
             line.status, line.retourcodes = LINE_REJECTED, codes
-            if line.debet_credit == "D":
-                release.append(line.id)
         result.summary = f"Declaratie {decl.nummer} is afgekeurd: " + "; ".join(
             f"{c.code} {c.meaning}" for c in answer.codes
         )
@@ -695,8 +693,6 @@ def apply_answer(
             if la is not None and not la.awarded:
                 line.status, line.retourcodes = LINE_REJECTED, [c.code for c in la.codes]
                 n_rejected += 1
-                if line.debet_credit == "D":
-                    release.append(line.id)
                 for c in la.codes:
                     result.issues.append(
                         Issue(c.code, f"Prestatie {line.referentie}: {c.meaning}", "prestatie")
@@ -709,7 +705,7 @@ def apply_answer(
                 original = session.get(DeclarationLine, line.credit_of_id)
                 if original is not None:
                     original.status = LINE_CREDITED
-                    release.append(original.id)
+                    credited.append(original.id)
         session.flush()
         for i in range(0, len(awarded_ids), 1000):  # one statement per thousand lines
             session.execute(
@@ -719,8 +715,9 @@ def apply_answer(
                 .execution_options(synchronize_session=False)
             )
         session.expire(decl, ["lines"])
+        awarded = set(awarded_ids)
         for line in lines:
-            if line.id in set(awarded_ids):
+            if line.id in awarded:
                 session.expire(line, ["status"])
         if n_rejected:
             result.summary = (
@@ -734,12 +731,22 @@ def apply_answer(
     decl.retourcodes = [c.code for c in answer.codes]
     decl.answer_reference = answer.reference
     decl.answered_at = utcnow()
-    _release(session, release)
+    session.flush()
+    # this declaration's rejected debet lines, in one statement; originals of awarded credits
+    _release(
+        session,
+        select(DeclarationLine.id).where(
+            DeclarationLine.declaration_id == decl.id,
+            DeclarationLine.status == LINE_REJECTED,
+            DeclarationLine.debet_credit == "D",
+        ),
+    )
+    _release(session, credited)
     result.client_ids = sorted({line.client_id for line in lines})
     return result
 
 
-def _release(session: Session, line_ids: list[int]) -> None:
+def _release(session: Session, line_ids: list[int] | Select) -> None:
     """Parts of these lines may be exported again; so may the stacked weeks they were in."""
     weeks = exports.release(session, declaration_line_ids=line_ids)
     if weeks:

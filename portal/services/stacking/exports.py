@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -385,18 +385,24 @@ def exported_keys(
 def release(
     session: Session,
     *,
-    declaration_line_ids: Iterable[int] = (),
-    invoice_line_ids: Iterable[int] = (),
+    declaration_line_ids: Iterable[int] | Select = (),
+    invoice_line_ids: Iterable[int] | Select = (),
 ) -> set[tuple[str, int, date]]:
     """Release the parts of these lines (a credit, a rejection, a replaced concept): a later run
-    may export them again. Returns the (financing, client, week) the released parts were in."""
+    may export them again. The ids may be a SELECT of line ids (thousands of lines: one
+    statement, no parameter lists). Returns the (financing, client, week) of the released
+    parts."""
     released: set[tuple[str, int, date]] = set()
     for column, ids in (
-        (ExportPart.declaration_line_id, sorted(set(declaration_line_ids))),
-        (ExportPart.invoice_line_id, sorted(set(invoice_line_ids))),
+        (ExportPart.declaration_line_id, declaration_line_ids),
+        (ExportPart.invoice_line_id, invoice_line_ids),
     ):
-        for i in range(0, len(ids), 1000):
-            chunk = ids[i : i + 1000]
+        if isinstance(ids, Select):
+            chunks = [ids.scalar_subquery()]
+        else:
+            ids = sorted(set(ids))
+            chunks = [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
+        for chunk in chunks:
             released.update(
                 (f, c, w)
                 for f, c, w in session.execute(
