@@ -15,6 +15,7 @@ from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
 from portal.views.registrations import bp as registrations_bp
 from portal.views.stacking import bp as stacking_bp
+from portal.views.worklists import bp as worklists_bp
 
 BLUEPRINTS = [
     admin_bp,
@@ -32,6 +33,7 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    worklists_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
