@@ -193,6 +193,7 @@ def test_approved_care_no_financing_can_declare_yet(client, db, backoffice, make
     n, href = _actions(html)["niet_declarabel"]
     assert n == 1
     assert "1,5 uur, ongeveer € 90,00" in html  # 1.5 h at 60 euro
+    assert "05-01-2026" in client.get(href).get_data(as_text=True)
     # once the client also has a private agreement (which can invoice), it is not stuck
     factory.legitimation(db, c, org.prive, [org.pv], priority=2)
     db.commit()
