@@ -204,3 +204,36 @@ def test_care_staff_get_their_button_not_the_back_office_counts(client, zorgprof
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="zorg-registreren"' in html
     assert "Vraagt actie" not in html
+
+
+def test_plots_with_their_figures_one_click_away(client, db, backoffice):
+    org = factory.organisation(db)
+    this_month = TODAY.replace(day=1)
+    last_end = this_month - timedelta(days=1)
+    decl = Declaration(
+        financing="wmo_jw",
+        financier_id=org.gemeente.id,
+        periode_begin=last_end.replace(day=1),
+        periode_eind=last_end,
+        nummer="D-9",
+        status="beantwoord",
+        total_cents=100000,
+        awarded_cents=80000,
+        answered_at=datetime.combine(last_end + timedelta(days=12), datetime.min.time(), UTC),
+    )
+    db.add(decl)
+    db.commit()
+    html = client.get("/").get_data(as_text=True)
+    for key in ("omzet", "afwijzingen", "openstaand", "doorlooptijd"):
+        assert f'data-testid="plot-{key}"' in html
+    assert html.count('<svg class="chart"') == 4 and html.count('role="img"') >= 4
+    assert "<summary>Cijfers</summary>" in html
+    assert "€ 1.000,00" in html and "€ 800,00" in html  # declared and awarded of last month
+    assert ">12</td>" in html  # twelve days from the end of the care to the award
+    # only one financing: a private financing has no declarations
+    html = client.get("/?financiering=particulier").get_data(as_text=True)
+    assert "Omzet per maand van zorg (Particulier)" in html and "€ 1.000,00" not in html
+
+
+def test_plots_escape_names_and_are_hidden_from_care_staff(client, db, zorgprofessional):
+    assert "<svg" not in client.get("/").get_data(as_text=True)
