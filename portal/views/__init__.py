@@ -14,6 +14,7 @@ from portal.views.main import bp as main_bp
 from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
 from portal.views.registrations import bp as registrations_bp
+from portal.views.search import bp as search_bp
 from portal.views.stacking import bp as stacking_bp
 from portal.views.worklists import bp as worklists_bp
 
@@ -34,6 +35,7 @@ BLUEPRINTS = [
     messages_bp,
     declarations_bp,
     worklists_bp,
+    search_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
