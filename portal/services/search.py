@@ -23,7 +23,32 @@ from portal.models.declaration import Declaration
 LIMIT = 20
 
 TUSSENVOEGSELS = frozenset(
-    ["d'", "de", "del", "den", "der", "des", "di", "du", "het", "in", "la", "le", "op", "s", "t", "'t", "te", "ten", "ter", "uit", "van", "vd", "v/d", "von"]
+    [
+        "d'",
+        "de",
+        "del",
+        "den",
+        "der",
+        "des",
+        "di",
+        "du",
+        "het",
+        "in",
+        "la",
+        "le",
+        "op",
+        "s",
+        "t",
+        "'t",
+        "te",
+        "ten",
+        "ter",
+        "uit",
+        "van",
+        "vd",
+        "v/d",
+        "von",
+    ]
 )
 _INITIALS = re.compile(r"^(?:[A-Za-zÀ-ÿ]\.)+[A-Za-zÀ-ÿ]?\.?$|^[A-Za-zÀ-ÿ]$")
 

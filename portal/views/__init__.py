@@ -6,6 +6,7 @@ from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
+from portal.views.dossier import bp as dossier_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
@@ -36,6 +37,7 @@ BLUEPRINTS = [
     declarations_bp,
     worklists_bp,
     search_bp,
+    dossier_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
