@@ -65,8 +65,10 @@ def _euro_short(cents: float) -> str:
     euros = cents / 100
     if euros >= 1_000_000:
         return f"€ {euros / 1_000_000:.1f} mln".replace(".", ",")
-    if euros >= 1000:
+    if euros >= 10_000:
         return f"€ {euros / 1000:.0f}k"
+    if euros >= 1000:
+        return f"€ {euros / 1000:.1f}k".replace(".", ",").replace(",0k", "k")
     return f"€ {euros:.0f}"
 
 
@@ -125,7 +127,9 @@ def build_plots(fig: finance.Figures, financing: str) -> list[dict]:
                 labels,
                 rate_series or [charts.Series("geen declaraties", [None] * len(labels))],
                 lambda v: f"{v:.0f}%",
-                top=100 if any(v and v > 50 for s in rate_series for v in s.values) else None,
+                top=100
+                if not rate_series or any(v and v > 50 for s in rate_series for v in s.values)
+                else None,
             ),
             "headers": ["Financier", "Maand", "Afgewezen", "Percentage"],
             "rows": rate_rows,
