@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from portal.models import Registration
     from portal.services import approval, stacking
 
-    stacking._default_stackable()  # load the plugins once, as a running app has them
+    stacking.allocation._default_stackable()  # load the plugins once, as a running app has them
 
     with Session(engine) as session:
         t, cpu = time.perf_counter(), time.process_time()

@@ -152,12 +152,12 @@ def preview(session: Session, f: Filters) -> Preview:
     rows = list(_concept_rows(session, f))
     client_ids = sorted({r.client_id for r in rows})
     ws, we = stacking.week_start(f.start), stacking.week_start(f.end) + timedelta(days=6)
-    ctx = stacking._Context(
+    ctx = stacking.allocation._Context(
         session,
         ws,
         we,
         client_ids if len(client_ids) < 5000 else None,
-        stacking._default_stackable(),
+        stacking.allocation._default_stackable(),
     )
     product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
     lines: list[Line] = []
@@ -187,7 +187,7 @@ def preview(session: Session, f: Filters) -> Preview:
             load[key] += minutes
             if key not in stack_room:
                 room = sum(lg.cap for lg in levels) if stacked else top.cap
-                stack_room[key] = min(room, stacking._INF)
+                stack_room[key] = min(room, stacking.allocation._INF)
         line_stack.append((line, key, stacked))
         lines.append(line)
     _no_legitimation_warnings(session, no_legit)
@@ -226,7 +226,7 @@ def _no_legitimation_warnings(session: Session, lines: list[Line]) -> None:
 
 
 def _volume_message(key, total: int, room: int, stacked: bool) -> str | None:
-    if room >= stacking._INF or total <= room:
+    if room >= stacking.allocation._INF or total <= room:
         return None
     over = stacking.minutes_label(total - room)
     week = stacking.iso_week_label(key[1])

@@ -173,7 +173,7 @@ def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
         result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[client.id])
         delivered = sum(regs)
         rounded = sum(w.minutes for w in result.week_totals + result.not_covered)
-        assert rounded == stacking._round(delivered, 30, "dichtstbij")
+        assert rounded == stacking.allocation._round(delivered, 30, "dichtstbij")
         for w in result.week_totals:
             lg = next(lg for lg in created if lg.id == w.legitimation_id)
             assert w.minutes <= lg.volume * 60
@@ -240,8 +240,10 @@ def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
             db.flush()
         end = MONDAY + timedelta(days=13)
         result = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
-        ctx = stacking._Context(db, MONDAY, end, [client.id], stacking._default_stackable())
-        _rows, walk_totals, walk_nc = stacking._walk(db, ctx, MONDAY, end, [client.id])
+        ctx = stacking.allocation._Context(
+            db, MONDAY, end, [client.id], stacking.allocation._default_stackable()
+        )
+        _rows, walk_totals, walk_nc = stacking.allocation._walk(db, ctx, MONDAY, end, [client.id])
 
         def norm(totals):
             return sorted(

@@ -1,39 +1,18 @@
-"""Invoice runs for the financings that are paid on a PDF invoice (PGB, particulier,
-onderaanneming, and any plugin that implements ``build_invoice``).
-
-The flow: choose a financing and an ended calendar month → :func:`preview` (per debtor: lines,
-totals, issues) → :func:`create_run` (final invoices with gap-free numbers, all in one transaction)
-→ the PDF job renders each invoice through the plugin's ``build_invoice`` and WeasyPrint.
-
-What is invoiced comes from the stacking service (``portal.services.stacking.allocate``): only the
-part of each ISO week that falls to this financing, with the stack's rounding. The core never asks
-which financing it is: the plugin says per ``FinancingInfo.extra`` how invoices are grouped
-(``invoice_per``: ``"legitimation"`` = one invoice per client agreement, ``"financier"`` = one per
-paying institution) and its payment term (``betaaltermijn_dagen``).
-"""
+"""The invoice run: preview, final numbered invoices, credit notes, payments, overdue."""
 
 from __future__ import annotations
 
-import base64
-import calendar
-import hashlib
-import io
-import logging
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
-import jinja2
-import weasyprint  # imported with the app, so forked RQ work horses do not pay for it per job
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import InvoiceDraft, Issue
+from portal.domain import Issue
 from portal.models import (
     BackgroundJob,
     Client,
@@ -49,69 +28,16 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.invoice_numbers import take_numbers
+from portal.services.invoicing.common import (
+    InvoiceError,
+    _draft_for,
+    _invoice_setting,
+    _locked,
+    period_label,
+)
 from portal.services.organisation import get_organisation
-from portal.validators import MONTH_NAMES, format_cents
 
-MAANDEN = MONTH_NAMES
-VAT_EXEMPT_TEXT = "Vrijgesteld van btw op grond van art. 11 lid 1 sub g Wet OB 1968"
 TIME_UNITS = {"minuut": 1, "uur": 60}
-
-
-class InvoiceError(ValueError):
-    """A request that cannot be carried out; the message is Dutch and says why."""
-
-
-# ---------------------------------------------------------------------------------------------
-# financings and periods
-# ---------------------------------------------------------------------------------------------
-
-
-def invoice_financings(hooks) -> list[tuple[str, str]]:
-    """The financings that can be invoiced: those whose plugin implements ``build_invoice``."""
-    return [
-        (code, info.label)
-        for code, info in hooks.financings.items()
-        if hooks.can(code, "build_invoice")
-    ]
-
-
-def _invoice_setting(hooks, financing: str, key: str, default: Any) -> Any:
-    info = hooks.financing(financing)
-    settings = (hooks.settings or {}).get(financing, {})
-    if key in settings:
-        return settings[key]
-    return (info.extra if info else {}).get(key, default)
-
-
-def month_period(year: int, month: int) -> tuple[date, date]:
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, 1), date(year, month, last)
-
-
-def period_label(start: date, end: date) -> str:
-    if start.day == 1 and end == month_period(start.year, start.month)[1]:
-        return f"{MAANDEN[start.month - 1]} {start.year}"
-    return f"{start:%d-%m-%Y} t/m {end:%d-%m-%Y}"
-
-
-def check_period(year: int | None, month: int | None, today: date) -> tuple[date, date]:
-    """A whole calendar month that has ended; otherwise a Dutch reason."""
-    if not year or not month or not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise InvoiceError("Kies een maand en een jaar.")
-    start, end = month_period(year, month)
-    if end >= today:
-        raise InvoiceError(
-            f"{period_label(start, end).capitalize()} is nog niet voorbij. Factureer een maand pas "
-            "als hij helemaal is afgelopen: de SVB en cliënten accepteren alleen facturen over een "
-            "afgesloten periode."
-        )
-    return start, end
-
-
-def last_month(today: date) -> tuple[int, int]:
-    first = today.replace(day=1) - timedelta(days=1)
-    return first.year, first.month
-
 
 # ---------------------------------------------------------------------------------------------
 # preview: what would be invoiced
@@ -486,13 +412,6 @@ def _line_model(position: int, line: LineDraft) -> InvoiceLine:
     )
 
 
-def _draft_for(hooks, invoice: Invoice) -> InvoiceDraft:
-    draft = hooks.build_invoice(invoice)
-    if draft is None:
-        raise InvoiceError(f"Geen plugin maakt facturen voor {invoice.financing}.")
-    return draft
-
-
 # ---------------------------------------------------------------------------------------------
 # create: final invoices, numbered in the same transaction
 # ---------------------------------------------------------------------------------------------
@@ -683,73 +602,8 @@ def hooks_label(run: InvoiceRun) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# PDF
-# ---------------------------------------------------------------------------------------------
-
-
-def render_html_to_pdf(html: str) -> bytes:
-    """WeasyPrint with the system fonts; only ``data:`` resources (the embedded logo), never the
-    network or the file system."""
-    global _FONT_CONFIG
-    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its INFO is per layout step
-    if _FONT_CONFIG is None:  # one per process: the system fonts are looked up once
-        from weasyprint.text.fonts import FontConfiguration
-
-        _FONT_CONFIG = FontConfiguration()
-    fetcher = weasyprint.urls.URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=_FONT_CONFIG)
-
-
-_FONT_CONFIG = None
-
-
-def render_invoice(session: Session, hooks, invoice: Invoice, *, force: bool = False) -> bool:
-    """Render and store the PDF of a final invoice (once; the stored PDF is what was sent)."""
-    if invoice.nummer is None:
-        raise InvoiceError("Een factuur zonder nummer heeft nog geen PDF.")
-    if invoice.pdf_sha256 and not force:
-        return False
-    draft = _draft_for(hooks, invoice)
-    pdf = render_html_to_pdf(draft.html)
-    invoice.pdf = pdf
-    invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    invoice.pdf_rendered_at = datetime.now(UTC)
-    return True
-
-
-def invoice_pdf(session: Session, invoice: Invoice) -> bytes:
-    if not invoice.pdf:
-        raise InvoiceError("De PDF van deze factuur wordt nog gemaakt. Probeer het zo opnieuw.")
-    if hashlib.sha256(invoice.pdf).hexdigest() != invoice.pdf_sha256:
-        raise InvoiceError("De opgeslagen PDF is beschadigd (controlegetal klopt niet).")
-    return invoice.pdf
-
-
-def pdf_filename(invoice: Invoice) -> str:
-    kind = "creditnota" if invoice.is_credit else "factuur"
-    return f"{kind}-{invoice.nummer}.pdf"
-
-
-def run_zip(session: Session, run: InvoiceRun) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for inv in run.invoices:
-            zf.writestr(pdf_filename(inv), invoice_pdf(session, inv))
-    return buf.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------
 # credit notes, payments, sending, reminders
 # ---------------------------------------------------------------------------------------------
-
-
-def _locked(session: Session, invoice_id: int) -> Invoice:
-    inv = session.scalars(
-        select(Invoice).where(Invoice.id == invoice_id).with_for_update()
-    ).one_or_none()
-    if inv is None:
-        raise InvoiceError("Deze factuur bestaat niet.")
-    return inv
 
 
 def credit_invoice(
@@ -892,153 +746,3 @@ def overdue(session: Session, today: date | None = None) -> list[Invoice]:
             .order_by(Invoice.vervaldatum, Invoice.nummer)
         )
     )
-
-
-def send_invoice(
-    session: Session, config, invoice_id: int, *, user_id: int | None = None, reminder=False
-) -> str:
-    """E-mail the stored PDF to the debtor (or a reminder for an overdue one). Sending twice by
-    a double click is prevented by the row lock and the status check."""
-    from portal.services import mail
-
-    inv = _locked(session, invoice_id)
-    if not inv.pdf_sha256:
-        raise InvoiceError("De PDF van deze factuur wordt nog gemaakt. Probeer het zo opnieuw.")
-    if not inv.debiteur_email:
-        raise InvoiceError(
-            "Er is geen e-mailadres van de ontvanger bekend. Download de PDF en verstuur hem per "
-            "post, of vul het e-mailadres in en maak een nieuwe factuur via een creditnota."
-        )
-    today = date.today()
-    org = inv.organisation
-    soort = "Creditnota" if inv.is_credit else "Factuur"
-    if reminder:
-        if not inv.overdue(today):
-            raise InvoiceError(f"Factuur {inv.nummer} is niet over de vervaldatum.")
-        if inv.reminder_sent_at and inv.reminder_sent_at.date() == today:
-            raise InvoiceError("Vandaag is al een herinnering voor deze factuur verstuurd.")
-        subject = f"Herinnering: factuur {inv.nummer} van {org.naam}"
-        body = (
-            f"Beste {inv.debiteur_naam},\n\n"
-            f"Volgens onze administratie is factuur {inv.nummer} van "
-            f"{inv.factuurdatum:%d-%m-%Y} over € {format_cents(inv.totaal_cents)} nog niet "
-            f"betaald; de vervaldatum was {inv.vervaldatum:%d-%m-%Y}. Wilt u het bedrag binnen "
-            f"14 dagen overmaken naar {org.iban or 'ons rekeningnummer'} onder vermelding van "
-            f"betalingskenmerk {inv.betaalkenmerk}?\n\nHeeft u al betaald, dan kunt u deze "
-            f"herinnering als niet verzonden beschouwen.\n\nMet vriendelijke groet,\n{org.naam}\n"
-        )
-    else:
-        if inv.sent_at is not None:
-            raise InvoiceError(f"{soort} {inv.nummer} is al verstuurd op {inv.sent_at:%d-%m-%Y}.")
-        subject = f"{soort} {inv.nummer} van {org.naam}"
-        body = (
-            f"Beste {inv.debiteur_naam},\n\nIn de bijlage vindt u {soort.lower()} {inv.nummer} "
-            f"over {period_label(inv.periode_start, inv.periode_eind)}, "
-            f"totaal € {format_cents(inv.totaal_cents)}."
-            + (
-                ""
-                if inv.is_credit
-                else f"\nWij verzoeken u het bedrag vóór {inv.vervaldatum:%d-%m-%Y} over te maken "
-                f"naar {org.iban or 'ons rekeningnummer'} onder vermelding van betalingskenmerk "
-                f"{inv.betaalkenmerk}."
-            )
-            + f"\n\nMet vriendelijke groet,\n{org.naam}\n{org.telefoon or ''}\n"
-        )
-    msg = mail.build_message(
-        sender=config.get("MAIL_FROM") or org.email or "noreply@localhost",
-        sender_name=org.naam,
-        to=inv.debiteur_email,
-        subject=subject,
-        body=body,
-        attachments=[mail.Attachment(pdf_filename(inv), invoice_pdf(session, inv))],
-    )
-    try:
-        where = mail.send(config, msg)
-    except mail.MailError as exc:
-        session.rollback()
-        raise InvoiceError(str(exc)) from exc
-    now = datetime.now(UTC)
-    if reminder:
-        inv.status, inv.reminder_sent_at = "herinnering", now
-        inv.reminder_count = (inv.reminder_count or 0) + 1
-    else:
-        inv.sent_at = now
-        if inv.status == "definitief":
-            inv.status = "verstuurd"
-    audit.record(
-        session,
-        "factuur.herinnering" if reminder else "factuur.verstuurd",
-        user_id=user_id,
-        object_type="invoice",
-        object_id=inv.id,
-        client_id=inv.client_id,
-    )
-    session.commit()
-    return where
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers for the plugins' invoice templates (they import these, never Flask)
-# ---------------------------------------------------------------------------------------------
-
-_DOCUMENT_DIR = Path(__file__).resolve().parent.parent / "templates"
-
-
-def hours(minutes: int | None) -> str:
-    if minutes is None:
-        return ""
-    sign = "-" if minutes < 0 else ""
-    m = abs(minutes)
-    return f"{sign}{m // 60}:{m % 60:02d}"
-
-
-def euro(cents: int | None) -> str:
-    return "" if cents is None else f"€ {format_cents(cents)}"
-
-
-def document_environment(plugin_templates: str | Path) -> jinja2.Environment:
-    """A Jinja environment for a plugin's invoice templates, with the shared invoice layout
-    (``invoices/document_base.html``) and Dutch filters (datum, euro, uren)."""
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(str(plugin_templates)), jinja2.FileSystemLoader(_DOCUMENT_DIR)]
-        ),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["datum"] = lambda d: d.strftime("%d-%m-%Y") if d else ""
-    env.filters["euro"] = euro
-    env.filters["uren"] = hours
-    return env
-
-
-def document_context(invoice: Invoice) -> dict[str, Any]:
-    """What every invoice document shows: the provider, the document kind, totals, VAT text."""
-    org = invoice.organisation
-    logo = None
-    if org is not None and org.logo_png:
-        logo = "data:image/png;base64," + base64.b64encode(org.logo_png).decode()
-    vat_lines = defaultdict(lambda: [0, 0])
-    for line in invoice.lines:
-        if line.btw_percentage:
-            vat_lines[line.btw_percentage][0] += line.bedrag_cents
-            vat_lines[line.btw_percentage][1] += line.btw_cents
-    subtotal = sum(line.bedrag_cents for line in invoice.lines)
-    vat = sum(line.btw_cents for line in invoice.lines)
-    return {
-        "invoice": invoice,
-        "org": org,
-        "org_agb": org.main_agb if org is not None else None,
-        "logo": logo,
-        "title": "Creditnota" if invoice.is_credit else "Factuur",
-        "periode": period_label(invoice.periode_start, invoice.periode_eind),
-        "subtotal_cents": subtotal,
-        "vat_cents": vat,
-        "total_cents": subtotal + vat,
-        "vat_charged": vat != 0,
-        "vat_rates": sorted(vat_lines.items()),
-        "vat_exempt_text": VAT_EXEMPT_TEXT,
-        "has_exempt_lines": any(not line.btw_percentage for line in invoice.lines),
-        "credit_of": invoice.credit_of,
-    }
