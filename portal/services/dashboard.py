@@ -42,7 +42,7 @@ def action_counts(
     items += _rejected_per_code(session, hooks)
     items += _unanswered(session, now)
     items += _invoices(session, today)
-    items += _undeclarable(session, hooks)
+    items += _undeclarable(session, hooks, today)
     return [item for item in items if item.count]
 
 
@@ -157,7 +157,7 @@ def _invoices(session: Session, today: date) -> list[ActionCount]:
     ]
 
 
-def _undeclarable(session: Session, hooks) -> list[ActionCount]:
+def _undeclarable(session: Session, hooks, today: date) -> list[ActionCount]:
     """Approved care whose only financings cannot declare or invoice yet (their plugin lacks the
     hook): hours and an estimate in euros from the contract tariffs of that financing."""
     stuck = [
@@ -168,7 +168,7 @@ def _undeclarable(session: Session, hooks) -> list[ActionCount]:
     if not stuck:
         return []
     declarable = [code for code in hooks.financings if code not in stuck]
-    n, minutes, cents = session.execute(worklists.undeclarable_totals(stuck, declarable)).one()
+    n, minutes, cents = worklists.undeclarable_totals(session, stuck, declarable, today)
     detail = hours_label(minutes or 0)
     if cents:
         detail += f", ongeveer € {format_cents(int(cents))}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.models import (
@@ -142,32 +142,48 @@ def undeclarable(stuck: list[str], declarable: list[str]) -> list:
     ]
 
 
-def _estimated_cents(stuck: list[str]):
-    """The registration's amount at the highest tariff of a contract line for its product with a
-    financier of a stuck financing (an estimate: the declaration decides the real amount)."""
-    tariff = (
-        select(func.max(ContractLine.tarief_cents))
-        .join(Contract, Contract.id == ContractLine.contract_id)
-        .join(Financier, Financier.id == Contract.financier_id)
-        .where(
-            Financier.financing.in_(stuck),
-            ContractLine.product_id == Registration.product_id,
-            ContractLine.begindatum <= Registration.datum,
-            or_(ContractLine.einddatum.is_(None), ContractLine.einddatum >= Registration.datum),
+def undeclarable_totals(session, stuck: list[str], declarable: list[str], today: date):
+    """(count, minutes, estimated cents) of :func:`undeclarable` care. The estimate takes, per
+    product, the highest tariff of a current contract line of a financier of a stuck financing
+    (the declaration decides the real amount); tariffs per hour, minute or unit."""
+    rows = session.execute(
+        select(
+            Registration.product_id,
+            func.count(Registration.id),
+            func.coalesce(func.sum(Registration.duur_minuten), 0),
+            func.coalesce(func.sum(Registration.aantal), 0),
         )
-        .correlate(Registration)
-        .scalar_subquery()
-    )
-    return case(
-        (Registration.duur_minuten.is_not(None), Registration.duur_minuten * tariff / 60.0),
-        else_=func.coalesce(Registration.aantal, 0) * tariff,
-    )
-
-
-def undeclarable_totals(stuck: list[str], declarable: list[str]):
-    """(count, minutes, estimated cents) of :func:`undeclarable` care, as one statement."""
-    return select(
-        func.count(Registration.id),
-        func.coalesce(func.sum(Registration.duur_minuten), 0),
-        func.coalesce(func.sum(_estimated_cents(stuck)), 0),
-    ).where(*undeclarable(stuck, declarable))
+        .where(*undeclarable(stuck, declarable))
+        .group_by(Registration.product_id)
+    ).all()
+    if not rows:
+        return 0, 0, 0
+    tariffs = {
+        pid: (cents, eenheid)
+        for pid, cents, eenheid in session.execute(
+            select(
+                ContractLine.product_id, func.max(ContractLine.tarief_cents), ContractLine.eenheid
+            )
+            .join(Contract, Contract.id == ContractLine.contract_id)
+            .join(Financier, Financier.id == Contract.financier_id)
+            .where(
+                Financier.financing.in_(stuck),
+                ContractLine.product_id.in_([r[0] for r in rows]),
+                ContractLine.begindatum <= today,
+                or_(ContractLine.einddatum.is_(None), ContractLine.einddatum >= today),
+            )
+            .group_by(ContractLine.product_id, ContractLine.eenheid)
+        )
+    }
+    count = minutes = cents = 0
+    for pid, n, mins, aantal in rows:
+        count += n
+        minutes += mins
+        tariff, eenheid = tariffs.get(pid, (0, ""))
+        if eenheid == "uur":
+            cents += mins * tariff / 60
+        elif eenheid == "minuut":
+            cents += mins * tariff
+        else:
+            cents += aantal * tariff
+    return count, minutes, round(cents)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy import func, select
 
 from portal import charts
@@ -13,6 +13,7 @@ from portal.models import BackgroundJob, Client, Legitimation
 from portal.services import dashboard, finance
 from portal.services.organisation import get_organisation
 from portal.validators import format_cents
+from portal.web import render
 
 bp = Blueprint("main", __name__)
 
@@ -40,21 +41,27 @@ def index():
             if item.endpoint in current_app.view_functions
             and (item.permission == AUTHENTICATED or has_permission(item.permission))
         ]
-    plots, financing = [], ""
-    if has_permission("declarations.view") or has_permission("invoices.view"):
-        financing = request.args.get("financiering", "")
-        if financing not in hooks().financings:
-            financing = ""
-        plots = build_plots(finance.figures(s, date.today()), financing)
     return render_template(
         "main/index.html",
         org=get_organisation(s),
         stats=stats,
         jobs=jobs,
         actions=actions,
-        plots=plots,
-        financing=financing,
+        show_plots=has_permission("declarations.view") or has_permission("invoices.view"),
     )
+
+
+@bp.route("/start/geld")
+@requires(AUTHENTICATED)
+def money():
+    """The plots: loaded by the start page after it shows (htmx), or a page of their own."""
+    if not (has_permission("declarations.view") or has_permission("invoices.view")):
+        abort(403)
+    financing = request.args.get("financiering", "")
+    if financing not in hooks().financings:
+        financing = ""
+    plots = build_plots(finance.figures(db_session(), date.today()), financing)
+    return render("main/money.html", "main/_plots.html", plots=plots, financing=financing)
 
 
 def _euro(cents: float) -> str:

@@ -223,7 +223,10 @@ def test_plots_with_their_figures_one_click_away(client, db, backoffice):
     )
     db.add(decl)
     db.commit()
-    html = client.get("/").get_data(as_text=True)
+    start = client.get("/").get_data(as_text=True)
+    assert 'hx-get="/start/geld' in start  # loaded after the page shows
+    html = client.get("/start/geld", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in html  # htmx gets only the plots
     for key in ("omzet", "afwijzingen", "openstaand", "doorlooptijd"):
         assert f'data-testid="plot-{key}"' in html
     assert html.count('<svg class="chart"') == 4 and html.count('role="img"') >= 4
@@ -231,9 +234,27 @@ def test_plots_with_their_figures_one_click_away(client, db, backoffice):
     assert "€ 1.000,00" in html and "€ 800,00" in html  # declared and awarded of last month
     assert ">12</td>" in html  # twelve days from the end of the care to the award
     # only one financing: a private financing has no declarations
-    html = client.get("/?financiering=particulier").get_data(as_text=True)
+    html = client.get("/start/geld?financiering=particulier").get_data(as_text=True)
     assert "Omzet per maand van zorg (Particulier)" in html and "€ 1.000,00" not in html
 
 
-def test_plots_escape_names_and_are_hidden_from_care_staff(client, db, zorgprofessional):
-    assert "<svg" not in client.get("/").get_data(as_text=True)
+def test_plots_are_not_for_care_staff(client, db, zorgprofessional):
+    assert "/start/geld" not in client.get("/").get_data(as_text=True)
+    assert client.get("/start/geld").status_code == 403
+
+
+def test_charts_escape_names_and_describe_themselves():
+    from portal import charts
+
+    svg = charts.lines(
+        "Afwijzingen",
+        "Per maand",
+        ["jan", "feb", "mrt"],
+        [charts.Series('<script>alert("x")</script>', [10, None, 30])],
+        lambda v: f"{v:.0f}%",
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    assert svg.count("<circle") == 2  # the missing month is a gap, not a zero
+    bars = charts.bars("Omzet", "x", ["a", "b"], [charts.Series("S", [0, 250])], str)
+    assert "<title>b, S: 250</title>" in bars
