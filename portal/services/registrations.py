@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal import validators
 from portal.domain import Issue, Severity, Unit
 from portal.models import Client, Legitimation, Product, Registration
+from portal.models.legitimation import legitimation_product
 from portal.models.registration import REG_CONCEPT, REG_CREDITED
 from portal.services import audit
 
@@ -466,15 +467,26 @@ def search_clients(session: Session, query: str, limit: int = 8) -> list[Client]
     return list(session.scalars(q.order_by(Client.achternaam, Client.id).limit(limit)))
 
 
-def registrable_products(session: Session) -> list[Product]:
-    return list(
-        session.scalars(
-            select(Product)
-            .options(joinedload(Product.uursoort))
-            .where(Product.actief.is_(True))
-            .order_by(Product.naam)
-        )
+def registrable_products(session: Session, client_id: int | None = None) -> list[Product]:
+    """Active products; for a chosen client only those an active legitimation of the client
+    holds (care staff never pick a product nobody pays for). A client without any legitimation
+    gets every product: the care is registered and shows up as "niet gedekt"."""
+    stmt = (
+        select(Product)
+        .options(joinedload(Product.uursoort))
+        .where(Product.actief.is_(True))
+        .order_by(Product.naam)
     )
+    if client_id is not None:
+        held = (
+            select(legitimation_product.c.product_id)
+            .join(Legitimation, Legitimation.id == legitimation_product.c.legitimation_id)
+            .where(Legitimation.client_id == client_id, Legitimation.status == "actief")
+        )
+        own = list(session.scalars(stmt.where(Product.id.in_(held))))
+        if own:
+            return own
+    return list(session.scalars(stmt))
 
 
 def duration_label(minutes: int | None) -> str:

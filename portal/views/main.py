@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import func, select
 
 from portal import charts
@@ -47,16 +47,14 @@ def index():
         stats=stats,
         jobs=jobs,
         actions=actions,
-        show_plots=has_permission("declarations.view") or has_permission("invoices.view"),
+        show_plots=has_permission("declarations.view"),
     )
 
 
 @bp.route("/start/geld")
-@requires(AUTHENTICATED)
+@requires("declarations.view")
 def money():
     """The plots: loaded by the start page after it shows (htmx), or a page of their own."""
-    if not (has_permission("declarations.view") or has_permission("invoices.view")):
-        abort(403)
     financing = request.args.get("financiering", "")
     if financing not in hooks().financings:
         financing = ""

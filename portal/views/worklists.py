@@ -23,6 +23,7 @@ from portal.models.declaration import (
 )
 from portal.models.message import STATUS_LABELS as MESSAGE_STATUS_LABELS
 from portal.services import worklists as wl
+from portal.services.clients import active_legitimation_exists
 from portal.services.dashboard import hours_label
 from portal.validators import month_label
 
@@ -370,4 +371,138 @@ def declarations():
         "worklists/list.html",
         title="Alle declaraties",
         intro="Sorteer op een kolom, filter op financier, periode en status, of exporteer de lijst.",
+    )
+
+
+@bp.route("/facturen")
+@requires("invoices.view")
+def invoices():
+    from portal.models import Invoice
+    from portal.models.invoice import INVOICE_STATUS_LABELS
+
+    h = hooks()
+    today = date.today()
+    spec = ListSpec(
+        name="facturen",
+        title="Facturen",
+        base=lambda: select(Invoice).where(Invoice.nummer.is_not(None)),
+        columns=[
+            Column(
+                "nummer",
+                "Nummer",
+                lambda i: i.nummer,
+                Invoice.nummer,
+                href=lambda i: url_for("invoices.show", invoice_id=i.id),
+            ),
+            Column("soort", "Soort", lambda i: i.soort, Invoice.soort),
+            Column(
+                "financiering",
+                "Financiering",
+                lambda i: h.financing_label(i.financing),
+                Invoice.financing,
+            ),
+            Column("debiteur", "Debiteur", lambda i: i.debiteur_naam, Invoice.debiteur_naam),
+            Column("factuurdatum", "Factuurdatum", lambda i: i.factuurdatum, Invoice.factuurdatum),
+            Column("vervaldatum", "Vervaldatum", lambda i: i.vervaldatum, Invoice.vervaldatum),
+            Column("bedrag", "Bedrag", lambda i: i.totaal_cents, Invoice.totaal_cents, money=True),
+            Column(
+                "status",
+                "Status",
+                lambda i: i.status_label + (", vervallen" if i.overdue(today) else ""),
+                Invoice.status,
+            ),
+        ],
+        default_sort="nummer",
+        default_desc=True,
+        tiebreak=Invoice.id,
+        filters=[
+            Filter(
+                "financiering",
+                "Financiering",
+                lambda s, v: s.where(Invoice.financing == v),
+                choices=h.choices(),
+            ),
+            Filter(
+                "periode",
+                "Periode",
+                _month_filter(Invoice.periode_start, Invoice.periode_eind),
+                kind="month",
+            ),
+            Filter(
+                "status",
+                "Status",
+                lambda s, v: s.where(Invoice.status == v),
+                choices=list(INVOICE_STATUS_LABELS.items()),
+            ),
+            Filter(
+                "debiteur",
+                "Debiteur",
+                lambda s, v: s.where(Invoice.debiteur_naam.ilike(f"%{_like(v)}%", escape="\\")),
+                kind="text",
+            ),
+        ],
+    )
+    return respond(
+        spec,
+        "worklists/list.html",
+        title="Alle facturen",
+        intro="Sorteer op een kolom, filter op financiering, periode, status en debiteur, of "
+        "exporteer de lijst.",
+    )
+
+
+def _like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@bp.route("/clienten")
+@requires("clients.view")
+def clients():
+    """Every client as a list to sort, filter and export (the search lives in Cliënten)."""
+    h = hooks()
+    spec = ListSpec(
+        name="clienten",
+        title="Cliënten",
+        base=lambda: select(Client),
+        columns=[
+            Column(
+                "naam",
+                "Naam",
+                lambda c: c.naam,
+                Client.achternaam,
+                href=lambda c: url_for("clients.show", client_id=c.id),
+            ),
+            Column("clientnummer", "Cliëntnummer", lambda c: c.clientnummer, Client.clientnummer),
+            Column(
+                "geboortedatum", "Geboortedatum", lambda c: c.geboortedatum, Client.geboortedatum
+            ),
+            Column("postcode", "Postcode", lambda c: c.postcode, Client.postcode),
+            Column("plaats", "Plaats", lambda c: c.plaats, Client.plaats),
+            Column("team", "Team", lambda c: c.team, Client.team),
+            Column("actief", "Actief", lambda c: c.actief, Client.actief),
+        ],
+        default_sort="naam",
+        tiebreak=Client.id,
+        filters=[
+            Filter("team", "Team", lambda s, v: s.where(Client.team == v), kind="text"),
+            Filter(
+                "status",
+                "Status",
+                lambda s, v: s.where(Client.actief.is_(v == "actief")),
+                choices=[("actief", "Actief"), ("inactief", "Inactief")],
+            ),
+            Filter(
+                "financiering",
+                "Actieve legitimatie",
+                lambda s, v: s.where(active_legitimation_exists(v)),
+                choices=h.choices(),
+            ),
+        ],
+    )
+    return respond(
+        spec,
+        "worklists/list.html",
+        title="Cliëntenlijst",
+        intro="Alle cliënten om te sorteren, te filteren en te exporteren. Het BSN staat niet in "
+        "de export.",
     )
