@@ -233,7 +233,8 @@ def measure(app, info: dict, samples: int, seed: int) -> dict[str, list[float]]:
 
     kinds = {
         "start_page": lambda: client.get("/"),
-        "start_page_one_financing": lambda: client.get("/?financiering=wmo_jw"),
+        "start_plots": lambda: client.get("/start/geld", headers={"HX-Request": "true"}),
+        "start_plots_one_financing": lambda: client.get("/start/geld?financiering=wmo_jw"),
         "search_name": lambda: client.post(
             "/zoeken/", data={"q": f"J. {rng.choice(names)}", "alle": "1"}
         ),
@@ -248,6 +249,9 @@ def measure(app, info: dict, samples: int, seed: int) -> dict[str, list[float]]:
             "/lijsten/afgewezen", query_string=rng.choice([{}, {"code": "0611"}])
         ),
         "list_not_covered": lambda: client.get("/lijsten/niet-gedekt"),
+        "list_clients_sorted": lambda: client.get(
+            "/lijsten/clienten", query_string={"sorteer": "geboortedatum", "richting": "af"}
+        ),
         "dossier_care": lambda: client.get(f"/clienten/{rng.randint(first, last)}/dossier/zorg"),
         "dossier_declarations": lambda: client.get(
             f"/clienten/{rng.randint(first, last)}/dossier/declaraties"

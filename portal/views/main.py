@@ -105,6 +105,7 @@ def build_plots(fig: finance.Figures, financing: str) -> list[dict]:
                 series,
                 _euro_short,
             ),
+            "legend": charts.legend(series),
             "headers": ["Maand", *finance.REVENUE_KINDS],
             "rows": [
                 [labels[i]] + [_euro(v) for v in per_month[m]] for i, m in enumerate(fig.months)
@@ -136,6 +137,7 @@ def build_plots(fig: finance.Figures, financing: str) -> list[dict]:
                 if not rate_series or any(v and v > 50 for s in rate_series for v in s.values)
                 else None,
             ),
+            "legend": charts.legend(rate_series),
             "headers": ["Financier", "Maand", "Afgewezen", "Percentage"],
             "rows": rate_rows,
         }
@@ -156,6 +158,9 @@ def build_plots(fig: finance.Figures, financing: str) -> list[dict]:
                     charts.Series("Declaraties", [fig.outstanding[b][1] for b in buckets]),
                 ],
                 _euro_short,
+            ),
+            "legend": charts.legend(
+                [charts.Series("Facturen", []), charts.Series("Declaraties", [])]
             ),
             "headers": ["Ouderdom", "Facturen", "Declaraties"],
             "rows": [
@@ -178,6 +183,9 @@ def build_plots(fig: finance.Figures, financing: str) -> list[dict]:
                     charts.Series("Declaraties", [fig.days[m][1] for m in fig.months]),
                 ],
                 lambda v: f"{v:.0f} d",
+            ),
+            "legend": charts.legend(
+                [charts.Series("Facturen", []), charts.Series("Declaraties", [])]
             ),
             "headers": ["Maand", "Facturen (dagen)", "Declaraties (dagen)"],
             "rows": [

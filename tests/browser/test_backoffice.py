@@ -174,3 +174,17 @@ def test_deleting_a_legitimation_asks_first(live_server, page, make_user, db):
     expect(page.locator(".flash")).to_be_visible()
     db.expire_all()
     assert db.query(Legitimation).filter_by(id=leg_id).count() == 0
+
+
+def test_plots_are_readable_on_a_phone(live_server, phone, make_user, db):
+    _day(db)
+    user = make_user(Role.BACKOFFICE)
+    browser_login(phone, live_server, user.email, PASSWORD)
+    plot = phone.get_by_test_id("plot-omzet")
+    expect(plot.locator("svg")).to_be_visible()
+    box = plot.locator("svg").bounding_box()
+    assert box["width"] <= 390  # no sideways scrolling
+    label = plot.locator("svg text.axis").first.bounding_box()
+    assert label["height"] >= 10  # axis labels at least 10 px high
+    expect(plot.locator(".chart-legend")).to_contain_text("Gedeclareerd")
+    phone.screenshot(path="/tmp/h-phone.png")
