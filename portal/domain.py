@@ -214,6 +214,23 @@ class ParseOutcome:
     reference: str | None = None  # the standard's own identifier, used to link retours
     answers_reference: str | None = None  # the identifier of the heenbericht it answers
     client_ids: list[int] = field(default_factory=list)
+    # The financing the message belongs to, when the parsing plugin knows it better than the
+    # routing did (e.g. from the declaration a retour names); None keeps the routed financing.
+    financing: str | None = None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A plugin's claim on an incoming message (hook ``recognise_message``).
+
+    ``financing`` is the financing the message belongs to (for a retour: the financing of the
+    message it answers); ``code`` the message code (``"AW320"``, ``"JW301"``); ``standard`` as
+    shown in the inbox (``"AW320 (Vektis EI)"``).
+    """
+
+    financing: str
+    code: str
+    standard: str = ""
 
 
 @dataclass

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
         MenuItem,
         MessageDraft,
         ParseOutcome,
+        Recognition,
     )
-    from portal.models import Client, Financier, Legitimation
+    from portal.models import Client, Financier, Legitimation, Message
 
 PROJECT = "declaratieportaal"
 
@@ -226,4 +227,29 @@ def financier_reply(payload: bytes, settings: Settings) -> list[MessageDraft] | 
     retour message(s) a real financier would send (with realistic retourcodes); an empty list
     means "accepted, no answer". Used only by the VECOZO stand-in, so that the knowledge of one
     standard lives in one plugin.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# inbound routing: whose is an incoming message
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def recognise_message(message: Message, session: Session, settings: Settings) -> Recognition | None:
+    """Claim an incoming message for your financing, before anything is parsed.
+
+    Collects all results. Called from the inbox (``portal.services.messages``) for every
+    fetched message whose financing is not already known from the message it answers
+    (``alsAntwoordOp``). Return a :class:`~portal.domain.Recognition` when the payload is yours
+    (namespace, EI code, record layout) *and* belongs to your financing, for example because
+    the AW319 an AW320 names (by invoice number) was sent by your financing; return None
+    otherwise. Exactly one financing claiming a message routes it: then only that financing's
+    plugin (and plugins that provide no financing) is asked to ``parse_message`` it. Two or
+    more claims leave it "onbekend" for a person to check, and nothing is applied.
+
+    :param message: the stored inbound message (``payload`` bytes verified, ``berichtstroom``
+        and ``als_antwoord_op`` as VECOZO delivered them); do not change it here.
+    :param session: a session to look up what the message refers to (read only).
+    :param settings: ``{financing code: {key: value}}``.
     """

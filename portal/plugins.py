@@ -10,7 +10,7 @@ from typing import Any
 import pluggy
 
 from portal import hookspecs
-from portal.domain import ActionCount, Capability, FinancingInfo, Issue, MenuItem
+from portal.domain import ActionCount, Capability, FinancingInfo, Issue, MenuItem, Recognition
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.wlz.hooks",
@@ -194,6 +194,28 @@ class Hooks:
 
     def financier_reply(self, payload: bytes):
         return self.pm.hook.financier_reply(payload=payload, settings=self.settings)
+
+    # -- inbound routing --------------------------------------------------------------------
+
+    def recognise_message(self, message, session) -> list[Recognition]:
+        """Every financing's claim on an incoming message (see the hookspec)."""
+        return [
+            r
+            for r in self.pm.hook.recognise_message(
+                message=message, session=session, settings=self.settings
+            )
+            if r is not None
+        ]
+
+    def parse_message_for(self, financing: str | None, message, session):
+        """``parse_message`` asked only of ``financing``'s plugin and of plugins that provide
+        no financing; with no financing, of every plugin."""
+        if not financing:
+            return self.parse_message(message, session)
+        mine = self._plugin_of(financing)
+        others = [plugin for _info, plugin in self._by_code.values() if plugin is not mine]
+        caller = self.pm.subset_hook_caller("parse_message", remove_plugins=others)
+        return caller(message=message, session=session, settings=self.settings)
 
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from plugins.wmo_jw import chain, financier, validation, worklist
 from plugins.wmo_jw import declaration as declaring
 from portal import hookimpl
-from portal.domain import FinancierKind, FinancingInfo, Unit
+from portal.domain import FinancierKind, FinancingInfo, Recognition, Unit
 
 CODE = validation.CODE
 
@@ -39,6 +39,17 @@ def validate_legitimation(legitimation, financier, client, settings):
     if legitimation.financing != CODE:
         return None
     return validation.legitimation_issues(legitimation, financier, client)
+
+
+@hookimpl
+def recognise_message(message, session, settings):
+    from plugins.wmo_jw.messages import recognise
+
+    found = recognise(bytes(message.payload))
+    if found is None:
+        return None
+    std, kind = found
+    return Recognition(CODE, std.message_name(kind), f"{std.label} {std.release}")
 
 
 @hookimpl

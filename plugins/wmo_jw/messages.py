@@ -22,14 +22,9 @@ from functools import cache
 
 from lxml import etree
 
-from plugins.wmo_jw.standard import RETOUR_OF, XS, Standard, identify
-
-MAX_BYTES = 25 * 1024 * 1024  # OP179: a message is at most 25 MB
-
-
-class MessageError(ValueError):
-    """An outside message we refuse; ``str(exc)`` is a Dutch sentence for the inbox."""
-
+from plugins.wmo_jw.standard import RETOUR_OF, Standard, identify
+from portal.formats.xml import MAX_BYTES, XS, read_xml
+from portal.formats.xml import XmlError as MessageError
 
 # --- the data -----------------------------------------------------------------------------------
 
@@ -239,46 +234,7 @@ def new_identificatie() -> str:
     return secrets.token_hex(6)
 
 
-# --- safe reading ---------------------------------------------------------------------------------
-
-_PARSER_OPTIONS = dict(
-    resolve_entities=False,
-    no_network=True,
-    huge_tree=False,
-    load_dtd=False,
-    dtd_validation=False,
-    remove_comments=True,
-    remove_pis=True,
-)
-
-
-def read_xml(payload: bytes, max_bytes: int = MAX_BYTES) -> etree._Element:
-    """Parse outside XML without trusting it; raises :class:`MessageError` in Dutch."""
-    if not isinstance(payload, bytes | bytearray):
-        raise MessageError("Het bericht is geen bestand met XML-inhoud.")
-    if len(payload) > max_bytes:
-        raise MessageError(
-            f"Het bericht is te groot ({len(payload) // 1024} kB; "
-            f"de grens is {max_bytes // 1024} kB). Het is niet verwerkt."
-        )
-    if not payload.strip():
-        raise MessageError("Het bericht is leeg.")
-    head = bytes(payload[:4096]).upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in bytes(payload).upper():
-        raise MessageError(
-            "Het bericht bevat een DOCTYPE of entiteit; dat is in iWmo/iJw niet toegestaan en "
-            "wordt om veiligheidsredenen geweigerd."
-        )
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
-    try:
-        root = etree.fromstring(bytes(payload), parser)
-    except etree.XMLSyntaxError as exc:
-        raise MessageError(
-            f"Het bericht is geen geldige XML: {exc.msg} (regel {exc.lineno})."
-        ) from None
-    if root.getroottree().docinfo.doctype:
-        raise MessageError("Het bericht bevat een DOCTYPE; dat wordt geweigerd.")
-    return root
+# --- safe reading: portal.formats.xml.read_xml ------------------------------------------------------
 
 
 def recognise(payload: bytes) -> tuple[Standard, str] | None:

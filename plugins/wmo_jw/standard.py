@@ -8,13 +8,13 @@ BerichtCode and a few code lists (productcategorie, reden beëindiging).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
+from portal.formats.xml import XsdRelease, register_release
+
 XSD_DIR = Path(__file__).parent / "xsd"
-XS = "{http://www.w3.org/2001/XMLSchema}"
 
 # Every message kind of the chain, in the standard's numbering.
 KINDS = ("301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320")
@@ -51,28 +51,31 @@ class Standard:
         """The name used for files and drafts: WMO323, JW301."""
         return f"{self.prefix.upper()}{kind}"
 
+    @property
+    def xsd_release(self) -> XsdRelease:
+        """The release folder (XSDs + release.json), read by :mod:`portal.formats.xml`."""
+        return register_release(self.folder)
+
     def xsd_path(self, kind: str) -> Path:
         return self.folder / f"{self.message_name(kind)}.xsd"
 
     def schema(self, kind: str) -> etree.XMLSchema:
-        return _schema(self.key, kind)
+        return self.xsd_release.schema(self.message_name(kind))
 
     def berichtcode(self, kind: str) -> str:
-        return _meta(self.key, kind)["berichtcode"]
+        return self.xsd_release.header(self.message_name(kind))["BerichtCode"]
 
     def xsd_versions(self, kind: str) -> tuple[str, str]:
         """(BasisschemaXsdVersie, BerichtXsdVersie) from the XSD's appinfo (IV034)."""
-        meta = _meta(self.key, kind)
-        return meta["basis"], meta["bericht"]
+        header = self.xsd_release.header(self.message_name(kind))
+        return header["BasisschemaXsdVersie"], header["BerichtXsdVersie"]
 
     def codes(self, type_name: str) -> dict[str, str]:
         """A code list of the basisschema: ``{"01": "Minuut", …}`` from xs:documentation."""
-        return _codelists(self.key).get(type_name, {})
+        return self.xsd_release.codes(type_name)
 
     def meaning(self, type_name: str, code: str | None) -> str:
-        if code is None:
-            return ""
-        return self.codes(type_name).get(code, f"onbekende code {code}")
+        return self.xsd_release.meaning(type_name, code)
 
 
 IWMO = Standard("iwmo", "iWmo", "wmo")
@@ -100,60 +103,6 @@ def identify(namespace: str) -> tuple[Standard, str] | None:
             if kind in KINDS:
                 return std, kind
     return None
-
-
-# --- cached loaders ---------------------------------------------------------------------------
-
-
-@cache
-def _schema(key: str, kind: str) -> etree.XMLSchema:
-    std = STANDARDS[key]
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(std.xsd_path(kind)), parser))
-
-
-@cache
-def _meta(key: str, kind: str) -> dict[str, str]:
-    std = STANDARDS[key]
-    msg = etree.parse(str(std.xsd_path(kind))).getroot()
-    basis = etree.parse(str(std.folder / "basisschema.xsd")).getroot()
-    code = None
-    for el in msg.iter(f"{XS}element"):
-        if el.get("name") == "BerichtCode":
-            pattern = el.find(f".//{XS}pattern")
-            code = pattern.get("value") if pattern is not None else None
-            break
-    if code is None:  # pragma: no cover - guards a broken release folder
-        raise RuntimeError(f"Geen BerichtCode gevonden in {std.xsd_path(kind)}")
-
-    def appinfo(root, name):
-        for el in root.iter(f"{{{std.basis_ns}}}{name}"):
-            return (el.text or "").strip()
-        raise RuntimeError(f"Geen {name} in de appinfo van {std.key} {kind}")
-
-    return {
-        "berichtcode": code,
-        "bericht": appinfo(msg, "BerichtXsdVersie"),
-        "basis": appinfo(basis, "BasisschemaXsdVersie"),
-    }
-
-
-@cache
-def _codelists(key: str) -> dict[str, dict[str, str]]:
-    std = STANDARDS[key]
-    root = etree.parse(str(std.folder / "basisschema.xsd")).getroot()
-    lists: dict[str, dict[str, str]] = {}
-    for simple in root.iter(f"{XS}simpleType"):
-        name = simple.get("name")
-        values = {}
-        for enum in simple.iter(f"{XS}enumeration"):
-            doc = enum.find(f"{XS}annotation/{XS}documentation")
-            values[enum.get("value")] = (
-                " ".join((doc.text or "").split()) if doc is not None else ""
-            )
-        if name and values:
-            lists[name] = values
-    return lists
 
 
 def all_kinds_loaded() -> int:

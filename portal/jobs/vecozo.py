@@ -303,7 +303,7 @@ def send_one(
     if not message.berichtstroom:  # configured since it was created?
         from portal.vecozo.berichtstromen import berichtstroom_for
 
-        message.berichtstroom = berichtstroom_for(message.code)
+        message.berichtstroom = berichtstroom_for(message.code, message.financing)
     try:
         metadata = build_metadata(message)
         with client_session(app, session, client) as http:

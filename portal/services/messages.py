@@ -71,7 +71,7 @@ def create_outgoing(
         traceer_id=str(uuid.uuid4()),
         conversatie_id=draft.conversation_id or str(uuid.uuid4()),
         als_antwoord_op=draft.answers_to,
-        berichtstroom=berichtstroom_for(draft.code),
+        berichtstroom=berichtstroom_for(draft.code, financing),
         afzender_rol=afzender[0] if afzender else None,
         afzender_code=afzender[1] if afzender else None,
         geadresseerde_rol=geadresseerde[0] if geadresseerde else None,
@@ -236,13 +236,51 @@ def receive_payload(session: Session, *, metadata: dict, payload: bytes) -> Mess
     return message
 
 
-def _parse(session: Session, message: Message) -> None:
-    from portal.app import hooks
+def _route(session: Session, message: Message, hooks) -> str | None:
+    """Decide the financing of an incoming message; returns a Dutch reason when it cannot.
 
+    What it answers decides first (``alsAntwoordOp``, set in :func:`receive_payload`); else the
+    plugins that recognise it (hook ``recognise_message``): one claim routes it, two or more
+    leave it for a person. Nothing is guessed from the name of a standard.
+    """
+    if message.financing:
+        return None
+    claims = {r.financing: r for r in hooks.recognise_message(message, session)}
+    if len(claims) > 1:
+        labels = ", ".join(hooks.financing_label(code) for code in sorted(claims))
+        return (
+            f"Meer dan één financiering herkent dit bericht ({labels}) en het verwijst niet naar "
+            "een verstuurd bericht; het is bewaard voor controle en niet verwerkt."
+        )
+    if claims:
+        (claim,) = claims.values()
+        message.financing = claim.financing
+        message.code = claim.code or message.code
+        message.standard = claim.standard or message.standard
+        if message.financier_id is None and message.afzender_code:
+            message.financier_id = session.scalar(
+                select(Financier.id).where(
+                    Financier.financing == claim.financing,
+                    Financier.code == message.afzender_code,
+                )
+            )
+    return None
+
+
+def _parse(session: Session, message: Message) -> None:
+    from portal.app import hooks as app_hooks
+
+    hooks = app_hooks()
     outcome: ParseOutcome | None
     try:
         with session.begin_nested():
-            outcome = hooks().parse_message(message, session)
+            refused = _route(session, message, hooks)
+            if refused:
+                message.status, message.needs_action = "onbekend", True
+                message.summary = refused
+                add_event(message, "onbekend", "portal", refused)
+                return
+            outcome = hooks.parse_message_for(message.financing, message, session)
             if outcome is not None:
                 for draft in outcome.replies:
                     draft.answers_to = draft.answers_to or message.traceer_id
@@ -250,7 +288,7 @@ def _parse(session: Session, message: Message) -> None:
                     create_outgoing(
                         session,
                         draft,
-                        financing=message.financing or _financing_of(outcome.standard) or "",
+                        financing=message.financing or outcome.financing or "",
                     )
     except Exception as exc:  # the plugin failed: keep the message, show the error
         log.exception("parse of message %s failed", message.id)
@@ -272,7 +310,7 @@ def _parse(session: Session, message: Message) -> None:
     message.reference = outcome.reference
     message.answers_reference = outcome.answers_reference
     message.client_ids = list(outcome.client_ids)
-    message.financing = message.financing or _financing_of(outcome.standard)
+    message.financing = message.financing or outcome.financing
     if message.answers_id is None and outcome.answers_reference:
         message.answers_id = session.scalar(
             select(Message.id)
@@ -296,19 +334,6 @@ def _mark_answered(session: Session, message: Message) -> None:
         heen.status = "beantwoord"
     heen.needs_action = heen.needs_action or message.needs_action
     add_event(heen, heen.status, "financier", f"Antwoord ontvangen: {message.summary}")
-
-
-def _financing_of(standard: str | None) -> str | None:
-    """The financing whose plugin names this standard (e.g. "iWmo" in "iWmo 3.2")."""
-    if not standard:
-        return None
-    from portal.app import hooks
-
-    wanted = standard.lower().split()[0]
-    for code, info in hooks().financings.items():
-        if any(s.lower().split()[0] == wanted for s in info.standards):
-            return code
-    return None
 
 
 def issue_to_dict(issue: Issue) -> dict[str, Any]:

@@ -4,6 +4,10 @@ The table ships in ``berichtstromen.json`` beside this module; a deployment over
 with the setting ``VECOZO_BERICHTSTROMEN`` (a dict) or a JSON file named by the environment variable
 ``VECOZO_BERICHTSTROMEN_FILE``. Plugins name their messages by code (e.g. "WMO323"); nothing here
 guesses routing values in code.
+
+Rows are keyed by message code (``"WMO323"``: every financing) or by financing and code
+(``"wlz/AW319"``: only for that financing), because one message (AW319) is sent by more than one
+financing, each with its own VECOZO settings. The financing-specific row wins.
 """
 
 from __future__ import annotations
@@ -35,12 +39,26 @@ def table() -> dict[str, dict[str, Any]]:
     return result
 
 
-def berichtstroom_for(code: str | None) -> dict[str, Any] | None:
-    """The berichtstroom for a message code, or None when it is not configured."""
+def berichtstroom_for(code: str | None, financing: str | None = None) -> dict[str, Any] | None:
+    """The berichtstroom for a message code (of ``financing``), or None when not configured.
+
+    Without a financing, a code configured only per financing gives the first such row (the
+    stand-in and the manual upload, which know no financing).
+    """
     if not code:
         return None
-    row = table().get(code) or table().get(code.upper())
-    return dict(row) if row else None
+    rows = table()
+    keys = [code, code.upper()]
+    if financing:
+        keys = [f"{financing}/{code}", f"{financing}/{code.upper()}", *keys]
+    for key in keys:
+        if key in rows:
+            return dict(rows[key])
+    if financing is None:
+        for key in sorted(rows):
+            if key.partition("/")[2].upper() == code.upper():
+                return dict(rows[key])
+    return None
 
 
 def code_for(berichtstroom: dict[str, Any] | None) -> str | None:
@@ -48,7 +66,7 @@ def code_for(berichtstroom: dict[str, Any] | None) -> str | None:
     if not berichtstroom:
         return None
     keys = ("berichttype", "berichtsubtype", "berichtversie", "berichtsubversie", "actie")
-    for code, row in table().items():
+    for key, row in table().items():
         if all(row.get(k) == berichtstroom.get(k) for k in keys if k in row):
-            return code
+            return key.rpartition("/")[2]
     return None
