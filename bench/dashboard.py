@@ -3,7 +3,7 @@ actie" and the four plots), the search box, the lists behind the counts and the 
 
 Creates a fresh PostgreSQL database next to ``DATABASE_URL``, fills it with
 ``bench.generate.generate_organisation`` (clients, legitimations of every financing), half a year of
-registrations (``bench.gen_production.add_registrations``: all but the last month declared, the
+registrations (``bench.gen_production.add_registrations``: all but the last month exported, the
 last two weeks not approved yet), 13 months of declarations with a line per Wmo/Jw client and
 month (6 % rejected, with retourcodes), an invoice per private and PGB client and month (paid,
 open, overdue), and a message per declaration (a few without an answer). Then it measures
@@ -103,10 +103,27 @@ def fill(engine, n_clients: int, weeks: int, seed: int) -> dict:
     now = datetime.now(UTC)
     months = _months(today)
     with engine.begin() as conn:
+        # everything before last month has been declared or invoiced: an active export part
+        # per registration, on the first legitimation of the client that holds the product
         conn.execute(
-            Registration.__table__.update()
-            .where(Registration.datum < months[-1][0])
-            .values(gedeclareerd=True)
+            text(
+                """
+                INSERT INTO export_part (registration_id, client_id, financing, legitimation_id,
+                    datum, week_start, minutes, aantal, kind, active, created_at)
+                SELECT r.id, r.client_id, l.financing, l.id, r.datum,
+                    CAST(date_trunc('week', r.datum) AS date), COALESCE(r.duur_minuten, 0),
+                    COALESCE(r.aantal, 0), 'declaratie', true, now()
+                FROM registration r
+                JOIN LATERAL (
+                    SELECT l.id, l.financing FROM legitimation l
+                    JOIN legitimation_product lp ON lp.legitimation_id = l.id
+                    WHERE l.client_id = r.client_id AND lp.product_id = r.product_id
+                    ORDER BY l.priority, l.id LIMIT 1
+                ) l ON true
+                WHERE r.datum < :cut
+                """
+            ),
+            {"cut": months[-1][0]},
         )
         org_id = conn.scalar(select(Organisation.id).limit(1))
         legs = conn.execute(

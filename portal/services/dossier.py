@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import AuditEvent, Invoice, InvoiceLine, Message, Product, Registration, User
@@ -65,11 +65,13 @@ def care(
         select(
             Registration.datum,
             Registration.status,
-            Registration.gedeclareerd,
             func.count(Registration.id),
             func.coalesce(func.sum(Registration.duur_minuten), 0),
             func.coalesce(func.sum(Registration.aantal), 0),
             func.count(Registration.id).filter(*uncovered),
+            func.coalesce(
+                func.sum(case((worklists.exported(), Registration.duur_minuten), else_=0)), 0
+            ),
         )
         .where(
             Registration.client_id == client_id,
@@ -77,10 +79,10 @@ def care(
             Registration.status != "gecrediteerd",
             Registration.datum >= first,
         )
-        .group_by(Registration.datum, Registration.status, Registration.gedeclareerd)
+        .group_by(Registration.datum, Registration.status)
     ).all()
     periods: dict[date, CarePeriod] = {}
-    for day, status, exported, n, minutes, aantal, n_uncovered in rows:
+    for day, status, n, minutes, aantal, n_uncovered, exported_minutes in rows:
         if per == "week":
             start = _week_start(day)
             iso = start.isocalendar()
@@ -100,8 +102,7 @@ def care(
             p.concept += minutes
         elif status == REG_APPROVED:
             p.approved += minutes
-            if exported:
-                p.exported += minutes
+            p.exported += exported_minutes
     return [periods[k] for k in sorted(periods, reverse=True)]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from portal.models import (
     Contract,
     ContractLine,
+    ExportPart,
     Financier,
     Invoice,
     Legitimation,
@@ -41,6 +42,14 @@ def workdays_before(day: date, n: int) -> date:
         if day.weekday() < 5:
             n -= 1
     return day
+
+
+def exported():
+    """The registration (or a part of it) is counted by an active export: a declaration line or
+    an invoice line (``ExportPart``, one active row per registration part)."""
+    return exists().where(
+        ExportPart.registration_id == Registration.id, ExportPart.active.is_(True)
+    )
 
 
 def _live():
@@ -76,8 +85,8 @@ def not_covered(today: date) -> list:
     shown as an action, never silently dropped)."""
     return [
         _live(),
-        Registration.gedeclareerd.is_(False),
         Registration.datum <= today,
+        ~exported(),
         ~_covering_legitimation(),
     ]
 
@@ -136,7 +145,7 @@ def undeclarable(stuck: list[str], declarable: list[str]) -> list:
     return [
         Registration.status == REG_APPROVED,
         Registration.credit_of_id.is_(None),
-        Registration.gedeclareerd.is_(False),
+        ~exported(),
         _covering_legitimation(stuck),
         ~_covering_legitimation(declarable) if declarable else literal(True),
     ]

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from portal.domain import Role
-from portal.models import Invoice, Message, Organisation
+from portal.models import ExportPart, Invoice, Message, Organisation
 from portal.models.declaration import Declaration, DeclarationLine
 from portal.models.registration import REG_APPROVED, REG_CONCEPT
 from tests.portal.production import factory
@@ -186,8 +186,21 @@ def test_approved_care_no_financing_can_declare_yet(client, db, backoffice, make
     org = factory.organisation(db)
     emp = make_user(Role.ZORGPROFESSIONAL)
     c = factory.new_client(db)
-    factory.legitimation(db, c, org.zorgkantoor, [org.pv])
+    wlz = factory.legitimation(db, c, org.zorgkantoor, [org.pv])
     factory.registration(db, c, org.pv, emp.id, date(2026, 1, 5), 90, status=REG_APPROVED)
+    done = factory.registration(db, c, org.pv, emp.id, date(2026, 1, 6), 60, status=REG_APPROVED)
+    db.add(  # an earlier export counted this one: not waiting any more
+        ExportPart(
+            registration_id=done.id,
+            client_id=c.id,
+            financing="wlz",
+            legitimation_id=wlz.id,
+            datum=done.datum,
+            week_start=date(2026, 1, 5),
+            minutes=60,
+            kind="declaratie",
+        )
+    )
     db.commit()
     html = client.get("/").get_data(as_text=True)
     n, href = _actions(html)["niet_declarabel"]

@@ -21,6 +21,7 @@ from portal.services.stacking.allocation import (
     StackResult,
     WeekTotal,
     allocate,
+    round_minutes,
 )
 from portal.services.stacking.exports import (
     ExportPlan,
@@ -64,6 +65,7 @@ __all__ = [
     "record_export",
     "release_weeks",
     "remove_stack_rule",
+    "round_minutes",
     "stacking_active",
     "week_start",
 ]

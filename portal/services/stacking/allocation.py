@@ -7,24 +7,30 @@ session (so read them before the session closes).
 
 ``allocate`` looks at approved registrations (status ``gefiatteerd``; credited originals and credit
 rows left out, so it always shows the current truth) of every whole ISO week overlapping
-[start, end] — the whole week, always (§6.5, §6.8). Per client-week it walks the registrations
-chronologically (date, start time, id):
+[start, end] — the whole week, always (§6.5, §6.8). Per client-week it takes the care in the
+order it was delivered (``CARE_ORDER``: day, start time, then ties broken by what was registered,
+never by the order of storage, §6.11):
 
 1. the top legitimation of a registration is the client's legitimation valid on that day that
-   covers the product (a legitimation without products covers every product), taking the
-   uursoort's financieringsprioriteit first, then ``Legitimation.priority`` (1 first), then id;
+   covers the product (a legitimation without products covers every product) and whose financing
+   is in the uursoort's financieringsprioriteit, taking that list's order first, then
+   ``Legitimation.priority`` (1 first), then id;
 2. a registration takes part in stacking when its product has a time unit, has a StackRule, and
-   the top financing's plugin says ``can_stack`` (Wmo/Jw never). It then fills the top
-   legitimation up to its weekly volume, the rest flows to lower legitimations that cover the
-   product it overflows onto (``StackRule`` chain), each up to its weekly volume; what exceeds all
-   of them is "niet gedekt" (``legitimation_id=None``);
+   the top financing's plugin says ``can_stack`` (Wmo/Jw never). Its levels are the top, then the
+   lower legitimations that hold the product it overflows onto (``StackRule`` chain), of
+   financings in the uursoort's list only (§6.9);
 3. every other registration goes 1:1 to its top legitimation (no cap: being above the volume is a
-   warning at approval), or is "niet gedekt" when the client has no legitimation for it;
-4. rounding (§6.6): per stack (client, week, top legitimation, product) the top legitimation's
-   contract line rounding (``afronding_minuten``/``afronding_wijze`` of the contract line for the
-   top legitimation's financier and the registered product) applies to every part, rounded
-   cumulatively so the parts add up to the rounded stack total; rounding up never puts a
-   legitimation above its weekly volume (the excess moves down the stack).
+   warning at approval), or is "niet gedekt" when the client has no legitimation for it. Its
+   time-based care uses the legitimation's weekly volume, whatever day it was delivered (§6.10);
+4. stacked care then fills each level up to what is left of its weekly volume, in the order of
+   care; what exceeds all levels is "niet gedekt" (``legitimation_id=None``);
+5. rounding (§6.6, §6.11): per stack (client, week, top legitimation, product) the top
+   legitimation's contract line rounding (``afronding_minuten``/``afronding_wijze`` of the
+   contract line for the top's financier and the registered product) applies to every part,
+   rounded cumulatively so the parts add up to the rounded stack total. Minutes added by rounding
+   stay in their stack and move down its levels, then to "niet gedekt"; they only take room on a
+   legitimation that no exact care holds, and never put a legitimation above its weekly volume.
+   ``round_minutes`` is the one rounding function.
 
 Weekly volume: ``volume`` in ``eenheid`` uur/minuut per ``frequentie`` week (dag: ×7). Other
 frequencies (maand, jaar, totaal) or non-time units have no weekly cap here.
@@ -40,7 +46,7 @@ from datetime import date, timedelta
 from itertools import chain
 from operator import attrgetter
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from portal.domain import Unit
@@ -188,7 +194,10 @@ def _weekly_cap(volume, eenheid, frequentie) -> int:
     return _INF
 
 
-def _round(minutes: int, step: int, how: str) -> int:
+def round_minutes(minutes: int, step: int, how: str) -> int:
+    """The one rounding of DESIGN §6.6: ``minutes`` to a multiple of ``step`` (0: as is),
+    ``how`` "omhoog" (up), "omlaag" (down) or "dichtstbij" (nearest, a half step up). Zero and
+    negative minutes stay as they are."""
     if step <= 0 or minutes <= 0:
         return minutes
     q, r = divmod(minutes, step)
@@ -199,6 +208,9 @@ def _round(minutes: int, step: int, how: str) -> int:
     if how == "omlaag":
         return q * step
     return (q + 1) * step if r * 2 >= step else q * step
+
+
+_round = round_minutes
 
 
 class _Context:
@@ -212,6 +224,8 @@ class _Context:
                 select(Product.id, Product.eenheid, Product.uursoort_id)
             )
         }
+        self.product_uursoort = {pid: u for pid, (_t, u) in self.products.items()}
+        self.product_time = {pid: t for pid, (t, _u) in self.products.items()}
         self.uursoort_order: dict[int, dict[str, int]] = defaultdict(dict)
         for uid, fin, pos in session.execute(
             select(
@@ -344,7 +358,10 @@ class _Context:
                         break
                     seen.add(nxt)
                     cur = nxt
-                below = valid[valid.index(top) + 1 :]
+                # §6.9: overflow only onto financings in the uursoort's priority list
+                below = [
+                    lg for lg in valid[valid.index(top) + 1 :] if not order or lg.financing in order
+                ]
                 for q in chain:
                     for lg in below:
                         if (
@@ -358,9 +375,20 @@ class _Context:
         return result
 
 
+# §6.11: care is taken in the order it was delivered (day, start time), and that order is total
+# and the same on every database: registrations without a start time come after the timed ones
+# of their day (SQLite would put NULLs first, PostgreSQL last), ties go by duration, product,
+# uursoort and employee, so the order in which registrations were entered or stored (their id)
+# only separates registrations that are the same in everything the allocation looks at.
+CARE_ORDER = (
+    "client_id, datum, starttijd NULLS LAST, duur_minuten NULLS LAST, product_id, "
+    "uursoort_id NULLS LAST, employee_id, id"
+)
+
+
 def _registration_rows(session: Session, ws: date, we: date, client_ids, only=None):
-    """Approved registrations in chronological order per client; ``only`` (client-weeks) may
-    narrow them down to those weeks (the caller still skips any others)."""
+    """Approved registrations per client in the order of care (``CARE_ORDER``); ``only``
+    (client-weeks) may narrow them down to those weeks (the caller still skips any others)."""
     if session.get_bind().dialect.name == "postgresql":
         yield from _registration_rows_pg(session, ws, we, client_ids, only)
         return
@@ -380,9 +408,7 @@ def _registration_rows(session: Session, ws: date, we: date, client_ids, only=No
             Registration.datum >= ws,
             Registration.datum <= we,
         )
-        .order_by(
-            Registration.client_id, Registration.datum, Registration.starttijd, Registration.id
-        )
+        .order_by(text(CARE_ORDER))
     )
     if client_ids is not None:
         q = q.where(Registration.client_id.in_(client_ids))
@@ -414,7 +440,7 @@ def _registration_rows_pg(session: Session, ws: date, we: date, client_ids, only
     if client_ids is not None:
         sql += " AND client_id = ANY(%s)"
         params.append(list(client_ids))
-    sql += " ORDER BY client_id, datum, starttijd, id"
+    sql += f" ORDER BY {CARE_ORDER}"
     raw = session.connection().connection.driver_connection
     with raw.cursor(name="stacking_rows", binary=True) as cur:
         cur.execute(sql, params)
@@ -441,33 +467,62 @@ class _Group:
 
 
 def _flush(ctx: _Context, groups: dict, client_id: int, wk: date, week_totals, not_covered):
-    """Round each stack of one client-week with its top's rule and add the week totals."""
-    rounded_used: dict[int, int] = defaultdict(int)
+    """Round each stack of one client-week with its top's rule and add the week totals.
+
+    §6.6: within a stack (top legitimation, product) the top's rounding applies to every part,
+    cumulatively, so the parts add up to the rounded stack total. §6.10: care without a stack rule
+    is rounded first and uses its legitimation's volume. §6.11: the minutes rounding adds stay
+    with the stack that was rounded and move down its own levels (legitimations that hold the
+    product its rule points to), then to "niet gedekt"; they never take room that exact care of
+    another stack holds on a legitimation. Stacks are rounded in the order of their first care.
+    """
+    legit_by_id = ctx.legit_by_id
+    rounded_used: dict[int, int] = defaultdict(int)  # rounded minutes given on a legitimation
+    pending: dict[int, int] = defaultdict(int)  # exact stacked minutes not rounded yet
     per_legit: dict[int | None, list[int]] = {}  # legit -> [rounded, exact, aantal]
+    stacks = []
     for (top_id, product_id), g in groups.items():
+        for lid, qty in g.aantal.items():
+            per_legit.setdefault(lid, [0, 0, 0])[2] += qty
+        if g.stacked:
+            stacks.append((top_id, product_id, g))
+            for lid, exact in g.parts.items():
+                if lid is not None:
+                    pending[lid] += exact
+            continue
+        for lid, exact in g.parts.items():  # one part: the top (or "niet gedekt")
+            rounded = (
+                exact if lid is None else _round(exact, *ctx.rounding_for(lid, product_id, wk))
+            )
+            if lid is not None:
+                rounded_used[lid] += rounded
+            if rounded or exact:
+                slot = per_legit.setdefault(lid, [0, 0, 0])
+                slot[0] += rounded
+                slot[1] += exact
+    for top_id, product_id, g in stacks:
         step, how = ctx.rounding_for(top_id, product_id, wk)
         cum_exact = cum_rounded = 0
         for lid in [*g.order, None]:
             exact = g.parts.get(lid, 0)
             cum_exact += exact
             part = _round(cum_exact, step, how) - cum_rounded
-            if lid is not None and g.stacked:
-                cap = ctx.legit_by_id[lid].cap
+            if lid is not None:
+                pending[lid] -= exact
+                cap = legit_by_id[lid].cap
                 if cap < _INF:
-                    part = max(0, min(part, cap - rounded_used[lid]))
-                    rounded_used[lid] += part
+                    part = max(0, min(part, cap - rounded_used[lid] - pending[lid]))
+                rounded_used[lid] += part
             cum_rounded += part
             if part or exact:
                 slot = per_legit.setdefault(lid, [0, 0, 0])
                 slot[0] += part
                 slot[1] += exact
-        for lid, qty in g.aantal.items():
-            per_legit.setdefault(lid, [0, 0, 0])[2] += qty
     for lid, (rounded, exact, qty) in per_legit.items():
         if lid is None:
             not_covered.append(WeekTotal(client_id, wk, None, None, rounded, qty, exact))
         else:
-            fin = ctx.legit_by_id[lid].financing
+            fin = legit_by_id[lid].financing
             week_totals.append(WeekTotal(client_id, wk, lid, fin, rounded, qty, exact))
 
 
@@ -481,22 +536,17 @@ def _walk(
     with_allocations: bool = True,
     only: set[tuple[int, date]] | None = None,
 ):
-    """The exact computation: every registration of each client-week in chronological order.
+    """The exact computation: every registration of each client-week in the order of care.
     Returns (allocation rows, week totals, not covered). ``only``: just these client-weeks."""
-    product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
-    product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
     allocations: list[tuple] = []  # Allocation fields, built lazily by StackResult
     week_totals: list[WeekTotal] = []
     not_covered: list[WeekTotal] = []
-    cur_key = None
-    used: dict[int, int] = {}
-    # (top legit id, product id) -> _Group: the stack's levels in order and exact minutes per level
-    groups: dict[tuple[int | None, int], _Group] = {}
     stack_cache: dict = {}
-    edge_weeks = ctx.edge_weeks
-    last_day = wk = None
+    out = allocations if with_allocations else []
+    cur_key = None
+    rows: list[tuple] = []
     skip = False
-    edge = False
+    last_day = wk = None
     for rid, cid, pid, uid, day, minutes, aantal in _registration_rows(
         session, ws, we, client_ids, only
     ):
@@ -505,44 +555,63 @@ def _walk(
             wk = day - timedelta(days=day.weekday())
         key = (cid, wk)
         if key != cur_key:
-            if cur_key is not None and not skip:
-                _flush(ctx, groups, *cur_key, week_totals, not_covered)
+            if rows:
+                _walk_week(ctx, *cur_key, rows, stack_cache, out, week_totals, not_covered)
+                rows = []
+                if not with_allocations:
+                    out.clear()
             if cur_key is not None and cur_key[0] != cid:  # keep memory flat over many clients
                 stack_cache.clear()
                 ctx._stack_cache.clear()
             cur_key = key
-            used = {}
-            groups = {}
-            edge = key in edge_weeks
             skip = only is not None and key not in only
-        if skip:
-            continue
-        skey = (cid, pid, uid, day if edge else wk)
+        if not skip:
+            rows.append((rid, pid, uid, day, minutes or 0, aantal or 0))
+    if rows:
+        _walk_week(ctx, *cur_key, rows, stack_cache, out, week_totals, not_covered)
+    return allocations, week_totals, not_covered
+
+
+def _walk_week(ctx: _Context, cid: int, wk: date, rows, stack_cache, allocations, wt, nc) -> None:
+    """One client-week, its registrations in the order of care. §6.10 first: care without a
+    stack rule goes 1:1 to its top legitimation and takes its part of the weekly volume, whatever
+    day it was delivered; then the stacked care fills what is left, level by level."""
+    product_uursoort = ctx.product_uursoort
+    product_time = ctx.product_time
+    edge = (cid, wk) in ctx.edge_weeks
+    stacks = []
+    used: dict[int, int] = {}  # minutes on a legitimation so far (unstacked care first)
+    for _rid, pid, uid, day, minutes, _aantal in rows:
+        skey = (pid, uid, day if edge else wk)
         hit = stack_cache.get(skey)
         if hit is None:
             hit = stack_cache[skey] = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), day)
+        stacks.append(hit)
         levels, stacked = hit
+        if levels and not stacked and product_time.get(pid, False):
+            top_id = levels[0].id
+            used[top_id] = used.get(top_id, 0) + minutes
+    # (top legit id, product id) -> _Group: the stack's levels in order and exact minutes per level
+    groups: dict[tuple[int | None, int], _Group] = {}
+    for (rid, pid, _uid, day, minutes, aantal), (levels, stacked) in zip(rows, stacks, strict=True):
         top = levels[0] if levels else None
         top_id = top.id if top is not None else None
         g = groups.get((top_id, pid))
         if g is None:
             g = groups[(top_id, pid)] = _Group(stacked)
         if not product_time.get(pid, False):
-            qty = aantal or 0
-            g.aantal[top_id] = g.aantal.get(top_id, 0) + qty
-            if with_allocations:
-                fin = top.financing if top is not None else None
-                allocations.append((rid, cid, pid, day, wk, top_id, fin, 0, qty))
+            g.aantal[top_id] = g.aantal.get(top_id, 0) + aantal
+            fin = top.financing if top is not None else None
+            allocations.append((rid, cid, pid, day, wk, top_id, fin, 0, aantal))
             continue
-        remaining = minutes or 0
+        remaining = minutes
         parts = g.parts
         if not stacked:
             if top is not None and top_id not in parts:
                 g.order.append(top_id)
             parts[top_id] = parts.get(top_id, 0) + remaining
-            if with_allocations:
-                fin = top.financing if top is not None else None
-                allocations.append((rid, cid, pid, day, wk, top_id, fin, remaining, 0))
+            fin = top.financing if top is not None else None
+            allocations.append((rid, cid, pid, day, wk, top_id, fin, remaining, 0))
             continue
         for lg in levels:
             if lg.id not in parts:
@@ -557,15 +626,11 @@ def _walk(
             used[lg.id] = used.get(lg.id, 0) + take
             remaining -= take
             parts[lg.id] += take
-            if with_allocations:
-                allocations.append((rid, cid, pid, day, wk, lg.id, lg.financing, take, 0))
+            allocations.append((rid, cid, pid, day, wk, lg.id, lg.financing, take, 0))
         if remaining > 0:
             parts[None] = parts.get(None, 0) + remaining
-            if with_allocations:
-                allocations.append((rid, cid, pid, day, wk, None, None, remaining, 0))
-    if cur_key is not None and not skip:
-        _flush(ctx, groups, *cur_key, week_totals, not_covered)
-    return allocations, week_totals, not_covered
+            allocations.append((rid, cid, pid, day, wk, None, None, remaining, 0))
+    _flush(ctx, groups, cid, wk, wt, nc)
 
 
 _new_object = object.__new__
@@ -592,13 +657,14 @@ def _week_total(client_id, wk, lid, fin, minutes, aantal, exact) -> WeekTotal:
     return wt
 
 
-def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen, slow) -> None:
-    """Week totals from the per-week sums (ordered by client and week). Client-weeks without a
-    stacked product (nearly all) are done here the lean way: the same stacks (top legitimation,
-    product), rounding and totals, in the same order, as ``week`` + ``_flush``. Weeks with a
-    stacked product go to ``week``; weeks where a legitimation starts or ends to the walk."""
-    product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
-    product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
+def _fast_weeks(ctx: _Context, sums, week_totals, not_covered, weeks_seen, slow) -> None:
+    """Week totals from the per-week sums (ordered by client and week). Client-weeks with at
+    most one stacked product sum (nearly all) are done here the lean way: the same stacks (top
+    legitimation, product), volume, rounding and totals as ``_walk_week`` + ``_flush`` (with one
+    stack the order of the care cannot change them). Weeks with more stacks, or where a
+    legitimation starts or ends, go to ``slow`` for the walk."""
+    product_uursoort = ctx.product_uursoort
+    product_time = ctx.product_time
     edge_weeks = ctx.edge_weeks
     bounds = ctx.bounds
     stack_for = ctx.stack_for
@@ -633,7 +699,7 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
             if st[4] is not None:
                 n_stacked += 1
                 if n_stacked > 1:
-                    return False  # stacks share capacity: the order decides (``week``)
+                    return False  # stacks share capacity: the order decides (the walk)
             g = groups.get((st[0], pid))
             if g is None:
                 groups[(st[0], pid)] = [st, e[2], e[3]]
@@ -641,39 +707,12 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
                 g[1] += e[2]
                 g[2] += e[3]
         per_legit: dict = {}  # legit -> [rounded, exact, aantal, financing]
+        reserved: dict = {}  # §6.10: exact minutes of care without a stack rule, per legitimation
+        reserved_rounded: dict = {}  # the same, rounded
+        the_stack = None
         for (lid, pid), (st, minutes, qty) in groups.items():
-            if st[4] is not None:  # the one stacked registration sum: fill the levels in order
-                rk = (st[2], pid, wk)
-                rule = roundings.get(rk)
-                if rule is None:
-                    rule = roundings[rk] = rounding_for(lid, pid, wk)
-                step, how = rule
-                remaining = minutes
-                cum_exact = cum_rounded = 0
-                for level_id, fin, cap in st[4]:
-                    take = remaining if remaining < cap else cap
-                    remaining -= take
-                    cum_exact += take
-                    part = _round(cum_exact, step, how) - cum_rounded
-                    if cap < _INF:  # rounding up never goes above the weekly volume
-                        part = max(0, min(part, cap))
-                    cum_rounded += part
-                    if part or take:
-                        slot = per_legit.get(level_id)
-                        if slot is None:
-                            per_legit[level_id] = [part, take, 0, fin]
-                        else:
-                            slot[0] += part
-                            slot[1] += take
-                exact = remaining if remaining > 0 else 0
-                part = _round(cum_exact + exact, step, how) - cum_rounded
-                if part or exact:
-                    slot = per_legit.get(None)
-                    if slot is None:
-                        per_legit[None] = [part, exact, 0, None]
-                    else:
-                        slot[0] += part
-                        slot[1] += exact
+            if st[4] is not None:
+                the_stack = (lid, pid, st, minutes)  # rounded after the care without a rule
             elif st[3]:  # time product: one part, rounded with the top's rule (none: as is)
                 if lid is None:
                     rounded = minutes
@@ -683,6 +722,8 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
                     if rule is None:
                         rule = roundings[rk] = rounding_for(lid, pid, wk)
                     rounded = _round(minutes, *rule)
+                    reserved[lid] = reserved.get(lid, 0) + minutes
+                    reserved_rounded[lid] = reserved_rounded.get(lid, 0) + rounded
                 if rounded or minutes:
                     slot = per_legit.get(lid)
                     if slot is None:
@@ -696,6 +737,42 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
                     per_legit[lid] = [0, 0, qty, st[1]]
                 else:
                     slot[2] += qty
+        if the_stack is not None:  # the one stacked sum: fill what is left, level by level
+            lid, pid, st, minutes = the_stack
+            rk = (st[2], pid, wk)
+            rule = roundings.get(rk)
+            if rule is None:
+                rule = roundings[rk] = rounding_for(lid, pid, wk)
+            step, how = rule
+            remaining = minutes
+            cum_exact = cum_rounded = 0
+            for level_id, fin, cap in st[4]:
+                room = cap - reserved.get(level_id, 0) if reserved else cap
+                take = remaining if remaining < room else (room if room > 0 else 0)
+                remaining -= take
+                cum_exact += take
+                part = _round(cum_exact, step, how) - cum_rounded
+                if cap < _INF:  # rounding up never goes above the weekly volume
+                    part = min(part, cap - reserved_rounded.get(level_id, 0))
+                    if part < 0:
+                        part = 0
+                cum_rounded += part
+                if part or take:
+                    slot = per_legit.get(level_id)
+                    if slot is None:
+                        per_legit[level_id] = [part, take, 0, fin]
+                    else:
+                        slot[0] += part
+                        slot[1] += take
+            exact = remaining if remaining > 0 else 0
+            part = _round(cum_exact + exact, step, how) - cum_rounded
+            if part or exact:
+                slot = per_legit.get(None)
+                if slot is None:
+                    per_legit[None] = [part, exact, 0, None]
+                else:
+                    slot[0] += part
+                    slot[1] += exact
         for lid, (rounded, exact, qty, fin) in per_legit.items():
             wt = _week_total(cid, wk, lid, fin, rounded, qty, exact)
             if lid is None:
@@ -710,10 +787,8 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
         if wk != cur_w or cid != cur_c:
             if entries:
                 weeks_seen.add(cur_w)
-                if (cur_c, cur_w) in edge_weeks:
+                if (cur_c, cur_w) in edge_weeks or not lean(cur_c, cur_w, entries):
                     slow.add((cur_c, cur_w))
-                elif not lean(cur_c, cur_w, entries):
-                    week(cur_c, cur_w, entries)
             if cid != cur_c:  # keep memory flat over many clients
                 stacks.clear()
                 ctx._stack_cache.clear()
@@ -721,10 +796,8 @@ def _fast_weeks(ctx: _Context, sums, week, week_totals, not_covered, weeks_seen,
         entries.append((pid, uid, int(minutes or 0), int(aantal or 0)))
     if entries:
         weeks_seen.add(cur_w)
-        if (cur_c, cur_w) in edge_weeks:
+        if (cur_c, cur_w) in edge_weeks or not lean(cur_c, cur_w, entries):
             slow.add((cur_c, cur_w))
-        elif not lean(cur_c, cur_w, entries):
-            week(cur_c, cur_w, entries)
 
 
 _WEEK_SQL = {
@@ -761,7 +834,6 @@ def _week_sums(session: Session, ws: date, we: date, client_ids):
         cur = raw.cursor(binary=True)
         cur.execute(sql, params)
         return chain.from_iterable(iter(lambda: cur.fetchmany(50_000), []))
-    from sqlalchemy import text
 
     rows = session.execute(text(sql), params)
     return ((c, date.fromisoformat(w), p, u, m, a) for c, w, p, u, m, a in rows)
@@ -796,50 +868,7 @@ def allocate(
     if sums is None:
         slow = None  # unknown database: walk everything
     else:
-        product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
-        product_time = {pid: t for pid, (t, _u) in ctx.products.items()}
-        edge_weeks = ctx.edge_weeks
-
-        def week(cid: int, wk: date, entries: list[tuple]) -> None:
-            weeks_seen.add(wk)
-            if (cid, wk) in edge_weeks:
-                slow.add((cid, wk))
-                return
-            groups: dict = {}
-            n_stacked = 0
-            for pid, uid, minutes, aantal in entries:
-                levels, stacked = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), wk)
-                top = levels[0] if levels else None
-                top_id = top.id if top is not None else None
-                g = groups.get((top_id, pid))
-                if g is None:
-                    g = groups[(top_id, pid)] = _Group(stacked)
-                if not product_time.get(pid, False):
-                    g.aantal[top_id] = g.aantal.get(top_id, 0) + (aantal or 0)
-                    continue
-                parts = g.parts
-                if not stacked:
-                    if top is not None and top_id not in parts:
-                        g.order.append(top_id)
-                    parts[top_id] = parts.get(top_id, 0) + minutes
-                    continue
-                n_stacked += 1
-                if n_stacked > 1:
-                    slow.add((cid, wk))  # stacks share capacity: the order decides
-                    return
-                remaining = minutes
-                for lg in levels:
-                    if lg.id not in parts:
-                        g.order.append(lg.id)
-                        parts[lg.id] = 0
-                    take = min(remaining, lg.cap)
-                    parts[lg.id] += take
-                    remaining -= take
-                if remaining > 0:
-                    parts[None] = parts.get(None, 0) + remaining
-            _flush(ctx, groups, cid, wk, week_totals, not_covered)
-
-        _fast_weeks(ctx, sums, week, week_totals, not_covered, weeks_seen, slow)
+        _fast_weeks(ctx, sums, week_totals, not_covered, weeks_seen, slow)
     if slow is None or slow:
         walk_clients = None if slow is None else sorted({c for c, _w in slow})
         _rows, wt, nc = _walk(session, ctx, ws, we, walk_clients, with_allocations=False, only=slow)
