@@ -43,8 +43,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from itertools import chain
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
@@ -62,6 +64,9 @@ from portal.models import (
 )
 from portal.models.registration import REG_APPROVED
 from portal.services.stacking.weeks import week_start
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 _INF = 10**12
 
@@ -140,6 +145,14 @@ class StackResult:
 
 # -- financing capabilities (from the plugins) --------------------------------------------------
 
+
+def can_stack(hooks: Hooks) -> Callable[[str | None], bool]:
+    """Whether a financing takes part in stacking, as its plugin says (``FinancingInfo.can_stack``
+    through the ``Hooks`` facade); Wmo and Jeugdwet never do (§6.4)."""
+    can = {code: info.can_stack for code, info in hooks.financings.items()}
+    return lambda financing: bool(financing) and can.get(financing, False)
+
+
 _HOOKS_CACHE: list = []
 
 
@@ -178,13 +191,18 @@ class _Legit:
     products: frozenset[int]  # empty = every product
 
 
+@cache
+def _unit_minutes(eenheid: str) -> int | None:
+    try:
+        return Unit(eenheid).minutes
+    except ValueError:
+        return None
+
+
 def _weekly_cap(volume, eenheid, frequentie) -> int:
     if volume is None or not eenheid:
         return _INF
-    try:
-        per = Unit(eenheid).minutes
-    except ValueError:
-        per = None
+    per = _unit_minutes(eenheid)
     if per is None:
         return _INF
     if frequentie == "week":
