@@ -30,7 +30,7 @@ from portal.models import Legitimation, Product, Registration, StackRule, User, 
 REG_COLUMNS = (
     "id", "client_id", "product_id", "uursoort_id", "employee_id", "datum", "starttijd",
     "duur_minuten", "aantal", "opmerking", "status", "approval_run_id", "bron", "import_bestand",
-    "waarschuwingen", "gedeclareerd", "credit_of_id", "credit_reden", "created_at", "updated_at",
+    "waarschuwingen", "credit_of_id", "credit_reden", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def add_registrations(
                         yield (
                             next_id, cid, pid, products[pid][1], emp, day, st,
                             rng.randrange(15, 76, 5), None, None, status, None, "import",
-                            None, "[]", False, None, None, now, now,
+                            None, "[]", None, None, now, now,
                         )  # fmt: skip
                         next_id += 1
 

@@ -156,7 +156,6 @@ def seed(session, n: int) -> None:
                     "status": REG_APPROVED,
                     "bron": "scherm",
                     "waarschuwingen": [],
-                    "gedeclareerd": False,
                     "created_at": now,
                     "updated_at": now,
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -135,8 +136,23 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class LegitimationField:
+    """A field of a financing's own on the legitimation form, stored in ``sleutels[name]``."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label); empty: free text
+
+
+@dataclass(frozen=True)
 class FinancingInfo:
-    """What a financing plugin says about itself (hook ``financing_info``)."""
+    """What a financing plugin says about itself (hook ``financing_info``).
+
+    For financings paid on a PDF invoice: ``invoice_per`` says how the invoice run groups
+    invoices (``"legitimation"``: one per client agreement; ``"financier"``: one per paying
+    institution) and ``betaaltermijn_dagen`` the payment term it prints (a deployment may
+    override both in ``PLUGIN_SETTINGS``). ``legitimation_fields``: the financing's own fields
+    on the legitimation form."""
 
     code: str
     label: str
@@ -148,7 +164,9 @@ class FinancingInfo:
     description: str = ""
     legitimation_label: str = "legitimatie"
     provisional: bool = False
-    extra: dict = field(default_factory=dict)
+    invoice_per: str = "legitimation"  # "legitimation" | "financier"
+    betaaltermijn_dagen: int = 30
+    legitimation_fields: tuple[LegitimationField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,10 @@ class ParseOutcome:
     reference: str | None = None  # the standard's own identifier, used to link retours
     answers_reference: str | None = None  # the identifier of the heenbericht it answers
     client_ids: list[int] = field(default_factory=list)
+    # A declaration answer (325, AW320, …) as the plugin read it: the core applies it to the
+    # declaration's lines (``portal.services.declarations.apply_answer``) and fills in the
+    # summary, issues and clients above from what it did.
+    declaration_answer: DeclarationAnswer | None = None
     # The financing the message belongs to, when the parsing plugin knows it better than the
     # routing did (e.g. from the declaration a retour names); None keeps the routed financing.
     financing: str | None = None
@@ -205,6 +227,106 @@ class Recognition:
     financing: str
     code: str
     standard: str = ""
+
+
+# --- declaring: what the core's declaration run passes to a plugin and gets back ---------------
+
+
+@dataclass(frozen=True)
+class Care:
+    """One piece of care chosen for a declaration (hook ``declaration_lines``).
+
+    From stacking (financings that stack): one registration's part on one legitimation, with the
+    stack's rounding already applied (``rounded``; a rounding difference of a week comes as its
+    own piece without ``registration_id``). Otherwise: one whole approved registration, and the
+    plugin chooses the legitimation (``legitimation_id`` None)."""
+
+    client_id: int
+    product_id: int
+    datum: date
+    minutes: int | None = None
+    aantal: int | None = None
+    registration_id: int | None = None
+    legitimation_id: int | None = None
+    rounded: bool = False
+
+
+@dataclass
+class LineDraft:
+    """One declaration line as a plugin makes it (hook ``declaration_lines``): the plugin did
+    the standard's period split, unit conversion and tariff. ``care`` is what the line counts;
+    the core records each piece with a registration as exported by this line. ``groep`` puts
+    the line in its own declaration (one message per group, e.g. Wmo apart from Jeugdwet)."""
+
+    client_id: int
+    legitimation_id: int
+    begindatum: date
+    einddatum: date
+    volume: int
+    eenheid: str  # a :class:`Unit` value
+    bedrag_cents: int  # >= 0
+    tarief_cents: int | None = None
+    product_id: int | None = None
+    contract_line_id: int | None = None
+    productcategorie: str | None = None
+    productcode: str | None = None
+    groep: str | None = None
+    care: list[Care] = field(default_factory=list)
+    toelichting: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DeclarationLines:
+    """A plugin's answer to ``declaration_lines``: the lines, and the care it could not declare
+    (each with a Dutch reason; shown to the user, never silently dropped)."""
+
+    lines: list[LineDraft]
+    skipped: list[Issue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeclarationNumbering:
+    """A declaration's number and its lines' references, as the standard wants them (hook
+    ``declaration_numbering``); ``references`` has one entry per line, in line order."""
+
+    nummer: str
+    references: list[str]
+
+
+@dataclass(frozen=True)
+class AnswerCode:
+    """A financier's code with its Dutch meaning (from the standard's code list)."""
+
+    code: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class LineAnswer:
+    """What an answer says about one line, found by the line's reference."""
+
+    reference: str
+    awarded: bool
+    codes: tuple[AnswerCode, ...] = ()
+    awarded_cents: int | None = None
+
+
+@dataclass
+class DeclarationAnswer:
+    """A financier's answer to a declaration, read by its plugin (hook ``parse_message``,
+    ``ParseOutcome.declaration_answer``) and applied by the core. The plugin decides what its
+    codes mean: ``rejected_whole`` for a rejection of the whole declaration (header or
+    declaration level), ``LineAnswer.awarded`` per line. ``unlisted_awarded``: lines the answer
+    does not name are awarded (a 325 names only rejected lines); otherwise they stay as sent."""
+
+    message_reference: str | None  # the declaration message's own identifier
+    number: str | None  # the declaration number, when the answer carries it
+    rejected_whole: bool = False
+    codes: list[AnswerCode] = field(default_factory=list)
+    lines: list[LineAnswer] = field(default_factory=list)
+    unlisted_awarded: bool = True
+    awarded_total_cents: int | None = None
+    reference: str | None = None  # the answer's own identifier
 
 
 @dataclass

@@ -4,13 +4,42 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
+from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from portal import hookspecs
-from portal.domain import Capability, FinancingInfo, Issue, Recognition
+from portal.domain import (
+    Capability,
+    Care,
+    DeclarationLines,
+    DeclarationNumbering,
+    FinancingInfo,
+    InvoiceDraft,
+    Issue,
+    MessageDraft,
+    ParseOutcome,
+    Recognition,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from portal.models import (
+        Client,
+        Declaration,
+        DeclarationLine,
+        Financier,
+        Invoice,
+        Legitimation,
+        Message,
+        Registration,
+    )
+
+# The core's own answers, asked last (e.g. a plain declaration numbering when a plugin has none).
+DEFAULT_PLUGIN = "portal.default_hooks"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.wlz.hooks",
@@ -47,6 +76,7 @@ def get_plugin_manager(
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    pm.register(importlib.import_module(DEFAULT_PLUGIN), name=DEFAULT_PLUGIN)
     blocked = set(blocked)
     for module_name in BUILTIN_PLUGINS:
         code = module_name.split(".")[1]
@@ -129,7 +159,9 @@ class Hooks:
 
     # -- validate ---------------------------------------------------------------------------
 
-    def validate_legitimation(self, legitimation, financier, client) -> list[Issue]:
+    def validate_legitimation(
+        self, legitimation: Legitimation, financier: Financier | None, client: Client
+    ) -> list[Issue]:
         return _flatten(
             self.pm.hook.validate_legitimation(
                 legitimation=legitimation,
@@ -139,43 +171,75 @@ class Hooks:
             )
         )
 
-    def validate_registration(self, registration) -> list[Issue]:
+    def validate_registration(self, registration: Registration) -> list[Issue]:
         return _flatten(
             self.pm.hook.validate_registration(registration=registration, settings=self.settings)
         )
 
-    def validate_declaration(self, declaration) -> list[Issue]:
+    def validate_declaration(self, declaration: Declaration) -> list[Issue]:
         return _flatten(
             self.pm.hook.validate_declaration(declaration=declaration, settings=self.settings)
         )
 
-    # -- choices, build, parse --------------------------------------------------------------
+    # -- choices ----------------------------------------------------------------------------
 
-    def declaration_group(self, legitimation) -> str | None:
-        return self.pm.hook.declaration_group(legitimation=legitimation, settings=self.settings)
-
-    def declaration_choices(self, financing: str, step: str, selected: Mapping[str, str]):
+    def declaration_choices(
+        self, financing: str, step: str, selected: Mapping[str, str]
+    ) -> list[tuple[str, str]] | None:
         return self.pm.hook.declaration_choices(
             financing=financing, step=step, selected=selected, settings=self.settings
         )
 
-    def build_declaration(self, declaration, session):
+    # -- declare ----------------------------------------------------------------------------
+
+    def declaration_lines(
+        self,
+        financier: Financier,
+        care: list[Care],
+        period_begin: date,
+        period_end: date,
+        session: Session,
+    ) -> DeclarationLines | None:
+        return self.pm.hook.declaration_lines(
+            financier=financier,
+            care=care,
+            period_begin=period_begin,
+            period_end=period_end,
+            session=session,
+            settings=self.settings,
+        )
+
+    def declaration_numbering(
+        self, declaration: Declaration, n_lines: int, session: Session
+    ) -> DeclarationNumbering:
+        return self.pm.hook.declaration_numbering(
+            declaration=declaration, n_lines=n_lines, session=session, settings=self.settings
+        )
+
+    def credit_reference(self, line: DeclarationLine, session: Session) -> str:
+        return self.pm.hook.credit_reference(line=line, session=session, settings=self.settings)
+
+    # -- build, parse, chain ----------------------------------------------------------------
+
+    def build_declaration(
+        self, declaration: Declaration, session: Session
+    ) -> list[MessageDraft] | None:
         return self.pm.hook.build_declaration(
             declaration=declaration, session=session, settings=self.settings
         )
 
-    def parse_message(self, message, session):
+    def parse_message(self, message: Message, session: Session) -> ParseOutcome | None:
         return self.pm.hook.parse_message(message=message, session=session, settings=self.settings)
 
-    def chain_actions(self, legitimation) -> list[Any]:
+    def chain_actions(self, legitimation: Legitimation) -> list[Any]:
         return _flatten(
             self.pm.hook.chain_actions(legitimation=legitimation, settings=self.settings)
         )
 
-    def build_invoice(self, invoice):
+    def build_invoice(self, invoice: Invoice) -> InvoiceDraft | None:
         return self.pm.hook.build_invoice(invoice=invoice, settings=self.settings)
 
-    def financier_reply(self, payload: bytes):
+    def financier_reply(self, payload: bytes) -> list[MessageDraft] | None:
         return self.pm.hook.financier_reply(payload=payload, settings=self.settings)
 
     # -- inbound routing --------------------------------------------------------------------

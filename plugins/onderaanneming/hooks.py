@@ -20,7 +20,8 @@ def financing_info(settings):
         description="Verkoop: de hoofdaannemer factureren. Inkoop: facturen van onderaannemers controleren.",
         legitimation_label="opdracht",
         # how the core groups invoices and the payment term it prints
-        extra={"invoice_per": "financier", "betaaltermijn_dagen": 30},
+        invoice_per="financier",
+        betaaltermijn_dagen=30,
     )
 
 

@@ -20,7 +20,8 @@ def financing_info(settings):
         description="Zorg die de cliënt zelf betaalt, op factuur met betaaltermijn.",
         legitimation_label="particuliere afspraak",
         # how the core groups invoices and the payment term it prints
-        extra={"invoice_per": "legitimation", "betaaltermijn_dagen": 14},
+        invoice_per="legitimation",
+        betaaltermijn_dagen=14,
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from plugins.pgb import invoices, validation
 from portal import hookimpl
-from portal.domain import FinancierKind, FinancingInfo, Unit
+from portal.domain import FinancierKind, FinancingInfo, LegitimationField, Unit
 
 CODE = validation.CODE
 
@@ -20,18 +20,14 @@ def financing_info(settings):
         description="Facturen aan de budgethouder volgens de eisen van de SVB.",
         legitimation_label="zorgovereenkomst",
         # how the core groups invoices and the payment term it prints
-        extra={
-            "invoice_per": "legitimation",
-            "betaaltermijn_dagen": 30,
-            # The form asks which budget (law) the SVB pays from; stored in sleutels["wet"].
-            "legitimation_fields": [
-                {
-                    "name": "wet",
-                    "label": "Budget (wet) waaruit de SVB betaalt",
-                    "choices": list(validation.LAWS.items()),
-                }
-            ],
-        },
+        invoice_per="legitimation",
+        betaaltermijn_dagen=30,
+        # The form asks which budget (law) the SVB pays from; stored in sleutels["wet"].
+        legitimation_fields=(
+            LegitimationField(
+                "wet", "Budget (wet) waaruit de SVB betaalt", tuple(validation.LAWS.items())
+            ),
+        ),
     )
 
 

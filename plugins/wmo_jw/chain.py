@@ -840,32 +840,16 @@ def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
 
 
 def _process_325(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
-    from portal.services import declarations
+    """A 325 is read here and applied by the core's declaration run (``declaration_answer``)."""
+    from plugins.wmo_jw.declaration import answer_325
 
-    result = declarations.apply_answer(
-        session,
-        financing=CODE,
-        message_reference=b.header.declaratie_identificatie,
-        number=b.declaratie.nummer,
-        header_codes=b.header.retourcodes,
-        declaration_codes=b.declaratie.retourcodes,
-        rejected={p.referentie: p.retourcodes for p in b.declaratie.prestaties},
-        awarded_total_cents=(
-            -(b.declaratie.toegekend_totaal or 0)
-            if b.declaratie.toegekend_debet_credit == "C"
-            else (b.declaratie.toegekend_totaal or 0)
-        ),
-        meaning=lambda code: b.std.meaning("LDT_RetourCode", code),
-    )
     return ParseOutcome(
         standard=b.std.label,
         code=b.name,
-        summary=result.summary,
-        needs_action=result.needs_action,
-        issues=result.issues,
+        summary=f"Declaratie-antwoord op declaratie {b.declaratie.nummer}.",
         reference=b.header.identificatie,
         answers_reference=b.header.declaratie_identificatie,
-        client_ids=result.client_ids,
+        declaration_answer=answer_325(b),
     )
 
 

@@ -1,23 +1,48 @@
-"""The 323 from a portal declaration, and the checks that run before it may leave.
+"""Declaring to a gemeente (iWmo/iJw 3.2): everything of the 323 and 325 the core's declaration
+run asks of this plugin.
 
-In-message rules (CS/CD/TR) and the rules the portal can check against its own state
-(toewijzingen, contract tariffs, earlier prestaties) run in :func:`issues`; :func:`drafts` builds
-and XSD-validates the message.
+* :func:`lines` (hook ``declaration_lines``): care → prestaties. Each unit of care is rounded by
+  its contract line, aggregated per client, toewijzing, product code and product period; product
+  periods are months clipped to the toewijzing (IV089, :func:`split_period`); hours that are not
+  whole go as minutes at the minute tariff (IV081/TR346); Wmo and Jeugdwet go in separate
+  declarations (a WMO323 and a JW323).
+* :func:`numbering` (hook ``declaration_numbering``): the declaration number, year + month +
+  sequence (TR333), and prestatie references ``{nummer}R{n}`` unique per provider (TR314).
+* :func:`credit_reference`: a new reference of at most 20 characters for a credit.
+* :func:`answer_325`: a 325 read into per-line outcomes; 0200, 0233 and 8001 mean accepted.
+* In-message rules (CS/CD/TR) and the rules the portal can check against its own state
+  (toewijzingen, contract tariffs, earlier prestaties) run in :func:`issues`; :func:`drafts`
+  builds and XSD-validates the message.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw import rules
-from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb
+from plugins.wmo_jw.chain import CODE, UNIT_EENHEID, own_agb, standard_of
 from plugins.wmo_jw.standard import IJW, IWMO, Standard
-from portal.domain import Issue, MessageDraft, Severity
-from portal.models import Client, Contract, ContractLine, Legitimation
+from portal.domain import (
+    AnswerCode,
+    Care,
+    DeclarationAnswer,
+    DeclarationLines,
+    DeclarationNumbering,
+    Issue,
+    LineAnswer,
+    LineDraft,
+    MessageDraft,
+    Severity,
+    Unit,
+)
+from portal.models import Client, Contract, ContractLine, Financier, Legitimation
 from portal.models.declaration import (
     LINE_AWARDED,
     LINE_CREDITED,
@@ -26,7 +51,229 @@ from portal.models.declaration import (
     Declaration,
     DeclarationLine,
 )
+from portal.services import stacking
 from portal.validators import month_label
+
+# Retourcodes that say "accepted" (0200 message accepted, 0233 prestatie accepted, 8001
+# declaratie fully awarded); any other code on a prestatie rejects it.
+OK_CODES = frozenset({"0200", "0233", "8001"})
+
+
+def round_minutes(minutes: int, step: int | None, how: str | None) -> int:
+    """One unit of care rounded as its contract line says (the stacking service's rounding,
+    DESIGN §6.6: a half step rounds up with ``dichtstbij``)."""
+    return stacking.round_minutes(minutes, step or 0, how or "dichtstbij")
+
+
+# --- lines: care → prestaties ------------------------------------------------------------------
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def split_period(
+    begin: date, end: date, legit_begin: date, legit_end: date | None
+) -> list[tuple[date, date]]:
+    """The product periods of ``begin..end`` within a toewijzing: cut at every month boundary
+    and clipped to the toewijzing (IV089: 08-04…17-06 → 08-04…30-04, 01-05…31-05, 01-06…17-06).
+    """
+    start = max(begin, legit_begin)
+    stop = min(end, legit_end) if legit_end else end
+    periods = []
+    while start <= stop:
+        month_end = month_bounds(start)[1]
+        periods.append((start, min(month_end, stop)))
+        start = month_end + timedelta(days=1)
+    return periods
+
+
+def _legitimation_rows(session: Session, financier: Financier) -> list[Any]:
+    """Every toewijzing of ``financier`` as a read-only row with all its columns (thousands:
+    no ORM objects)."""
+    table = Legitimation.__table__
+    return list(session.execute(select(table).where(table.c.financier_id == financier.id)))
+
+
+def lines(financier: Financier, care: Iterable[Care], session: Session) -> DeclarationLines:
+    """Aggregate care into prestaties through contract lines and toewijzingen (module doc)."""
+    contract_lines: dict[int, list[ContractLine]] = {}
+    for cl in session.scalars(
+        select(ContractLine)
+        .join(Contract, Contract.id == ContractLine.contract_id)
+        .where(Contract.financier_id == financier.id)
+    ):
+        contract_lines.setdefault(cl.product_id, []).append(cl)
+    legs: dict[int, list[Any]] = {}
+    for leg in _legitimation_rows(session, financier):
+        if leg.status in ("actief", "beeindigd") and leg.financing == financier.financing:
+            legs.setdefault(leg.client_id, []).append(leg)
+
+    groups: dict[tuple, dict[str, Any]] = {}
+    skipped: list[Issue] = []
+    for d in care:
+        # One own product may map to several financier codes at one financier (Begeleiding
+        # under the Wmo and under the Jeugdwet): the contract line is the one that fits a
+        # toewijzing of this client on that day.
+        lines_then = [
+            cl
+            for cl in contract_lines.get(d.product_id, [])
+            if cl.begindatum <= d.datum and (cl.einddatum is None or d.datum <= cl.einddatum)
+        ]
+        if not lines_then:
+            skipped.append(
+                Issue(
+                    "contract",
+                    f"Geen contractregel voor product {d.product_id} op {d.datum:%d-%m-%Y}.",
+                    "product",
+                )
+            )
+            continue
+        current = [
+            leg
+            for leg in legs.get(d.client_id, [])
+            if leg.begindatum <= d.datum and (leg.einddatum is None or d.datum <= leg.einddatum)
+        ]
+        cl, leg = next(
+            (
+                (cl, leg)
+                for cl in lines_then
+                for leg in current
+                if (not leg.productcode or leg.productcode == cl.productcode)
+                and (not leg.productcategorie or leg.productcategorie == cl.productcategorie)
+            ),
+            (lines_then[0], None),
+        )
+        if leg is None:
+            skipped.append(
+                Issue(
+                    "legitimatie",
+                    f"Zorg op {d.datum:%d-%m-%Y} valt niet binnen een toewijzing voor "
+                    f"product {cl.productcode}.",
+                    "legitimation",
+                )
+            )
+            continue
+        # the product period holding this day: its month, clipped to the toewijzing (IV089)
+        month_begin, month_end = month_bounds(d.datum)
+        begin = max(month_begin, leg.begindatum)
+        end = min(month_end, leg.einddatum) if leg.einddatum else month_end
+        key = (d.client_id, leg.id, cl.id, begin)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {
+                "leg": leg,
+                "cl": cl,
+                "begin": begin,
+                "end": end,
+                "minutes": 0,
+                "aantal": 0,
+                "care": [],
+            }
+        g["minutes"] += (
+            d.minutes or 0
+            if d.rounded
+            else round_minutes(d.minutes or 0, cl.afronding_minuten, cl.afronding_wijze)
+        )
+        g["aantal"] += d.aantal or 0
+        g["care"].append(d)
+
+    made = []
+    for key, g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1])):
+        cl: ContractLine = g["cl"]
+        unit = Unit(cl.eenheid)
+        tarief = cl.tarief_cents
+        if unit is Unit.UUR:
+            if g["minutes"] % 60 == 0:
+                volume = g["minutes"] // 60
+            else:  # minutes on an hours agreement, with the minute tariff (IV081/TR346)
+                unit, volume, tarief = Unit.MINUUT, g["minutes"], round(cl.tarief_cents / 60)
+        elif unit is Unit.MINUUT:
+            volume = g["minutes"]
+        else:
+            volume = g["aantal"]
+        if volume <= 0:
+            continue
+        made.append(
+            LineDraft(
+                client_id=key[0],
+                legitimation_id=g["leg"].id,
+                begindatum=g["begin"],
+                einddatum=g["end"],
+                volume=volume,
+                eenheid=unit.value,
+                tarief_cents=tarief,
+                bedrag_cents=volume * tarief,
+                product_id=cl.product_id,
+                contract_line_id=cl.id,
+                productcategorie=cl.productcategorie,
+                productcode=cl.productcode,
+                groep=standard_of(g["leg"]).key,  # a WMO323 and a JW323 are separate messages
+                care=g["care"],
+            )
+        )
+    return DeclarationLines(made, skipped)
+
+
+def numbering(declaration: Declaration, n_lines: int, session: Session) -> DeclarationNumbering:
+    """Declaration number: year + month + sequence, unique per financing (TR333); prestatie
+    references ``{nummer}R{n:06d}``, unique per provider (TR314)."""
+    base = f"{declaration.periode_begin:%Y%m}"
+    existing = set(
+        session.scalars(
+            select(Declaration.nummer).where(
+                Declaration.financing == CODE, Declaration.nummer.like(f"{base}%")
+            )
+        )
+    )
+    n = 1
+    while f"{base}{n:04d}" in existing:
+        n += 1
+    nummer = f"{base}{n:04d}"
+    return DeclarationNumbering(nummer, [f"{nummer}R{i:06d}" for i in range(1, n_lines + 1)])
+
+
+def credit_reference(line: DeclarationLine, session: Session) -> str:
+    """A new reference (max 20 characters) derived from the original: ``…C1``, ``…C2``."""
+    n = 1
+    while True:
+        ref = f"{line.referentie[: 20 - 1 - len(str(n))]}C{n}"
+        if (
+            session.scalar(select(DeclarationLine.id).where(DeclarationLine.referentie == ref))
+            is None
+        ):
+            return ref
+        n += 1
+
+
+def answer_325(b: msgs.Bericht) -> DeclarationAnswer:
+    """What a 325 says: a code other than 0200/0233/8001 at header or declaration level rejects
+    the whole declaration; a listed prestatie with such a code is rejected; prestaties the 325
+    does not list are awarded."""
+
+    def code(c: str) -> AnswerCode:
+        return AnswerCode(c, b.std.meaning("LDT_RetourCode", c))
+
+    whole = [c for c in b.header.retourcodes + b.declaratie.retourcodes if c not in OK_CODES]
+    total = b.declaratie.toegekend_totaal or 0
+    return DeclarationAnswer(
+        message_reference=b.header.declaratie_identificatie,
+        number=b.declaratie.nummer,
+        rejected_whole=bool(whole),
+        codes=[code(c) for c in (whole or b.header.retourcodes + b.declaratie.retourcodes)],
+        lines=[
+            LineAnswer(
+                reference=p.referentie,
+                awarded=not [c for c in p.retourcodes if c not in OK_CODES],
+                codes=tuple(code(c) for c in p.retourcodes if c not in OK_CODES),
+            )
+            for p in b.declaratie.prestaties
+        ],
+        unlisted_awarded=True,
+        awarded_total_cents=-total if b.declaratie.toegekend_debet_credit == "C" else total,
+        reference=b.header.identificatie,
+    )
 
 
 def _rows(declaration: Declaration, session: Session):

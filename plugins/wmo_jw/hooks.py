@@ -79,10 +79,24 @@ def validate_declaration(declaration, settings):
 
 
 @hookimpl
-def declaration_group(legitimation, settings):
-    if legitimation.financing != CODE:
+def declaration_lines(financier, care, period_begin, period_end, session, settings):
+    if financier.financing != CODE:
         return None
-    return chain.standard_of(legitimation).key  # a WMO323 and a JW323 are separate messages
+    return declaring.lines(financier, care, session)
+
+
+@hookimpl
+def declaration_numbering(declaration, n_lines, session, settings):
+    if declaration.financing != CODE:
+        return None
+    return declaring.numbering(declaration, n_lines, session)
+
+
+@hookimpl
+def credit_reference(line, session, settings):
+    if line.financing != CODE:
+        return None
+    return declaring.credit_reference(line, session)
 
 
 @hookimpl

@@ -5,6 +5,7 @@ from portal.models.audit import AuditEvent
 from portal.models.client import Client
 from portal.models.contract import Contract, ContractLine
 from portal.models.declaration import Declaration, DeclarationLine
+from portal.models.export import ExportPart
 from portal.models.financier import Financier
 from portal.models.invoice import (
     Invoice,
@@ -38,6 +39,7 @@ __all__ = [
     "ContractLine",
     "Declaration",
     "DeclarationLine",
+    "ExportPart",
     "Financier",
     "Invoice",
     "InvoiceLine",

@@ -122,7 +122,7 @@ class DeclarationLine(Timestamped, Base):
     bedrag_cents: Mapped[int] = mapped_column(Integer)  # always >= 0; the sign is debet_credit
     debet_credit: Mapped[str] = mapped_column(String(1), default="D")
     referentie: Mapped[str] = mapped_column(String(40))
-    credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("declaration_line.id"))
+    credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("declaration_line.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=LINE_CONCEPT, index=True)
     retourcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
     registration_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -84,8 +84,6 @@ class Registration(Timestamped, Base):
     import_bestand: Mapped[str | None] = mapped_column(String(200))
     # Warnings saved with the registration (code, message, field): they show up as actions.
     waarschuwingen: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Set by any export (declaration, invoice) that includes this registration: blocks withdrawal.
-    gedeclareerd: Mapped[bool] = mapped_column(Boolean, default=False)
     credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     credit_reden: Mapped[str | None] = mapped_column(Text)
 

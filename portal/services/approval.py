@@ -27,6 +27,7 @@ from portal.models import ApprovalRun, Client, Registration, StackExportWeek
 from portal.models._base import utcnow
 from portal.models.registration import REG_APPROVED, REG_CONCEPT, REG_CREDITED
 from portal.services import audit, stacking
+from portal.services.stacking import exports
 
 if TYPE_CHECKING:
     from portal.plugins import Hooks
@@ -419,7 +420,7 @@ def withdraw_problems(session: Session, run: ApprovalRun) -> str | None:
         return "Deze fiattering is al ingetrokken."
     declared = session.scalar(
         select(Registration.id)
-        .where(Registration.approval_run_id == run.id, Registration.gedeclareerd.is_(True))
+        .where(Registration.approval_run_id == run.id, ~exports.not_exported())
         .limit(1)
     )
     weeks = {

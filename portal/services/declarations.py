@@ -1,33 +1,47 @@
-"""Declaration runs: from approved care to declaration lines, to a message, to the answer.
+"""The declaration run: one core pipeline for every financing that declares by message.
 
-Generic for financings that declare by message; the standard's details are in the plugin:
+1. **Choose the care** (:func:`choose_care`). A financing that stacks (``FinancingInfo.can_stack``)
+   gets what the stacking service gives it: whole ISO weeks, each registration's part on its
+   legitimation, the stack's rounding (DESIGN §6), weeks already exported left out — so week 5 of
+   2019 is declared once across the January and the February run. Any other financing gets the
+   approved registrations of clients with a legitimation of the financier. Never a part that an
+   earlier declaration or invoice still counts (``portal.services.exports``).
+2. **The plugin makes the lines** (hook ``declaration_lines``): period split, units, tariffs and
+   the group of each line (one declaration per group) are its standard's business.
+3. **Numbers** (hook ``declaration_numbering``): the declaration's number and the line references.
+4. **Store** lines and their export parts in one transaction (a unique index refuses a part that
+   another run exported at the same moment), and the stacked weeks counted.
+5. **Check** (``validate_declaration``), **build** (``build_declaration``) and put the message(s)
+   in the outbox (:func:`submit`) — once, even on a double click.
+6. **The answer**: the plugin reads it (``parse_message`` → ``DeclarationAnswer``); the core
+   applies it here (:func:`apply_answer`): awarded and rejected lines, a rejection releases its
+   parts (correct and declare again), an awarded credit releases its original's parts.
+7. **Follow-ups**: :func:`credit` (the one helper that copies a line as its credit) and
+   :func:`move_to` (a rejected line's care to another financing, e.g. particulier).
 
-* :func:`prepare` collects approved, not yet declared care of one financier up to the end of a
-  calendar month, maps it through the contract lines, and aggregates it into lines: one line
-  per client, legitimation, product code and product period, where product periods are cut at
-  month and legitimation boundaries (:func:`split_period`). Pending credits join the run.
-* :func:`preview_issues` asks the plugin (``validate_declaration``) what would block it.
-* :func:`submit` has the plugin build the message(s) (``build_declaration``), stores them
-  through the message service and marks everything ``ingediend`` — once, even on a double click.
-* :func:`apply_answer` processes the financier's answer (e.g. a 325): awarded and rejected lines.
-* :func:`credit` creates credit lines for awarded lines (new reference, pointing at the old one).
+The core names no standard: everything above that belongs to one is asked of its plugin.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-from flask import has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from portal.db import bulk_insert
-from portal.domain import Issue, Unit
-from portal.models import Contract, ContractLine, Financier, Legitimation
+from portal.db import bulk_insert, lock_row
+from portal.domain import (
+    Care,
+    DeclarationAnswer,
+    Issue,
+    LineDraft,
+    ParseOutcome,
+)
+from portal.models import ExportPart, Financier, Legitimation, StackExport
 from portal.models._base import utcnow
 from portal.models.declaration import (
     DECL_ANSWERED,
@@ -42,9 +56,13 @@ from portal.models.declaration import (
     Declaration,
     DeclarationLine,
 )
-from portal.services import audit
+from portal.models.registration import REG_APPROVED, Registration
+from portal.plugins import Hooks
+from portal.services import audit, stacking
+from portal.services.stacking import exports
+from portal.services.stacking.exports import EXPORT_DECLARATION, AlreadyExported, Part
 
-OK_CODES = {"0200", "0233", "8001"}
+Delivered = Care  # the name the first callers used
 
 
 class DeclarationError(ValueError):
@@ -60,49 +78,21 @@ def month_bounds(day: date) -> tuple[date, date]:
     return first, first.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def split_period(
-    begin: date, end: date, legit_begin: date, legit_end: date | None
-) -> list[tuple[date, date]]:
-    """The product periods of ``begin..end`` within a legitimation: cut at every month boundary
-    and clipped to the legitimation (IV089: 08-04…17-06 → 08-04…30-04, 01-05…31-05, 01-06…17-06).
-    """
-    start = max(begin, legit_begin)
-    stop = min(end, legit_end) if legit_end else end
-    periods = []
-    while start <= stop:
-        month_end = month_bounds(start)[1]
-        periods.append((start, min(month_end, stop)))
-        start = month_end + timedelta(days=1)
-    return periods
-
-
-# --- building lines --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """One approved unit of care, as the declaration needs it (a registration, usually)."""
-
-    client_id: int
-    product_id: int
-    datum: date
-    minutes: int | None = None
-    aantal: int | None = None
-    registration_id: int | None = None
-
-
 @dataclass
 class Prepared:
     declaration: Declaration | None  # the first (usually only) one; lines: ``.lines``
     skipped: list[Issue] = field(default_factory=list)  # care that could not be declared
-    # one per declaration group (hook ``declaration_group``), e.g. Wmo and Jeugdwet apart
+    # one per declaration group (LineDraft.groep), e.g. Wmo and Jeugdwet apart
     declarations: list[Declaration] = field(default_factory=list)
 
 
-def approved_care(session: Session, financier: Financier, until: date) -> list[Delivered]:
-    """Approved, not yet declared registrations of clients with a legitimation of this financier."""
-    from portal.models.registration import REG_APPROVED, Registration
+# --- 1. choosing the care -----------------------------------------------------------------------
 
+
+def approved_care(session: Session, financier: Financier, until: date) -> list[Care]:
+    """Approved registrations up to ``until`` of clients with a legitimation of this financier,
+    of which no part is exported yet (a financing that does not stack: the whole registration is
+    one part; the plugin chooses its legitimation)."""
     client_ids = select(Legitimation.client_id).where(
         Legitimation.financier_id == financier.id, Legitimation.financing == financier.financing
     )
@@ -116,14 +106,14 @@ def approved_care(session: Session, financier: Financier, until: date) -> list[D
             Registration.aantal,
         ).where(
             Registration.status == REG_APPROVED,
-            Registration.gedeclareerd.is_(False),
             Registration.credit_of_id.is_(None),
             Registration.datum <= until,
             Registration.client_id.in_(client_ids),
+            exports.not_exported(),
         )
     )
     return [
-        Delivered(
+        Care(
             client_id=r.client_id,
             product_id=r.product_id,
             datum=r.datum,
@@ -135,162 +125,131 @@ def approved_care(session: Session, financier: Financier, until: date) -> list[D
     ]
 
 
-def _contract_lines(session: Session, financier: Financier) -> list[ContractLine]:
-    return list(
+@dataclass
+class StackedCare:
+    care: list[Care]
+    skipped: list[Issue]
+    weeks: list  # the stacking WeekTotals this care counts (recorded with the export)
+
+
+def stacked_care(session: Session, financier: Financier, begin: date, end: date) -> StackedCare:
+    """This financier's share of every whole ISO week overlapping [begin, end], as the stacking
+    service computes it (DESIGN §6): weeks never exported for this financing, each registration's
+    part on its legitimation, plus each week's rounding difference as a piece of its own on the
+    last day the legitimation was used that week (so the week adds up to the stack's rounding).
+    A week exported before whose recomputation differs is not taken: it is reported, to be
+    credited first. Weeks before the period are looked at again when a part in them was
+    released (credited or rejected) and not exported since."""
+    financing = financier.financing
+    legs = set(
         session.scalars(
-            select(ContractLine)
-            .join(Contract, Contract.id == ContractLine.contract_id)
-            .where(Contract.financier_id == financier.id)
+            select(Legitimation.id).where(
+                Legitimation.financier_id == financier.id, Legitimation.financing == financing
+            )
         )
     )
-
-
-def round_minutes(minutes: int, step: int | None, how: str | None) -> int:
-    """One unit of care's minutes rounded as the contract line says (``afronding_minuten``
-    in steps, ``afronding_wijze`` omhoog/omlaag/dichtstbij; a half step rounds up)."""
-    if not step or step <= 0 or minutes <= 0:
-        return minutes
-    q, r = divmod(minutes, step)
-    if r == 0:
-        return minutes
-    if how == "omhoog":
-        return (q + 1) * step
-    if how == "omlaag":
-        return q * step
-    return (q + 1) * step if r * 2 >= step else q * step
-
-
-def build_lines(
-    session: Session,
-    financier: Financier,
-    care: Iterable[Delivered],
-    reference_prefix: str,
-    legitimations: list[Any] | None = None,
-) -> tuple[list[dict[str, Any]], list[Issue]]:
-    """Aggregate care into declaration line rows through contract lines and legitimations.
-
-    Each unit of care's minutes are first rounded by its contract line (``round_minutes``).
-    ``legitimations``: the financier's legitimation rows, when the caller has them already."""
-    contract_lines: dict[int, list[ContractLine]] = {}
-    for cl in _contract_lines(session, financier):
-        contract_lines.setdefault(cl.product_id, []).append(cl)
-    if legitimations is None:
-        legitimations = _legitimation_rows(session, financier)
-    legs: dict[int, list[Any]] = {}
-    for leg in legitimations:
-        if leg.status in ("actief", "beeindigd") and leg.financing == financier.financing:
-            legs.setdefault(leg.client_id, []).append(leg)
-
-    groups: dict[tuple, dict[str, Any]] = {}
-    skipped: list[Issue] = []
-    for d in care:
-        # One own product may map to several financier codes at one financier (Begeleiding
-        # under the Wmo and under the Jeugdwet): the contract line is the one that fits a
-        # legitimation of this client on that day.
-        lines_then = [
-            cl
-            for cl in contract_lines.get(d.product_id, [])
-            if cl.begindatum <= d.datum and (cl.einddatum is None or d.datum <= cl.einddatum)
-        ]
-        if not lines_then:
-            skipped.append(
-                Issue(
-                    "contract",
-                    f"Geen contractregel voor product {d.product_id} op {d.datum:%d-%m-%Y}.",
-                    "product",
+    clients = (
+        sorted(
+            set(
+                session.scalars(
+                    select(Legitimation.client_id).where(Legitimation.id.in_(legs)).distinct()
                 )
             )
-            continue
-        current = [
-            leg
-            for leg in legs.get(d.client_id, [])
-            if leg.begindatum <= d.datum and (leg.einddatum is None or d.datum <= leg.einddatum)
-        ]
-        cl, leg = next(
-            (
-                (cl, leg)
-                for cl in lines_then
-                for leg in current
-                if (not leg.productcode or leg.productcode == cl.productcode)
-                and (not leg.productcategorie or leg.productcategorie == cl.productcategorie)
-            ),
-            (lines_then[0], None),
         )
-        if leg is None:
-            skipped.append(
-                Issue(
-                    "legitimatie",
-                    f"Zorg op {d.datum:%d-%m-%Y} valt niet binnen een toewijzing voor "
-                    f"product {cl.productcode}.",
-                    "legitimation",
+        if legs
+        else []
+    )
+    if not clients:
+        return StackedCare([], [], [])
+    # care whose part was released (a credit, a rejection) is declared again by the next run,
+    # however long ago its week was: start there
+    released = select(func.min(ExportPart.datum)).where(
+        ExportPart.financing == financing,
+        ExportPart.active.is_(False),
+        ExportPart.legitimation_id.in_(legs),
+        ExportPart.datum < begin,
+        ~exports.part_is_active(ExportPart.registration_id, ExportPart.legitimation_id),
+    )
+    first = session.scalar(released)
+    plan = stacking.export_plan(
+        session,
+        financing=financing,
+        start=min(begin, first) if first else begin,
+        end=end,
+        client_ids=clients,
+    )
+    skipped = [
+        Issue(
+            "week-gewijzigd",
+            f"Week {stacking.iso_week_label(wt.week_start)} van cliënt {wt.client_id} is "
+            f"veranderd sinds die is gedeclareerd ({stacking.minutes_label(before)} → "
+            f"{stacking.minutes_label(wt.minutes)}): crediteer de eerdere prestatie, dan gaat de "
+            "hele week opnieuw mee.",
+            "week",
+        )
+        for wt, before in plan.changed
+        if wt.legitimation_id is None or wt.legitimation_id in legs
+    ]
+    new_keys = {
+        (w.client_id, w.week_start, w.legitimation_id)
+        for w in plan.new
+        if w.legitimation_id in legs
+    }
+    done = exports.exported_keys(session, clients)
+    care: list[Care] = []
+    exact: dict[tuple, int] = defaultdict(int)
+    last: dict[tuple, tuple[date, int]] = {}
+    for a in plan.allocations:
+        key = (a.client_id, a.week_start, a.legitimation_id)
+        if key not in new_keys or (a.registration_id, a.legitimation_id) in done:
+            continue
+        care.append(
+            Care(
+                client_id=a.client_id,
+                product_id=a.product_id,
+                datum=a.day,
+                minutes=a.minutes,
+                aantal=a.aantal,
+                registration_id=a.registration_id,
+                legitimation_id=a.legitimation_id,
+                rounded=True,
+            )
+        )
+        exact[key] += a.minutes
+        if key not in last or (a.day, a.product_id) > last[key]:
+            last[key] = (a.day, a.product_id)
+    weeks = []
+    for w in plan.new:
+        key = (w.client_id, w.week_start, w.legitimation_id)
+        if key not in last:
+            continue
+        weeks.append(w)
+        if w.minutes != exact[key]:
+            day, product_id = last[key]
+            care.append(
+                Care(
+                    client_id=w.client_id,
+                    product_id=product_id,
+                    datum=day,
+                    minutes=w.minutes - exact[key],
+                    legitimation_id=w.legitimation_id,
+                    rounded=True,
                 )
             )
-            continue
-        # the product period holding this day: its month, clipped to the legitimation
-        month_begin, month_end = month_bounds(d.datum)
-        begin = max(month_begin, leg.begindatum)
-        end = min(month_end, leg.einddatum) if leg.einddatum else month_end
-        key = (d.client_id, leg.id, cl.id, begin)
-        g = groups.setdefault(
-            key,
-            {
-                "leg": leg,
-                "cl": cl,
-                "begin": begin,
-                "end": end,
-                "minutes": 0,
-                "aantal": 0,
-                "regs": [],
-            },
-        )
-        g["minutes"] += round_minutes(d.minutes or 0, cl.afronding_minuten, cl.afronding_wijze)
-        g["aantal"] += d.aantal or 0
-        if d.registration_id:
-            g["regs"].append(d.registration_id)
+    return StackedCare(care, skipped, weeks)
 
-    lines = []
-    for n, (key, g) in enumerate(
-        sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1])), 1
-    ):
-        cl: ContractLine = g["cl"]
-        unit = Unit(cl.eenheid)
-        tarief = cl.tarief_cents
-        if unit is Unit.UUR:
-            if g["minutes"] % 60 == 0:
-                volume = g["minutes"] // 60
-            else:  # minutes on an hours agreement, with the minute tariff (IV081/TR346)
-                unit, volume, tarief = Unit.MINUUT, g["minutes"], round(cl.tarief_cents / 60)
-        elif unit is Unit.MINUUT:
-            volume = g["minutes"]
-        else:
-            volume = g["aantal"]
-        if volume <= 0:
-            continue
-        lines.append(
-            dict(
-                financing=financier.financing,
-                financier_id=financier.id,
-                client_id=key[0],
-                legitimation_id=g["leg"].id,
-                product_id=cl.product_id,
-                contract_line_id=cl.id,
-                productcategorie=cl.productcategorie,
-                productcode=cl.productcode,
-                begindatum=g["begin"],
-                einddatum=g["end"],
-                volume=volume,
-                eenheid=unit.value,
-                tarief_cents=tarief,
-                bedrag_cents=volume * tarief,
-                debet_credit="D",
-                referentie=f"{reference_prefix}{n:06d}",
-                status=LINE_CONCEPT,
-                registration_ids=sorted(g["regs"]),
-                retourcodes=[],
-                toelichting={},
-            )
-        )
-    return lines, skipped
+
+def choose_care(
+    session: Session, hooks: Hooks, financier: Financier, begin: date, end: date
+) -> StackedCare:
+    """Step 1 of the run: what this financier's declaration for [begin, end] may count."""
+    info = hooks.financing(financier.financing)
+    if info is not None and info.can_stack:
+        return stacked_care(session, financier, begin, end)
+    return StackedCare(approved_care(session, financier, end), [], [])
+
+
+# --- 2–4. lines, numbers, storing ----------------------------------------------------------------
 
 
 def last_period(session: Session, financier: Financier) -> date | None:
@@ -308,20 +267,56 @@ def last_period(session: Session, financier: Financier) -> date | None:
     return min(latest) if latest else None
 
 
-def next_number(session: Session, financing: str, month: date) -> str:
-    """Declaration number: year+month+sequence, unique per financing (TR333)."""
-    base = f"{month:%Y%m}"
-    existing = set(
+def concepts(session: Session, financier: Financier) -> list[Declaration]:
+    return list(
         session.scalars(
-            select(Declaration.nummer).where(
-                Declaration.financing == financing, Declaration.nummer.like(f"{base}%")
+            select(Declaration)
+            .where(Declaration.financier_id == financier.id, Declaration.status == DECL_CONCEPT)
+            .order_by(Declaration.id)
+        )
+    )
+
+
+def discard(session: Session, declaration: Declaration) -> None:
+    """Delete a concept: its own lines and their export parts go, pending credits stay pending,
+    the stacked weeks it counted are free again."""
+    if declaration.status != DECL_CONCEPT:
+        raise DeclarationError("Alleen een concept kan worden verwijderd.")
+    own = list(
+        session.scalars(
+            select(DeclarationLine.id).where(
+                DeclarationLine.declaration_id == declaration.id,
+                DeclarationLine.credit_of_id.is_(None),
             )
         )
     )
-    n = 1
-    while f"{base}{n:04d}" in existing:
-        n += 1
-    return f"{base}{n:04d}"
+    exports.delete_for_lines(session, own)
+    session.execute(
+        update(DeclarationLine)
+        .where(
+            DeclarationLine.declaration_id == declaration.id,
+            DeclarationLine.credit_of_id.is_not(None),
+        )
+        .values(declaration_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    for i in range(0, len(own), 1000):
+        session.execute(
+            delete(DeclarationLine)
+            .where(DeclarationLine.id.in_(own[i : i + 1000]))
+            .execution_options(synchronize_session=False)
+        )
+    for export in session.scalars(
+        select(StackExport).where(StackExport.reference == _export_reference(declaration))
+    ):
+        session.delete(export)
+    session.flush()
+    session.delete(declaration)
+    session.flush()
+
+
+def _export_reference(declaration: Declaration) -> str:
+    return f"declaratie:{declaration.id}"
 
 
 def prepare(
@@ -329,35 +324,39 @@ def prepare(
     financier: Financier,
     month: date,
     *,
-    care: Iterable[Delivered] | None = None,
+    hooks: Hooks,
+    care: Iterable[Care] | None = None,
     user_id: int | None = None,
-    hooks=None,
+    replace: bool = True,
 ) -> Prepared:
     """Concept declarations for ``financier`` and the calendar month of ``month``: one per
-    declaration group (hook ``declaration_group``; usually just one).
+    group the plugin gives its lines (usually one).
 
-    An existing concept for the same financier is replaced (its lines are released).
-    Returns ``Prepared(None, …)`` when there is nothing to declare.
+    Runs one at a time per financier (a lock on the financier's row). With ``replace`` an
+    existing concept for the financier is discarded first; without it, an existing concept is a
+    refusal (so two "Voorbereiden" at once make one concept). ``care`` overrides step 1 (tests,
+    benchmarks). Returns ``Prepared(None, …)`` when there is nothing to declare.
     """
     begin, end = month_bounds(month)
-    for old in session.scalars(
-        select(Declaration).where(
-            Declaration.financier_id == financier.id,
-            Declaration.status == DECL_CONCEPT,
+    lock_row(session, Financier, financier.id)
+    existing = concepts(session, financier)
+    if existing and not replace:
+        raise DeclarationError(
+            f"Voor {financier.naam} staat al een concept-declaratie klaar ("
+            + ", ".join(d.nummer for d in existing)
+            + "). Open het concept om het te versturen, of bereid het daar opnieuw voor."
         )
-    ):
-        for line in list(old.lines):
-            if line.credit_of_id is not None:
-                line.declaration_id = None  # pending credits stay pending
-            else:
-                session.delete(line)
-        session.flush()
-        session.delete(old)
-    session.flush()
-    if care is None:
-        care = approved_care(session, financier, end)
-    legitimations = _legitimation_rows(session, financier)
-    lines, skipped = build_lines(session, financier, care, "", legitimations)
+    for old in existing:
+        discard(session, old)
+    chosen = (
+        choose_care(session, hooks, financier, begin, end)
+        if care is None
+        else StackedCare(list(care), [], [])
+    )
+    made = hooks.declaration_lines(financier, chosen.care, begin, end, session)
+    if made is None:
+        raise DeclarationError("Voor deze financiering kan nog niet worden gedeclareerd.")
+    skipped = chosen.skipped + list(made.skipped)
     credits = list(
         session.scalars(
             select(DeclarationLine).where(
@@ -367,78 +366,171 @@ def prepare(
             )
         )
     )
+    lines = [line for line in made.lines if line.volume > 0]
     if not lines and not credits:
         return Prepared(None, skipped)
-    group_of = _groups(
-        legitimations,
-        {row["legitimation_id"] for row in lines} | {c.legitimation_id for c in credits},
-        hooks,
-    )
-    made = []
+    credit_group = {c.id: _group_of_credit(session, c) for c in credits}
+    made_decls = []
     now = utcnow()
-    for group in sorted(
-        {group_of.get(row["legitimation_id"]) for row in lines}
-        | {group_of.get(c.legitimation_id) for c in credits},
-        key=lambda g: g or "",
-    ):
-        rows = [row for row in lines if group_of.get(row["legitimation_id"]) == group]
-        mine = [c for c in credits if group_of.get(c.legitimation_id) == group]
-        decl = Declaration(
-            financing=financier.financing,
-            financier_id=financier.id,
-            periode_begin=begin,
-            periode_eind=end,
-            nummer=next_number(session, financier.financing, begin),
-            groep=group,
-            status=DECL_CONCEPT,
-            created_by=user_id,
-            retourcodes=[],
-        )
-        session.add(decl)
-        session.flush()
-        for n, row in enumerate(rows, 1):  # references unique per provider (TR314)
-            row.update(
+    try:
+        for group in sorted(
+            {line.groep for line in lines} | set(credit_group.values()), key=lambda g: g or ""
+        ):
+            mine = [line for line in lines if line.groep == group]
+            pending = [c for c in credits if credit_group[c.id] == group]
+            decl = Declaration(
+                financing=financier.financing,
+                financier_id=financier.id,
+                financier=financier,
+                periode_begin=begin,
+                periode_eind=end,
+                groep=group,
+                status=DECL_CONCEPT,
+                created_by=user_id,
+                retourcodes=[],
+            )
+            numbering = hooks.declaration_numbering(decl, len(mine), session)
+            decl.nummer = numbering.nummer
+            session.add(decl)
+            session.flush()
+            _store_lines(session, decl, mine, numbering.references, now)
+            for line in pending:
+                line.declaration_id = decl.id
+            decl.total_cents = sum(line.bedrag_cents for line in mine) + sum(
+                line.signed_cents for line in pending
+            )
+            session.flush()
+            session.expire(decl, ["lines"])
+            made_decls.append(decl)
+        if chosen.weeks:
+            _record_weeks(session, financier.financing, made_decls, chosen.weeks, user_id)
+    except AlreadyExported as exc:
+        raise DeclarationError(str(exc)) from exc
+    except Exception as exc:
+        if exports.is_unique_violation(exc):
+            raise DeclarationError(str(AlreadyExported())) from exc
+        raise
+    return Prepared(made_decls[0], skipped, made_decls)
+
+
+def _group_of_credit(session: Session, line: DeclarationLine) -> str | None:
+    original = session.get(DeclarationLine, line.credit_of_id) if line.credit_of_id else None
+    if original is not None and original.declaration is not None:
+        return original.declaration.groep
+    return None
+
+
+def _store_lines(
+    session: Session, decl: Declaration, lines: list[LineDraft], references: list[str], now
+) -> None:
+    """The lines (thousands: COPY on PostgreSQL) and the registration parts each counts."""
+    rows = []
+    for line, ref in zip(lines, references, strict=True):
+        rows.append(
+            dict(
                 declaration_id=decl.id,
-                referentie=f"{decl.nummer}R{n:06d}",
+                financing=decl.financing,
+                financier_id=decl.financier_id,
+                client_id=line.client_id,
+                legitimation_id=line.legitimation_id,
+                product_id=line.product_id,
+                contract_line_id=line.contract_line_id,
+                productcategorie=line.productcategorie,
+                productcode=line.productcode,
+                begindatum=line.begindatum,
+                einddatum=line.einddatum,
+                volume=line.volume,
+                eenheid=line.eenheid,
+                tarief_cents=line.tarief_cents,
+                bedrag_cents=line.bedrag_cents,
+                debet_credit="D",
+                referentie=ref,
+                status=LINE_CONCEPT,
+                registration_ids=sorted(
+                    {c.registration_id for c in line.care if c.registration_id}
+                ),
+                retourcodes=[],
+                toelichting=dict(line.toelichting),
                 created_at=now,
                 updated_at=now,
             )
-        bulk_insert(session, DeclarationLine, rows)  # thousands of rows: COPY, not row by row
-        for line in mine:
-            line.declaration_id = decl.id
-        decl.total_cents = sum(
-            row["bedrag_cents"] if row["debet_credit"] == "D" else -row["bedrag_cents"]
-            for row in rows
-        ) + sum(line.signed_cents for line in mine)
-        session.flush()
-        session.expire(decl, ["lines"])
-        made.append(decl)
-    return Prepared(made[0], skipped, made)
+        )
+    bulk_insert(session, DeclarationLine, rows)
+    ids = {
+        ref: line_id
+        for ref, line_id in session.execute(
+            select(DeclarationLine.referentie, DeclarationLine.id).where(
+                DeclarationLine.declaration_id == decl.id
+            )
+        )
+    }
+    exports.record_parts(
+        session,
+        EXPORT_DECLARATION,
+        decl.financing,
+        (
+            (
+                Part(
+                    registration_id=c.registration_id,
+                    client_id=line.client_id,
+                    legitimation_id=line.legitimation_id,
+                    datum=c.datum,
+                    minutes=c.minutes or 0,
+                    aantal=c.aantal or 0,
+                ),
+                ids[ref],
+            )
+            for line, ref in zip(lines, references, strict=True)
+            for c in line.care
+            if c.registration_id
+        ),
+    )
 
 
-def _legitimation_rows(session: Session, financier: Financier) -> list[Any]:
-    """Every legitimation of ``financier`` as a read-only row with all its columns (thousands:
-    no ORM objects)."""
-    table = Legitimation.__table__
-    return list(session.execute(select(table).where(table.c.financier_id == financier.id)))
+def _record_weeks(session, financing, declarations, weeks, user_id) -> None:
+    """The stacked client-weeks these declarations count (the stacking service's record, so an
+    export never counts a week twice); each week under the declaration holding its parts."""
+    owner: dict[tuple[int, date], int] = {}
+    for decl in declarations:
+        for client_id, wk in session.execute(
+            select(DeclarationLine.client_id, DeclarationLine.begindatum).where(
+                DeclarationLine.declaration_id == decl.id
+            )
+        ):
+            owner.setdefault((client_id, stacking.week_start(wk)), decl.id)
+    parts = session.execute(
+        select(
+            ExportPart.client_id,
+            ExportPart.week_start,
+            DeclarationLine.declaration_id,
+        )
+        .join(DeclarationLine, DeclarationLine.id == ExportPart.declaration_line_id)
+        .where(DeclarationLine.declaration_id.in_([d.id for d in declarations]))
+        .distinct()
+    )
+    for client_id, wk, decl_id in parts:
+        owner.setdefault((client_id, wk), decl_id)
+    for decl in declarations:
+        mine = [w for w in weeks if owner.get((w.client_id, w.week_start)) == decl.id]
+        if mine:
+            stacking.record_export(
+                session,
+                EXPORT_DECLARATION,
+                financing,
+                mine,
+                reference=_export_reference(decl),
+                user_id=user_id,
+            )
 
 
-def _groups(rows: list[Any], legitimation_ids: set[int | None], hooks) -> dict[int, str | None]:
-    """The declaration group of each legitimation (hook ``declaration_group``)."""
-    if hooks is None:
-        if not has_app_context():
-            return {}
-        from portal.app import hooks as app_hooks
-
-        hooks = app_hooks()
-    return {leg.id: hooks.declaration_group(leg) for leg in rows if leg.id in legitimation_ids}
+# --- 5. check, build, send ------------------------------------------------------------------------
 
 
-def preview_issues(declaration: Declaration, hooks) -> list[Issue]:
+def preview_issues(declaration: Declaration, hooks: Hooks) -> list[Issue]:
     return hooks.validate_declaration(declaration)
 
 
-def submit(session: Session, declaration_id: int, hooks, *, user_id: int | None = None):
+def submit(session: Session, declaration_id: int, hooks: Hooks, *, user_id: int | None = None):
     """Build, validate and store the declaration's message(s); mark everything ingediend.
 
     Only a concept moves on: the status update is a conditional UPDATE, so a second click (or a
@@ -474,15 +566,6 @@ def submit(session: Session, declaration_id: int, hooks, *, user_id: int | None 
     decl.message_id = messages[0].id
     for m in messages:
         m.financier_id = decl.financier_id
-    reg_ids = [
-        i
-        for ids in session.scalars(
-            select(DeclarationLine.registration_ids).where(
-                DeclarationLine.declaration_id == decl.id
-            )
-        )
-        for i in (ids or [])
-    ]
     session.execute(
         update(DeclarationLine)
         .where(DeclarationLine.declaration_id == decl.id)
@@ -490,7 +573,6 @@ def submit(session: Session, declaration_id: int, hooks, *, user_id: int | None 
         .execution_options(synchronize_session=False)
     )
     session.expire(decl, ["lines"])
-    _mark_registrations(session, reg_ids, True)
     audit.record(
         session,
         "declaratie.ingediend",
@@ -502,18 +584,7 @@ def submit(session: Session, declaration_id: int, hooks, *, user_id: int | None 
     return messages
 
 
-def _mark_registrations(session: Session, ids: list[int], value: bool) -> None:
-    if not ids:
-        return
-    from portal.models.registration import Registration
-
-    for chunk in range(0, len(ids), 500):
-        session.execute(
-            update(Registration)
-            .where(Registration.id.in_(ids[chunk : chunk + 500]))
-            .values(gedeclareerd=value)
-            .execution_options(synchronize_session=False)
-        )
+# --- 6. the answer ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -523,98 +594,123 @@ class AnswerResult:
     issues: list[Issue] = field(default_factory=list)
     client_ids: list[int] = field(default_factory=list)
     declaration_id: int | None = None
+    changed: bool = False
+
+
+def _find(session: Session, financing: str | None, answer: DeclarationAnswer):
+    where = [Declaration.financing == financing] if financing else []
+    decl = None
+    if answer.message_reference:
+        decl = session.scalar(
+            select(Declaration).where(
+                *where, Declaration.message_reference == answer.message_reference
+            )
+        )
+    if decl is None and answer.number:
+        decl = session.scalar(
+            select(Declaration).where(*where, Declaration.nummer == answer.number)
+        )
+    return decl
 
 
 def apply_answer(
-    session: Session,
-    *,
-    financing: str,
-    message_reference: str | None,
-    number: str | None,
-    header_codes: list[str],
-    declaration_codes: list[str],
-    rejected: dict[str, list[str]],
-    awarded_total_cents: int,
-    meaning: Callable[[str], str] = str,
+    session: Session, answer: DeclarationAnswer, *, financing: str | None = None
 ) -> AnswerResult:
-    """Apply a declaration answer: the listed lines are rejected with their codes, the rest is
-    awarded; a rejection at header or declaration level rejects everything (not sent)."""
-    decl = session.scalar(
-        select(Declaration).where(
-            Declaration.financing == financing, Declaration.message_reference == message_reference
-        )
-    )
-    if decl is None and number:
-        decl = session.scalar(
-            select(Declaration).where(
-                Declaration.financing == financing, Declaration.nummer == number
-            )
-        )
+    """Apply a financier's answer, as its plugin read it, to the declaration's lines.
+
+    Lines the answer rejects (or all, for a rejection of the whole declaration) become
+    ``afgewezen`` with their codes and release their parts, so the care can be corrected and
+    declared again; awarded lines become ``toegekend``; an awarded credit makes its original
+    ``gecrediteerd`` and releases the original's parts. An answer to no known declaration, to
+    one that was already answered, or naming lines that were never sent in it, changes nothing
+    and says so."""
+    decl = _find(session, financing, answer)
+    label = answer.number or answer.message_reference
     if decl is None:
         return AnswerResult(
-            f"Antwoord op een onbekende declaratie ({number or message_reference}).",
+            f"Antwoord op een onbekende declaratie ({label}); er is niets gewijzigd.",
             needs_action=True,
             issues=[Issue("onbekend", "Geen declaratie gevonden bij dit antwoord.", None)],
         )
     if decl.status in (DECL_ANSWERED, DECL_REJECTED):
         return AnswerResult(
-            f"Antwoord op declaratie {decl.nummer} was al verwerkt.", declaration_id=decl.id
+            f"Antwoord op declaratie {decl.nummer} was al verwerkt; er is niets gewijzigd.",
+            declaration_id=decl.id,
         )
-    whole = [c for c in header_codes + declaration_codes if c not in OK_CODES]
-    result = AnswerResult("", declaration_id=decl.id)
+    if decl.status != DECL_SENT:
+        return AnswerResult(
+            f"Antwoord op declaratie {decl.nummer}, die nog niet is verstuurd; er is niets "
+            "gewijzigd.",
+            needs_action=True,
+            declaration_id=decl.id,
+            issues=[Issue("niet-verstuurd", "Deze declaratie is nog niet verstuurd.", None)],
+        )
     lines = list(decl.lines)
     by_ref = {line.referentie: line for line in lines}
+    unknown = sorted({la.reference for la in answer.lines} - set(by_ref))
+    if unknown:
+        return AnswerResult(
+            f"Het antwoord op declaratie {decl.nummer} noemt prestaties die nooit in deze "
+            f"declaratie zijn verstuurd ({', '.join(unknown[:5])}); er is niets gewijzigd.",
+            needs_action=True,
+            declaration_id=decl.id,
+            issues=[
+                Issue("onbekend", f"Prestatie {ref} komt niet voor in de declaratie.", None)
+                for ref in unknown
+            ],
+        )
+    result = AnswerResult("", declaration_id=decl.id, changed=True)
     release: list[int] = []
-    if whole:
+    if answer.rejected_whole:
         decl.status = DECL_REJECTED
+        codes = [c.code for c in answer.codes]
         for line in lines:
-            line.status, line.retourcodes = LINE_REJECTED, whole
-            release.extend(line.registration_ids or [])
+            line.status, line.retourcodes = LINE_REJECTED, codes
+            if line.debet_credit == "D":
+                release.append(line.id)
         result.summary = f"Declaratie {decl.nummer} is afgekeurd: " + "; ".join(
-            f"{c} {meaning(c)}" for c in whole
+            f"{c.code} {c.meaning}" for c in answer.codes
         )
         result.needs_action = True
-        result.issues = [Issue(c, meaning(c), "declaratie") for c in whole]
+        result.issues = [Issue(c.code, c.meaning, "declaratie") for c in answer.codes]
     else:
         decl.status = DECL_ANSWERED
-        n_rejected = 0
-        rejected_ids = []
+        listed = {la.reference: la for la in answer.lines}
+        awarded_ids, n_rejected = [], 0
         for line in lines:
-            codes = [c for c in rejected.get(line.referentie, []) if c not in OK_CODES]
-            if line.referentie in rejected and codes:
-                line.status, line.retourcodes = LINE_REJECTED, codes
-                rejected_ids.append(line.id)
-                release.extend(line.registration_ids or [])
+            la = listed.get(line.referentie)
+            if la is None and not answer.unlisted_awarded:
+                continue  # the answer says nothing about it: it stays as sent
+            if la is not None and not la.awarded:
+                line.status, line.retourcodes = LINE_REJECTED, [c.code for c in la.codes]
                 n_rejected += 1
-                for c in codes:
+                if line.debet_credit == "D":
+                    release.append(line.id)
+                for c in la.codes:
                     result.issues.append(
-                        Issue(c, f"Prestatie {line.referentie}: {meaning(c)}", "prestatie")
+                        Issue(c.code, f"Prestatie {line.referentie}: {c.meaning}", "prestatie")
                     )
-            elif line.credit_of_id:
+                continue
+            if la is not None and la.codes:
+                line.retourcodes = [c.code for c in la.codes]
+            awarded_ids.append(line.id)
+            if line.credit_of_id:
                 original = session.get(DeclarationLine, line.credit_of_id)
                 if original is not None:
                     original.status = LINE_CREDITED
-                    release.extend(original.registration_ids or [])
+                    release.append(original.id)
         session.flush()
-        # everything not rejected is awarded: one statement, however many lines
-        session.execute(
-            update(DeclarationLine)
-            .where(
-                DeclarationLine.declaration_id == decl.id,
-                DeclarationLine.status != LINE_REJECTED,
+        for i in range(0, len(awarded_ids), 1000):  # one statement per thousand lines
+            session.execute(
+                update(DeclarationLine)
+                .where(DeclarationLine.id.in_(awarded_ids[i : i + 1000]))
+                .values(status=LINE_AWARDED)
+                .execution_options(synchronize_session=False)
             )
-            .values(status=LINE_AWARDED)
-            .execution_options(synchronize_session=False)
-        )
         session.expire(decl, ["lines"])
         for line in lines:
-            if line.id not in rejected_ids:
+            if line.id in set(awarded_ids):
                 session.expire(line, ["status"])
-        unknown = set(rejected) - set(by_ref)
-        for ref in sorted(unknown):
-            result.issues.append(
-                Issue("onbekend", f"Prestatie {ref} komt niet voor in de declaratie.", None)
-            )
         if n_rejected:
             result.summary = (
                 f"Declaratie {decl.nummer}: {len(lines) - n_rejected} prestaties toegekend, "
@@ -623,18 +719,76 @@ def apply_answer(
             result.needs_action = True
         else:
             result.summary = f"Declaratie {decl.nummer} is volledig toegekend."
-    decl.awarded_cents = awarded_total_cents
-    decl.retourcodes = header_codes + declaration_codes
+    decl.awarded_cents = answer.awarded_total_cents
+    decl.retourcodes = [c.code for c in answer.codes]
+    decl.answer_reference = answer.reference
     decl.answered_at = utcnow()
-    _mark_registrations(session, release, False)
+    _release(session, release)
     result.client_ids = sorted({line.client_id for line in lines})
     return result
 
 
+def _release(session: Session, line_ids: list[int]) -> None:
+    """Parts of these lines may be exported again; so may the stacked weeks they were in."""
+    weeks = exports.release(session, declaration_line_ids=line_ids)
+    if weeks:
+        by_financing: dict[str, list[tuple[int, date]]] = defaultdict(list)
+        for financing, client_id, wk in weeks:
+            by_financing[financing].append((client_id, wk))
+        for financing, client_weeks in by_financing.items():
+            stacking.release_weeks(session, financing, client_weeks)
+
+
+def apply_outcome(session: Session, outcome: ParseOutcome | None) -> ParseOutcome | None:
+    """Apply the declaration answer a plugin read (``ParseOutcome.declaration_answer``) and say
+    what it did in the outcome (summary, issues, clients). Called where incoming messages are
+    processed; other outcomes pass through unchanged."""
+    if outcome is None or outcome.declaration_answer is None:
+        return outcome
+    result = apply_answer(session, outcome.declaration_answer)
+    outcome.summary = result.summary
+    outcome.needs_action = outcome.needs_action or result.needs_action
+    outcome.issues = list(outcome.issues) + result.issues
+    outcome.client_ids = sorted(set(outcome.client_ids) | set(result.client_ids))
+    return outcome
+
+
+# --- 7. follow-ups --------------------------------------------------------------------------------
+
+
+def credit_line(line: DeclarationLine, reference: str) -> DeclarationLine:
+    """The one helper that copies a line as its credit: the same prestatie, ``C``, a new
+    reference, pointing at the original; it joins the next declaration to that financier."""
+    return DeclarationLine(
+        financing=line.financing,
+        financier_id=line.financier_id,
+        client_id=line.client_id,
+        legitimation_id=line.legitimation_id,
+        product_id=line.product_id,
+        contract_line_id=line.contract_line_id,
+        productcategorie=line.productcategorie,
+        productcode=line.productcode,
+        begindatum=line.begindatum,
+        einddatum=line.einddatum,
+        volume=line.volume,
+        eenheid=line.eenheid,
+        tarief_cents=line.tarief_cents,
+        bedrag_cents=line.bedrag_cents,
+        debet_credit="C",
+        referentie=reference,
+        credit_of_id=line.id,
+        status=LINE_CONCEPT,
+        registration_ids=[],
+        retourcodes=[],
+        toelichting={},
+    )
+
+
 def credit(
-    session: Session, line_ids: Iterable[int], *, user_id: int | None = None
+    session: Session, line_ids: Iterable[int], hooks: Hooks, *, user_id: int | None = None
 ) -> list[DeclarationLine]:
-    """Credit lines for awarded debet lines; they join the next declaration to that financier."""
+    """Credit lines for awarded debet lines; they join the next declaration to that financier.
+    The original's parts are released when the financier awards the credit."""
     made = []
     for line_id in line_ids:
         line = session.get(DeclarationLine, line_id, with_for_update=True)
@@ -653,30 +807,9 @@ def credit(
         )
         if already:
             raise DeclarationError(f"Prestatie {line.referentie} is al gecrediteerd.")
-        copy = DeclarationLine(
-            financing=line.financing,
-            financier_id=line.financier_id,
-            client_id=line.client_id,
-            legitimation_id=line.legitimation_id,
-            product_id=line.product_id,
-            contract_line_id=line.contract_line_id,
-            productcategorie=line.productcategorie,
-            productcode=line.productcode,
-            begindatum=line.begindatum,
-            einddatum=line.einddatum,
-            volume=line.volume,
-            eenheid=line.eenheid,
-            tarief_cents=line.tarief_cents,
-            bedrag_cents=line.bedrag_cents,
-            debet_credit="C",
-            referentie=_credit_reference(session, line.referentie),
-            credit_of_id=line.id,
-            status=LINE_CONCEPT,
-            registration_ids=[],
-            retourcodes=[],
-            toelichting={},
-        )
+        copy = credit_line(line, hooks.credit_reference(line, session))
         session.add(copy)
+        session.flush()  # the next credit's reference sees this one
         made.append(copy)
         audit.record(
             session,
@@ -691,17 +824,20 @@ def credit(
     return made
 
 
-def _credit_reference(session: Session, original: str) -> str:
-    """A new reference (max 20 characters) derived from the original: ``…C1``, ``…C2``."""
-    n = 1
-    while True:
-        ref = f"{original[: 20 - 1 - len(str(n))]}C{n}"
-        if (
-            session.scalar(select(DeclarationLine.id).where(DeclarationLine.referentie == ref))
-            is None
-        ):
-            return ref
-        n += 1
+def move_to(session: Session, line_id: int, financing: str, *, user_id: int | None = None) -> int:
+    """A rejected line's care will not be declared to this financier again but paid by
+    ``financing`` (e.g. particulier): its registrations get that financing's legitimation of the
+    client as their part, so the next invoice run of that financing picks them up and no
+    declaration run takes them. Returns how many registrations moved."""
+    line = session.get(DeclarationLine, line_id, with_for_update=True)
+    if line is None:
+        raise DeclarationError("Deze prestatie bestaat niet.")
+    if line.status != LINE_REJECTED or line.debet_credit != "D":
+        raise DeclarationError(
+            f"Prestatie {line.referentie} is niet afgewezen; alleen afgewezen zorg kan naar een "
+            "andere financiering."
+        )
+    raise DeclarationError("Verplaatsen naar een andere financiering kan nog niet.")
 
 
 def _open_rejected():

@@ -7,8 +7,7 @@ warnings are returned after saving so the screen can show them.
 A plugin may report an issue on a field that is neither a legitimation column nor client data
 (e.g. PGB's ``wet``): such a field is a key of ``Legitimation.sleutels``. Forms send those as
 ``sleutel_<name>`` (and CSV files as columns of that name); a plugin may describe them for the
-form in ``FinancingInfo.extra["legitimation_fields"]`` as a list of
-``{"name": ..., "label": ..., "choices": [(value, label), ...]}`` (choices optional).
+form in ``FinancingInfo.legitimation_fields`` (``LegitimationField(name, label, choices)``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import FinancingInfo, Frequency, Issue, Severity, Unit
+from portal.domain import FinancingInfo, Frequency, Issue, LegitimationField, Severity, Unit
 from portal.models import Client, Financier, Legitimation, Product
 from portal.plugins import Hooks
 from portal.services import audit
@@ -98,13 +97,15 @@ def unit_choices(info: FinancingInfo | None) -> list[tuple[str, str]]:
     return [(u.value, u.label) for u in info.units] if info else []
 
 
-def extra_fields(info: FinancingInfo | None, sleutels: Mapping[str, Any] | None = None) -> list:
+def extra_fields(
+    info: FinancingInfo | None, sleutels: Mapping[str, Any] | None = None
+) -> list[LegitimationField]:
     """The plugin's own fields for the form (declared, plus keys the legitimation already has)."""
-    declared = list((info.extra or {}).get("legitimation_fields", [])) if info else []
-    names = {f["name"] for f in declared}
+    declared = list(info.legitimation_fields) if info else []
+    names = {f.name for f in declared}
     for key in sleutels or {}:
         if key not in names:
-            declared.append({"name": key, "label": key})
+            declared.append(LegitimationField(key, key))
     return declared
 
 

@@ -29,6 +29,7 @@ from portal.domain import Issue, MessageDraft, ParseOutcome
 from portal.models import Financier, Message, MessageStatusEvent
 from portal.models._base import utcnow
 from portal.models.message import IN, OUT, OUTSTANDING
+from portal.services import declarations
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,9 @@ def _parse(session: Session, message: Message) -> None:
                 message.summary = refused
                 add_event(message, "onbekend", "portal", refused)
                 return
-            outcome = hooks.parse_message_for(message.financing, message, session)
+            outcome = declarations.apply_outcome(
+                session, hooks.parse_message_for(message.financing, message, session)
+            )
             if outcome is not None:
                 for draft in outcome.replies:
                     draft.answers_to = draft.answers_to or message.traceer_id

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.app import hooks
 from portal.auth import requires
 from portal.db import db_session
-from portal.domain import Frequency, Unit
+from portal.domain import Frequency, LegitimationField, Unit
 from portal.models import Client, Legitimation, Product
 from portal.services import audit
 from portal.services import clients as svc
@@ -197,11 +197,11 @@ def _leg_context(client: Client, data: dict, errors: dict, leg: Legitimation | N
     h = hooks()
     info = h.financing(data.get("financing", ""))
     extra = legsvc.extra_fields(info, leg.sleutels if leg is not None else None)
-    names = {f["name"] for f in extra}
+    names = {f.name for f in extra}
     for key in errors:  # a plugin asked for a key the form did not show yet
         if key.startswith(legsvc.SLEUTEL_PREFIX) and key[len(legsvc.SLEUTEL_PREFIX) :] not in names:
-            extra.append({"name": key[len(legsvc.SLEUTEL_PREFIX) :], "label": "Extra gegeven"})
-    shown = {"_form", *(legsvc.SLEUTEL_PREFIX + f["name"] for f in extra)}
+            extra.append(LegitimationField(key[len(legsvc.SLEUTEL_PREFIX) :], "Extra gegeven"))
+    shown = {"_form", *(legsvc.SLEUTEL_PREFIX + f.name for f in extra)}
     other_errors = [m for k, m in errors.items() if k in legsvc.CLIENT_FIELDS and k not in shown]
     financiers = [(f.id, f.label) for f in legsvc.financier_choices(session, info)]
     if len(financiers) == 1 and not data.get("financier_id"):

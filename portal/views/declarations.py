@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.app import hooks
 from portal.auth import requires
-from portal.db import db_session
+from portal.db import db_session, lock_row
 from portal.models import Financier
 from portal.models.declaration import Declaration, DeclarationLine
 from portal.services import declarations as svc
@@ -128,7 +128,17 @@ def prepare():
         )
         flash(f"Deze maand kan niet gekozen worden.{why}", "error")
         return redirect(url_for("declarations.index"), 303)
-    prepared = svc.prepare(session, fin, first, user_id=current_user.id, hooks=hooks())
+    try:
+        prepared = svc.prepare(
+            session, fin, first, user_id=current_user.id, hooks=hooks(), replace=False
+        )
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        existing = svc.concepts(session, fin)
+        if existing:
+            return redirect(url_for("declarations.show", declaration_id=existing[0].id), 303)
+        return redirect(url_for("declarations.index"), 303)
     session.commit()
     for issue in prepared.skipped[:20]:
         flash(f"Niet gedeclareerd: {issue.message}", "warning")
@@ -144,6 +154,53 @@ def prepare():
             "info",
         )
     return redirect(url_for("declarations.show", declaration_id=prepared.declaration.id), 303)
+
+
+@bp.route("/<int:declaration_id>/opnieuw", methods=["POST"])
+@requires("declarations.edit")
+def redo(declaration_id: int):
+    """Prepare a concept again (after a fix in a contract or a legitimation): the concept is
+    replaced by a new one for the same financier and month."""
+    session = db_session()
+    decl = _declaration_or_404(declaration_id)
+    lock_row(session, Financier, decl.financier_id)
+    session.refresh(decl)
+    if decl.status != "concept":
+        flash("Deze declaratie is geen concept meer; opnieuw voorbereiden kan niet.", "error")
+        return redirect(url_for("declarations.show", declaration_id=declaration_id), 303)
+    fin = decl.financier
+    try:
+        prepared = svc.prepare(
+            session, fin, decl.periode_begin, user_id=current_user.id, hooks=hooks()
+        )
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("declarations.index"), 303)
+    session.commit()
+    if prepared.declaration is None:
+        flash(f"Er is voor {fin.naam} tot en met deze maand niets (meer) te declareren.", "info")
+        return redirect(url_for("declarations.index"), 303)
+    flash("Het concept is opnieuw voorbereid.", "success")
+    return redirect(url_for("declarations.show", declaration_id=prepared.declaration.id), 303)
+
+
+@bp.route("/<int:declaration_id>/verwijderen", methods=["POST"])
+@requires("declarations.edit")
+def discard(declaration_id: int):
+    session = db_session()
+    decl = _declaration_or_404(declaration_id)
+    lock_row(session, Financier, decl.financier_id)
+    session.refresh(decl)
+    try:
+        svc.discard(session, decl)
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("declarations.show", declaration_id=declaration_id), 303)
+    session.commit()
+    flash("Het concept is verwijderd; de zorg gaat mee in een volgende declaratie.", "success")
+    return redirect(url_for("declarations.index"), 303)
 
 
 def _declaration_or_404(declaration_id: int) -> Declaration:
@@ -217,7 +274,7 @@ def credit(line_id: int):
         abort(404)
     back = redirect(url_for("declarations.show", declaration_id=line.declaration_id), 303)
     try:
-        svc.credit(session, [line_id], user_id=current_user.id)
+        svc.credit(session, [line_id], hooks(), user_id=current_user.id)
     except svc.DeclarationError as exc:
         session.rollback()
         flash(str(exc), "error")

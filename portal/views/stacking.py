@@ -17,6 +17,7 @@ from portal.db import db_session
 from portal.models import Client, Legitimation, Product, Registration, StackRule
 from portal.services import stacking as svc
 from portal.services.registrations import duration_label
+from portal.services.stacking import exports
 from portal.web import audit_client_view, render
 
 bp = Blueprint("stacking", __name__, url_prefix="/stapelen")
@@ -118,6 +119,12 @@ def client_week(client_id: int):
     for a in result.allocations:
         per_reg[a.registration_id].append(a)
     delivered = sum(r.duur_minuten or 0 for r in regs.values())
+    # exported: a part of it went into a declaration or invoice, or its week was counted
+    exported = (
+        set(regs)
+        if svc.is_week_exported(session, client_id, wk)
+        else exports.exported_registration_ids(session, regs)
+    )
     return render(
         "stacking/client_week.html",
         None,
@@ -132,6 +139,7 @@ def client_week(client_id: int):
         regs=regs,
         per_reg=per_reg,
         delivered=delivered,
+        exported=exported,
         label=duration_label,
         financing_label=hooks().financing_label,
     )

@@ -7,7 +7,7 @@ totals, issues) → :func:`create_run` (final invoices with gap-free numbers, al
 
 What is invoiced comes from the stacking service (``portal.services.stacking.allocate``): only the
 part of each ISO week that falls to this financing, with the stack's rounding. The core never asks
-which financing it is: the plugin says per ``FinancingInfo.extra`` how invoices are grouped
+which financing it is: the plugin says in ``FinancingInfo`` how invoices are grouped
 (``invoice_per``: ``"legitimation"`` = one invoice per client agreement, ``"financier"`` = one per
 paying institution) and its payment term (``betaaltermijn_dagen``).
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import InvoiceDraft
+from portal.domain import FinancingInfo, InvoiceDraft
 from portal.models import (
     Invoice,
 )
@@ -36,12 +36,16 @@ def invoice_financings(hooks) -> list[tuple[str, str]]:
     ]
 
 
-def _invoice_setting(hooks, financing: str, key: str, default: Any) -> Any:
-    info = hooks.financing(financing)
+def _invoice_setting(hooks, financing: str, key: str) -> Any:
+    """``invoice_per`` or ``betaaltermijn_dagen``: the deployment's PLUGIN_SETTINGS, else what
+    the plugin says in its FinancingInfo, else the FinancingInfo default."""
     settings = (hooks.settings or {}).get(financing, {})
     if key in settings:
         return settings[key]
-    return (info.extra if info else {}).get(key, default)
+    info = hooks.financing(financing)
+    if info is None:
+        return FinancingInfo.__dataclass_fields__[key].default
+    return getattr(info, key)
 
 
 def month_period(year: int, month: int) -> tuple[date, date]:

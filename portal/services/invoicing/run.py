@@ -36,6 +36,7 @@ from portal.services.invoicing.common import (
     period_label,
 )
 from portal.services.organisation import get_organisation
+from portal.services.stacking import exports
 
 TIME_UNITS = {"minuut": 1, "uur": 60}
 
@@ -62,6 +63,8 @@ class LineDraft:
     client: Any = None  # the objects themselves, so an unsaved invoice can be printed
     product: Any = None
     legitimation: Any = None
+    # registration id -> [minutes, aantal] of its part on this line's legitimation
+    parts: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -181,7 +184,7 @@ def preview(
     if not hooks.can(financing, "build_invoice"):
         raise InvoiceError("Voor deze financiering kan het portaal (nog) geen facturen maken.")
     today = today or date.today()
-    per = _invoice_setting(hooks, financing, "invoice_per", "legitimation")
+    per = _invoice_setting(hooks, financing, "invoice_per")
     result = _allocate(session, start, end)
 
     # 1. this financing's allocations, plus each week's rounding difference (WeekTotal is the
@@ -221,6 +224,9 @@ def preview(
         line.aantal += a.aantal
         if a.registration_id not in line.registration_ids:
             line.registration_ids.append(a.registration_id)
+        part = line.parts.setdefault(a.registration_id, [0, 0])
+        part[0] += a.minutes
+        part[1] += a.aantal
     for (client_id, _wk, leg_id, day, product_id), d in delta.items():
         line = lines_by_key.get((leg_id, day, product_id, client_id))
         if line is not None:
@@ -443,7 +449,7 @@ def create_run(
             f"Er is niets (meer) te factureren voor {hooks.financing_label(financing)} over "
             f"{period_label(start, end)}."
         )
-    term = int(_invoice_setting(hooks, financing, "betaaltermijn_dagen", 30))
+    term = int(_invoice_setting(hooks, financing, "betaaltermijn_dagen"))
     run = InvoiceRun(
         financing=financing,
         periode_start=start,
@@ -455,7 +461,10 @@ def create_run(
     session.add(run)
     try:
         invoices = _numbered_invoices(session, hooks, run, groups, org, today, term)
-    except IntegrityError as exc:
+        _record_parts(session, financing, groups, invoices)
+    except (IntegrityError, exports.AlreadyExported) as exc:
+        # a second run at the same moment (or a double click) invoiced the same debtor and
+        # period, or the same care, first: the database refused it
         session.rollback()
         raise InvoiceError(
             "Deze facturen zijn zojuist al aangemaakt (dubbele klik of een tweede run tegelijk). "
@@ -464,7 +473,6 @@ def create_run(
     run.n_invoices = len(invoices)
     run.n_lines = sum(len(inv.lines) for inv in invoices)
     run.total_cents = sum(inv.totaal_cents for inv in invoices)
-    _mark_declared(session, invoices)
     audit.record(
         session,
         "factuurrun.aangemaakt",
@@ -501,20 +509,27 @@ def _numbered_invoices(session, hooks, run, groups, org, today, term) -> list[In
     return invoices
 
 
-def _mark_declared(session: Session, invoices: list[Invoice]) -> None:
-    """Invoiced registrations can no longer be withdrawn from approval (only credited)."""
-    from sqlalchemy import update
-
-    from portal.models.registration import Registration
-
-    ids = sorted({rid for inv in invoices for line in inv.lines for rid in line.registration_ids})
-    for i in range(0, len(ids), 1000):
-        session.execute(
-            update(Registration)
-            .where(Registration.id.in_(ids[i : i + 1000]))
-            .values(gedeclareerd=True)
-            .execution_options(synchronize_session=False)
-        )
+def _record_parts(
+    session: Session, financing: str, groups: list[DebtorGroup], invoices: list[Invoice]
+) -> None:
+    """Record every registration part an invoice line counts (``export_part``): invoiced care is
+    never invoiced or declared again until a creditnota releases it, and can no longer be
+    withdrawn from approval (only credited). The unique index refuses a part that another run
+    exported at the same moment (:class:`~portal.services.stacking.exports.AlreadyExported`)."""
+    pairs = []
+    for group, inv in zip(groups, invoices, strict=True):
+        for draft, line in zip(group.lines, inv.lines, strict=True):
+            for registration_id, (minutes, aantal) in sorted(draft.parts.items()):
+                part = exports.Part(
+                    registration_id=registration_id,
+                    client_id=draft.client_id,
+                    legitimation_id=draft.legitimation_id,
+                    datum=draft.day,
+                    minutes=minutes,
+                    aantal=aantal,
+                )
+                pairs.append((part, line.id))
+    exports.record_parts(session, exports.EXPORT_INVOICE, financing, pairs)
 
 
 def _finalise(hooks, inv: Invoice, nummer: str) -> None:
@@ -677,6 +692,7 @@ def credit_invoice(
     credit.btw_cents = -original.btw_cents
     credit.totaal_cents = -original.totaal_cents
     original.status = "gecrediteerd"
+    exports.release(session, invoice_line_ids=[line.id for line in original.lines])
     session.add(credit)
     try:
         session.flush()

@@ -1,4 +1,11 @@
-"""Export records (DESIGN §6.7–6.8): what each financial export counted, per week.
+"""Export records (DESIGN §6.7–6.8): what each financial export counted — per week, and per
+part of a registration.
+
+Per part (model ``ExportPart``): every declaration line and every invoice line records the
+registration parts it counted. One active row per (registration, legitimation) is a unique index,
+so "exported once" holds even for two runs at the same moment: the second run's insert fails and
+it is refused with a Dutch message (:class:`AlreadyExported`). A credit, a rejection or a
+replaced concept releases exactly the parts of its own line (:func:`release`).
 
 Never counting a week twice (§6.8): ``record_export`` stores, per export, the (financing, client,
 week) it counted, with one *active* row per (financing, client, week) enforced by a unique index.
@@ -18,14 +25,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
+from portal.db import bulk_insert
 from portal.models import (
+    ExportPart,
     Registration,
     StackExport,
     StackExportWeek,
 )
+from portal.models._base import utcnow
+from portal.models.export import EXPORT_DECLARATION as EXPORT_DECLARATION
+from portal.models.export import EXPORT_INVOICE as EXPORT_INVOICE
 from portal.services.stacking.allocation import Allocation, StackResult, WeekTotal, allocate
 from portal.services.stacking.weeks import iso_week_label, week_start
 
@@ -122,7 +135,6 @@ def record_export(
     financing: str,
     weeks: Iterable[WeekTotal],
     *,
-    allocations: Iterable[Allocation] = (),
     reference: str | None = None,
     user_id: int | None = None,
     replace: bool = False,
@@ -130,8 +142,10 @@ def record_export(
     """Record that ``export_kind`` counted these client-weeks for ``financing``.
 
     Raises WeekAlreadyExported when one is already counted by another export, unless ``replace``
-    (the caller credited the earlier week and sends the recomputed whole week). Marks the
-    registrations behind ``allocations`` as gedeclareerd (which blocks withdrawing approval).
+    (the caller credited the earlier week and sends the recomputed whole week) — also when
+    another export records the same week at the same moment (the unique index refuses it; the
+    caller rolls back). The registration parts behind the weeks are recorded by the export's
+    own lines (:func:`record_parts`).
     """
     per_week: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
     for w in weeks:
@@ -142,17 +156,26 @@ def record_export(
         slot[1] += w.aantal
     keys = list(per_week)
     clients = sorted({c for c, _w in keys})
-    active = {
-        (r.client_id, r.week_start): r
-        for r in session.scalars(
-            select(StackExportWeek).where(
-                StackExportWeek.financing == financing,
-                StackExportWeek.active.is_(True),
-                StackExportWeek.client_id.in_(clients),
+    weeks_seen = sorted({w for _c, w in keys})
+    active = (
+        {
+            (r.client_id, r.week_start): r
+            for r in session.scalars(
+                select(StackExportWeek).where(
+                    StackExportWeek.financing == financing,
+                    StackExportWeek.active.is_(True),
+                    StackExportWeek.week_start >= weeks_seen[0],
+                    StackExportWeek.week_start <= weeks_seen[-1],
+                    StackExportWeek.client_id.in_(clients)
+                    if len(clients) <= 1000
+                    else StackExportWeek.client_id.is_not(None),
+                )
             )
-        )
-        if (r.client_id, r.week_start) in per_week
-    }
+            if (r.client_id, r.week_start) in per_week
+        }
+        if keys
+        else {}
+    )
     if active and not replace:
         raise WeekAlreadyExported([(financing, c, w) for c, w in sorted(active)])
     for row in active.values():
@@ -163,26 +186,25 @@ def record_export(
     )
     session.add(export)
     session.flush()
-    session.add_all(
-        StackExportWeek(
-            export_id=export.id,
-            financing=financing,
-            client_id=c,
-            week_start=w,
-            minutes=m,
-            aantal=a,
-            active=True,
-        )
+    rows = [
+        {
+            "export_id": export.id,
+            "financing": financing,
+            "client_id": c,
+            "week_start": w,
+            "minutes": m,
+            "aantal": a,
+            "active": True,
+        }
         for (c, w), (m, a) in per_week.items()
-    )
-    reg_ids = sorted({a.registration_id for a in allocations})
-    for i in range(0, len(reg_ids), 1000):
-        session.execute(
-            update(Registration)
-            .where(Registration.id.in_(reg_ids[i : i + 1000]))
-            .values(gedeclareerd=True)
-        )
-    session.flush()
+    ]
+    try:
+        bulk_insert(session, StackExportWeek, rows)  # thousands of client-weeks: COPY
+        session.flush()
+    except Exception as exc:
+        if is_unique_violation(exc):  # another export counted one of them at this moment
+            raise WeekAlreadyExported([(financing, c, w) for c, w in sorted(per_week)]) from exc
+        raise
     from portal.services import audit
 
     audit.record(
@@ -232,3 +254,172 @@ def is_week_exported(session: Session, client_id: int, day: date) -> bool:
         )
         is not None
     )
+
+
+# -- export parts: each part of a registration exported once ------------------------------------
+
+
+class AlreadyExported(RuntimeError):
+    """A part was exported by another run at the same moment (the database refused it)."""
+
+    def __init__(self, what: str = "Deze zorg"):
+        super().__init__(
+            f"{what} is zojuist al gedeclareerd of gefactureerd door een andere run die "
+            "tegelijk liep. Er is niets dubbel geëxporteerd; vernieuw de pagina."
+        )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One registration's share on one legitimation, as an export counts it."""
+
+    registration_id: int
+    client_id: int
+    legitimation_id: int
+    datum: date
+    minutes: int = 0
+    aantal: int = 0
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique key refused an insert (SQLAlchemy's IntegrityError, or psycopg's own error from
+    a ``COPY``)."""
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code == "23505"
+
+
+def record_parts(
+    session: Session,
+    kind: str,
+    financing: str,
+    parts: Iterable[tuple[Part, int]],
+) -> int:
+    """Record ``(part, line id)`` pairs as exported by ``kind`` (``declaratie``: the id is a
+    declaration line's, ``factuur``: an invoice line's). Raises :class:`AlreadyExported` when the
+    database refuses a part that is already actively exported (the caller rolls back)."""
+    now = utcnow()
+    column = "declaration_line_id" if kind == EXPORT_DECLARATION else "invoice_line_id"
+    other = "invoice_line_id" if kind == EXPORT_DECLARATION else "declaration_line_id"
+    rows = [
+        {
+            "registration_id": p.registration_id,
+            "client_id": p.client_id,
+            "financing": financing,
+            "legitimation_id": p.legitimation_id,
+            "datum": p.datum,
+            "week_start": p.datum - timedelta(days=p.datum.weekday()),
+            "minutes": p.minutes,
+            "aantal": p.aantal,
+            "kind": kind,
+            column: line_id,
+            other: None,
+            "active": True,
+            "created_at": now,
+            "released_at": None,
+        }
+        for p, line_id in parts
+    ]
+    try:
+        bulk_insert(session, ExportPart, rows)
+        session.flush()
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AlreadyExported() from exc
+        raise
+    return len(rows)
+
+
+def not_exported() -> ColumnElement[bool]:
+    """SQL condition: the registration has no active export part (of any financing)."""
+    return ~exists(
+        select(ExportPart.id).where(
+            ExportPart.registration_id == Registration.id, ExportPart.active.is_(True)
+        )
+    )
+
+
+def part_is_active(registration_id, legitimation_id) -> ColumnElement[bool]:
+    """SQL condition: an active part exists for this (registration, legitimation) — columns of
+    an outer query."""
+    other = aliased(ExportPart)
+    return exists(
+        select(other.id).where(
+            other.registration_id == registration_id,
+            other.legitimation_id == legitimation_id,
+            other.active.is_(True),
+        )
+    )
+
+
+def exported_registration_ids(session: Session, registration_ids: Iterable[int]) -> set[int]:
+    ids = sorted(set(registration_ids))
+    found: set[int] = set()
+    for i in range(0, len(ids), 1000):
+        found.update(
+            session.scalars(
+                select(ExportPart.registration_id).where(
+                    ExportPart.registration_id.in_(ids[i : i + 1000]),
+                    ExportPart.active.is_(True),
+                )
+            )
+        )
+    return found
+
+
+def exported_keys(
+    session: Session, client_ids: Iterable[int] | None = None
+) -> set[tuple[int, int]]:
+    """(registration, legitimation) of every active part (of these clients)."""
+    q = select(ExportPart.registration_id, ExportPart.legitimation_id).where(
+        ExportPart.active.is_(True)
+    )
+    if client_ids is not None:
+        ids = sorted(set(client_ids))
+        if len(ids) <= 1000:
+            q = q.where(ExportPart.client_id.in_(ids))
+    return {(r, lg) for r, lg in session.execute(q)}
+
+
+def release(
+    session: Session,
+    *,
+    declaration_line_ids: Iterable[int] = (),
+    invoice_line_ids: Iterable[int] = (),
+) -> set[tuple[str, int, date]]:
+    """Release the parts of these lines (a credit, a rejection, a replaced concept): a later run
+    may export them again. Returns the (financing, client, week) the released parts were in."""
+    released: set[tuple[str, int, date]] = set()
+    for column, ids in (
+        (ExportPart.declaration_line_id, sorted(set(declaration_line_ids))),
+        (ExportPart.invoice_line_id, sorted(set(invoice_line_ids))),
+    ):
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            released.update(
+                (f, c, w)
+                for f, c, w in session.execute(
+                    select(ExportPart.financing, ExportPart.client_id, ExportPart.week_start)
+                    .where(column.in_(chunk), ExportPart.active.is_(True))
+                    .distinct()
+                )
+            )
+            session.execute(
+                update(ExportPart)
+                .where(column.in_(chunk), ExportPart.active.is_(True))
+                .values(active=False, released_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    return released
+
+
+def delete_for_lines(session: Session, declaration_line_ids: Iterable[int]) -> None:
+    """A concept's lines are deleted when it is prepared again: their parts go with them."""
+    ids = sorted(set(declaration_line_ids))
+    for i in range(0, len(ids), 1000):
+        session.execute(
+            delete(ExportPart)
+            .where(ExportPart.declaration_line_id.in_(ids[i : i + 1000]))
+            .execution_options(synchronize_session=False)
+        )

@@ -14,9 +14,20 @@ from plugins.wmo_jw import declaration as declaring
 from plugins.wmo_jw import messages as m
 from plugins.wmo_jw.standard import IWMO
 from portal.app import hooks
-from portal.models import ContractLine, Message
+from portal.models import ContractLine, ExportPart, Message
 from portal.services import declarations as svc
 from tests.plugins.wmo_jw.factories import AGB, BSN2, GEMEENTE, TODAY, persoon, toewijzing
+
+
+def prepare(*args, **kwargs):
+    kwargs.setdefault("hooks", hooks())
+    return svc.prepare(*args, **kwargs)
+
+
+def process(db, payload):
+    """An incoming message as the receive job handles it: the plugin reads, the core applies."""
+    return svc.apply_outcome(db, chain.process(db, payload, today=TODAY))
+
 
 # --- product periods (property tests) ---------------------------------------------------------
 
@@ -27,7 +38,7 @@ days = st.dates(min_value=date(2021, 1, 1), max_value=date(2030, 12, 31))
 def test_split_period_cuts_at_months_and_toewijzing(begin, length, t_begin, t_length):
     end = begin + timedelta(days=length)
     t_end = None if t_length is None else t_begin + timedelta(days=t_length)
-    periods = svc.split_period(begin, end, t_begin, t_end)
+    periods = declaring.split_period(begin, end, t_begin, t_end)
     covered = []
     for a, b in periods:
         assert a <= b and (a.year, a.month) == (b.year, b.month)  # within one month
@@ -43,7 +54,7 @@ def test_split_period_cuts_at_months_and_toewijzing(begin, length, t_begin, t_le
 
 
 def test_split_period_example_from_iv089():
-    assert svc.split_period(
+    assert declaring.split_period(
         date(2026, 1, 1), date(2026, 12, 31), date(2026, 4, 8), date(2026, 6, 17)
     ) == [
         (date(2026, 4, 8), date(2026, 4, 30)),
@@ -69,7 +80,7 @@ def care(setup, *items):
 
 
 def test_lines_aggregate_per_client_toewijzing_product_and_period(db, setup):
-    prepared = svc.prepare(
+    prepared = prepare(
         db,
         setup["fin"],
         date(2026, 10, 1),
@@ -121,7 +132,7 @@ def test_contract_rounding_applies_to_each_unit_of_care(
     contract_line = db.scalar(select(ContractLine))
     contract_line.afronding_minuten, contract_line.afronding_wijze = step, how
     db.flush()
-    decl = svc.prepare(
+    decl = prepare(
         db,
         setup["fin"],
         date(2026, 10, 1),
@@ -132,16 +143,16 @@ def test_contract_rounding_applies_to_each_unit_of_care(
 
 
 def test_round_minutes():
-    assert svc.round_minutes(7, 5, "dichtstbij") == 5
-    assert svc.round_minutes(8, 5, "dichtstbij") == 10
-    assert svc.round_minutes(61, 15, "omhoog") == 75
-    assert svc.round_minutes(74, 15, "omlaag") == 60
-    assert svc.round_minutes(90, 30, "omhoog") == 90
-    assert svc.round_minutes(0, 15, "omhoog") == 0
+    assert declaring.round_minutes(7, 5, "dichtstbij") == 5
+    assert declaring.round_minutes(8, 5, "dichtstbij") == 10
+    assert declaring.round_minutes(61, 15, "omhoog") == 75
+    assert declaring.round_minutes(74, 15, "omlaag") == 60
+    assert declaring.round_minutes(90, 30, "omhoog") == 90
+    assert declaring.round_minutes(0, 15, "omhoog") == 0
 
 
 def test_care_outside_any_toewijzing_is_reported_not_declared(db, setup):
-    prepared = svc.prepare(
+    prepared = prepare(
         db, setup["fin"], date(2026, 4, 1), care=care(setup, ("5001", date(2026, 4, 1), 60))
     )
     assert prepared.declaration is None
@@ -154,13 +165,13 @@ def _submit_and_answer(db, setup, decl, code="WMO323"):
     (msg,) = messages
     assert msg.code == code and msg.direction == "uit"
     (answer,) = financier.reply(msg.payload, setup["settings"])
-    outcome = chain.process(db, answer.payload, today=TODAY)
+    outcome = process(db, answer.payload)
     db.commit()
     return msg, answer, outcome
 
 
 def test_fully_awarded_declaration(db, setup):
-    decl = svc.prepare(
+    decl = prepare(
         db,
         setup["fin"],
         date(2026, 10, 1),
@@ -177,7 +188,7 @@ def test_fully_awarded_declaration(db, setup):
     assert {line.status for line in decl.lines} == {"toegekend"}
     assert "volledig toegekend" in outcome.summary and not outcome.needs_action
     # the 325 again (VECOZO duplicate): nothing changes
-    assert "al verwerkt" in chain.process(db, answer.payload, today=TODAY).summary
+    assert "al verwerkt" in process(db, answer.payload).summary
     # a double click on "indienen" never sends twice
     with pytest.raises(svc.DeclarationError):
         svc.submit(db, decl.id, hooks())
@@ -187,7 +198,7 @@ def test_fully_awarded_declaration(db, setup):
 def test_rejected_line_with_its_code_then_corrected_and_redeclared_and_credit(db, setup):
     # the gemeente pays 51 euro for this code: our contract says 50 -> 0611 on every line
     financier.store_for(setup["settings"]).set_tarief(GEMEENTE, "07", "07A05", 5100)
-    decl = svc.prepare(
+    decl = prepare(
         db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5001", date(2026, 10, 2), 120))
     ).declaration
     db.commit()
@@ -196,12 +207,12 @@ def test_rejected_line_with_its_code_then_corrected_and_redeclared_and_credit(db
     assert line.status == "afgewezen" and line.retourcodes == ["0611"]
     assert outcome.needs_action and [i.code for i in outcome.issues] == ["0611"]
     with pytest.raises(svc.DeclarationError):
-        svc.credit(db, [line.id])  # only awarded lines can be credited
+        svc.credit(db, [line.id], hooks())  # only awarded lines can be credited
     # fix the contract tariff and declare again: a new line with a new reference
     cl = db.scalar(select(ContractLine))
     cl.tarief_cents = 5100
     db.commit()
-    decl2 = svc.prepare(
+    decl2 = prepare(
         db, setup["fin"], date(2026, 11, 1), care=care(setup, ("5001", date(2026, 10, 2), 120))
     ).declaration
     db.commit()
@@ -211,12 +222,12 @@ def test_rejected_line_with_its_code_then_corrected_and_redeclared_and_credit(db
     db.refresh(line2)
     assert line2.status == "toegekend"
     # credit the awarded line: it joins the next declaration and nets out
-    (credit,) = svc.credit(db, [line2.id])
+    (credit,) = svc.credit(db, [line2.id], hooks())
     db.commit()
     assert credit.debet_credit == "C" and credit.credit_of_id == line2.id
     with pytest.raises(svc.DeclarationError):
-        svc.credit(db, [line2.id])  # only one credit per original
-    decl3 = svc.prepare(db, setup["fin"], date(2026, 11, 1), care=[]).declaration
+        svc.credit(db, [line2.id], hooks())  # only one credit per original
+    decl3 = prepare(db, setup["fin"], date(2026, 11, 1), care=[]).declaration
     db.commit()
     assert [x.id for x in decl3.lines] == [credit.id] and decl3.total_cents == -10200
     msg3, _answer3, _ = _submit_and_answer(db, setup, decl3)
@@ -230,7 +241,7 @@ def test_rejected_line_with_its_code_then_corrected_and_redeclared_and_credit(db
 
 
 def test_preview_blocks_what_the_gemeente_would_refuse(db, setup):
-    decl = svc.prepare(
+    decl = prepare(
         db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5001", date(2026, 10, 2), 60))
     ).declaration
     line = decl.lines[0]
@@ -273,29 +284,30 @@ def test_approved_registrations_become_lines_and_are_marked_declared(db, setup, 
     ]
     db.add_all(regs)
     db.commit()
-    decl = svc.prepare(db, setup["fin"], date(2026, 10, 1)).declaration
+    decl = prepare(db, setup["fin"], date(2026, 10, 1)).declaration
     (line,) = decl.lines
     assert line.volume == 2 and sorted(line.registration_ids) == sorted(r.id for r in regs[:2])
     svc.submit(db, decl.id, hooks())
     db.commit()
-    for r in regs:
-        db.refresh(r)
-    assert [r.gedeclareerd for r in regs] == [True, True, False]
-    assert svc.prepare(db, setup["fin"], date(2026, 10, 1)).declaration is None  # nothing twice
+    parts = db.execute(
+        select(ExportPart.registration_id, ExportPart.declaration_line_id, ExportPart.active)
+    ).all()
+    assert sorted(parts) == sorted((r.id, line.id, True) for r in regs[:2])
+    assert prepare(db, setup["fin"], date(2026, 10, 1)).declaration is None  # nothing twice
 
 
 # --- rules across declarations: TR318 (the next month), TR322 (the total), TR381 -------------
 
 
 def test_a_skipped_month_with_care_blocks_until_it_is_declared(db, setup):
-    august = svc.prepare(
+    august = prepare(
         db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
     ).declaration
     db.commit()
     _submit_and_answer(db, setup, august)
     # October, with care in September that was never declared
     later = care(setup, ("5001", date(2026, 9, 3), 60), ("5001", date(2026, 10, 1), 60))
-    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
+    october = prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
     db.commit()
     blocking = [i for i in hooks().validate_declaration(october) if i.blocking]
     assert [i.code for i in blocking] == ["8214"]
@@ -303,11 +315,11 @@ def test_a_skipped_month_with_care_blocks_until_it_is_declared(db, setup):
     with pytest.raises(svc.DeclarationError):
         svc.submit(db, october.id, hooks())
     # September first, then October: both go and the gemeente awards both
-    september = svc.prepare(db, setup["fin"], date(2026, 9, 1), care=later[:1]).declaration
+    september = prepare(db, setup["fin"], date(2026, 9, 1), care=later[:1]).declaration
     db.commit()
     assert [i for i in hooks().validate_declaration(september) if i.blocking] == []
     _submit_and_answer(db, setup, september)
-    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later[1:]).declaration
+    october = prepare(db, setup["fin"], date(2026, 10, 1), care=later[1:]).declaration
     db.commit()
     assert [i for i in hooks().validate_declaration(october) if i.blocking] == []
     _msg, _answer, outcome = _submit_and_answer(db, setup, october)
@@ -316,13 +328,13 @@ def test_a_skipped_month_with_care_blocks_until_it_is_declared(db, setup):
 
 def test_the_gemeente_refuses_a_skipped_month_with_8214(db, setup):
     """The gemeente checks TR318 too: a 323 sent past the portal's own check is refused whole."""
-    august = svc.prepare(
+    august = prepare(
         db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
     ).declaration
     db.commit()
     _submit_and_answer(db, setup, august)
     later = care(setup, ("5001", date(2026, 9, 3), 60), ("5001", date(2026, 10, 1), 60))
-    october = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
+    october = prepare(db, setup["fin"], date(2026, 10, 1), care=later).declaration
     db.commit()
     payload = declaring.drafts(october, db, TODAY)[0].payload  # built without the portal's check
     (answer,) = financier.reply(payload, setup["settings"], today=TODAY)
@@ -346,14 +358,14 @@ def _totaal(db, setup, volume=5):
 
 def test_the_total_of_a_toewijzing_counts_over_declarations(db, setup):
     _totaal(db, setup, volume=5)
-    october = svc.prepare(
+    october = prepare(
         db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5002", date(2026, 10, 2), 180))
     ).declaration
     db.commit()
     assert [i for i in hooks().validate_declaration(october) if i.code == "9322"] == []
     _submit_and_answer(db, setup, october)
     # 3 hours awarded; 3 more in November cross the total of 5
-    november = svc.prepare(
+    november = prepare(
         db, setup["fin"], date(2026, 11, 1), care=care(setup, ("5002", date(2026, 11, 2), 180))
     ).declaration
     db.commit()
@@ -383,7 +395,7 @@ def test_period_choices_never_go_before_the_last_declared_month():
 def test_the_month_field_narrows_to_the_chosen_gemeente(db, setup, client, login_as):
     from portal.domain import Role
 
-    august = svc.prepare(
+    august = prepare(
         db, setup["fin"], date(2026, 8, 1), care=care(setup, ("5001", date(2026, 8, 3), 60))
     ).declaration
     db.commit()
@@ -441,7 +453,7 @@ def test_a_jeugdwet_toewijzing_is_declared_in_ijw(db, setup):
     from plugins.wmo_jw.standard import IJW
 
     _jeugdwet_for_5002(db, setup)
-    decl = svc.prepare(
+    decl = prepare(
         db, setup["fin"], date(2026, 10, 1), care=care(setup, ("5002", date(2026, 10, 5), 120))
     ).declaration
     db.commit()
@@ -458,7 +470,7 @@ def test_wmo_and_jeugdwet_at_one_gemeente_are_two_declarations(db, setup):
 
     _jeugdwet_for_5002(db, setup)
     both = care(setup, ("5001", date(2026, 10, 5), 60), ("5002", date(2026, 10, 5), 120))
-    prepared = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=both, hooks=hooks())
+    prepared = prepare(db, setup["fin"], date(2026, 10, 1), care=both, hooks=hooks())
     db.commit()
     jw, wmo = prepared.declarations
     assert (jw.groep, wmo.groep) == ("ijw", "iwmo") and wmo.nummer != jw.nummer
@@ -469,7 +481,7 @@ def test_wmo_and_jeugdwet_at_one_gemeente_are_two_declarations(db, setup):
         _msg, _answer, outcome = _submit_and_answer(db, setup, decl, code=code)
         assert "volledig toegekend" in outcome.summary
     # each law goes on month after month by itself: November for the Wmo only is fine
-    nov = svc.prepare(
+    nov = prepare(
         db,
         setup["fin"],
         date(2026, 11, 1),

@@ -90,7 +90,7 @@ def test_323_325_through_the_standin(app, db, setup, standin, run_jobs):
             minutes=120,
         )
     ]
-    decl = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=care).declaration
+    decl = svc.prepare(db, setup["fin"], date(2026, 10, 1), care=care, hooks=hooks()).declaration
     db.commit()
     (sent,) = svc.submit(db, decl.id, hooks())
     db.commit()

@@ -12,6 +12,7 @@ from portal.db import db_session
 from portal.domain import Role
 from portal.models import Message
 from portal.models.registration import Registration
+from portal.services import declarations as svc
 from tests.plugins.wmo_jw.factories import TODAY
 
 
@@ -102,7 +103,7 @@ def test_declaration_flow_from_the_screens(client, db, setup, login_as, make_use
     assert _count(db, "WMO323") == 1
     web = db_session()
     (answer,) = financier.reply(_latest(web, "WMO323").payload, setup["settings"])
-    chain.process(web, answer.payload, today=TODAY)
+    svc.apply_outcome(web, chain.process(web, answer.payload, today=TODAY))
     web.commit()
     page = client.get(f"/declareren/{decl_id}").get_data(as_text=True)
     assert "Afgewezen" in page and "0611" in page and "Crediteren" not in page

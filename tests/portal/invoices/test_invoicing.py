@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import BackgroundJob, Invoice, InvoiceRun
+from portal.models import BackgroundJob, ExportPart, Invoice, InvoiceRun
 from portal.models.registration import Registration
 from portal.services import invoicing
 from portal.services.invoicing import InvoiceError
@@ -65,7 +65,11 @@ def test_a_stacked_week_invoices_exactly_the_private_two_hours(db, hooks):
     assert inv.totaal_cents == 12400
     assert sum(line.minuten for line in inv.lines) == 120
     # the invoiced registrations can no longer be withdrawn from approval
-    declared = db.scalars(select(Registration).where(Registration.gedeclareerd.is_(True))).all()
+    declared = db.scalars(
+        select(Registration)
+        .join(ExportPart, ExportPart.registration_id == Registration.id)
+        .where(ExportPart.active.is_(True), ExportPart.kind == "factuur")
+    ).all()
     assert {r.datum for r in declared} == set(s["week"][2:])
 
 

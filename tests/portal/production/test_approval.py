@@ -103,7 +103,7 @@ def test_withdraw_until_exported_then_only_credit(db, employee, office, hooks):
     assert db.get(ApprovalRun, run.id).withdrawn
     run = approval.approve(db, f, hooks, user_id=office.id)
     plan = stacking.export_plan(db, financing="wlz", start=f.start, end=f.end)
-    stacking.record_export(db, "AW319", "wlz", plan.new, allocations=plan.allocations)
+    stacking.record_export(db, "AW319", "wlz", plan.new)
     db.commit()
     with pytest.raises(approval.ApprovalError, match="creditregel"):
         approval.withdraw(db, run.id, user_id=office.id)

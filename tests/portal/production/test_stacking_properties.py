@@ -212,9 +212,7 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
                 assert not plan.changed
                 for w in plan.new:
                     exported[(financing, w.week_start)] += w.minutes
-                stacking.record_export(
-                    db, "test", financing, plan.new, allocations=plan.allocations
-                )
+                stacking.record_export(db, "test", financing, plan.new)
         expected = defaultdict(int)
         for w in whole.week_totals:
             expected[(w.financing, w.week_start)] += w.minutes

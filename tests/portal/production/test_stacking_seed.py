@@ -88,9 +88,7 @@ def test_week_5_across_the_month_boundary(db, employee, order):
             plan = stacking.export_plan(db, financing=financing, start=start, end=end)
             assert not plan.changed
             exported[financing] += sum(w.minutes for w in plan.new)
-            stacking.record_export(
-                db, "test", financing, plan.new, allocations=plan.allocations, reference=order
-            )
+            stacking.record_export(db, "test", financing, plan.new, reference=order)
             db.commit()
     assert exported == {"wlz": 120, "particulier": 120}
 
@@ -101,7 +99,7 @@ def test_a_week_is_never_recorded_twice(db, employee):
     registration(db, client, org.pv, employee.id, date(2019, 1, 29), 120)
     db.commit()
     plan = stacking.export_plan(db, financing="wlz", start=date(2019, 1, 1), end=date(2019, 1, 31))
-    stacking.record_export(db, "AW319", "wlz", plan.new, allocations=plan.allocations)
+    stacking.record_export(db, "AW319", "wlz", plan.new)
     db.commit()
     with pytest.raises(stacking.WeekAlreadyExported):
         stacking.record_export(db, "AW319", "wlz", plan.new)
@@ -118,7 +116,7 @@ def test_partly_exported_week_is_recomputed_whole(db, employee):
     registration(db, client, org.pv, employee.id, date(2019, 1, 29), 120)
     db.commit()
     plan = stacking.export_plan(db, financing="wlz", start=date(2019, 1, 1), end=date(2019, 1, 31))
-    stacking.record_export(db, "AW319", "wlz", plan.new, allocations=plan.allocations)
+    stacking.record_export(db, "AW319", "wlz", plan.new)
     registration(db, client, org.pv, employee.id, date(2019, 2, 2), 120)
     db.commit()
     wlz = stacking.export_plan(db, financing="wlz", start=date(2019, 2, 1), end=date(2019, 2, 28))

@@ -160,7 +160,7 @@ def test_credit_from_the_week_view_after_export(client, db, org, backoffice, mak
     reg = registration(db, c, org.pv, employee.id, date(2019, 1, 29), 60)
     db.commit()
     plan = stacking.export_plan(db, financing="wlz", start=date(2019, 1, 28), end=date(2019, 2, 3))
-    stacking.record_export(db, "AW319", "wlz", plan.new, allocations=plan.allocations)
+    stacking.record_export(db, "AW319", "wlz", plan.new)
     db.commit()
     week = client.get(f"/stapelen/client/{c.id}?week=2019-W05").get_data(as_text=True)
     assert "Crediteren" in week
