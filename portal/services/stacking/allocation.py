@@ -153,29 +153,6 @@ def can_stack(hooks: Hooks) -> Callable[[str | None], bool]:
     return lambda financing: bool(financing) and can.get(financing, False)
 
 
-_HOOKS_CACHE: list = []
-
-
-def _default_stackable() -> Callable[[str | None], bool]:
-    try:
-        from flask import has_app_context
-
-        if has_app_context():
-            from portal.app import hooks
-
-            infos = hooks().financings
-        else:
-            raise LookupError
-    except LookupError:
-        if not _HOOKS_CACHE:
-            from portal.plugins import Hooks, get_plugin_manager
-
-            _HOOKS_CACHE.append(Hooks(get_plugin_manager(load_entrypoints=False), {}).financings)
-        infos = _HOOKS_CACHE[0]
-    can = {code: info.can_stack for code, info in infos.items()}
-    return lambda financing: bool(financing) and can.get(financing, False)
-
-
 # -- loading ------------------------------------------------------------------------------------
 
 
@@ -862,11 +839,12 @@ def allocate(
     *,
     start: date,
     end: date,
+    hooks: Hooks,
     client_ids: Iterable[int] | None = None,
-    stackable: Callable[[str | None], bool] | None = None,
     with_allocations: bool = True,
 ) -> StackResult:
     """Spread the approved care of every whole ISO week overlapping [start, end] (module doc).
+    ``hooks``: the ``Hooks`` facade, which says which financings can stack.
 
     Week totals come from set-based sums per client-week wherever the order of registrations
     cannot matter (at most one stacked product-uursoort in the week, and no legitimation starting
@@ -877,7 +855,7 @@ def allocate(
     ws, we = week_start(start), week_start(end) + timedelta(days=6)
     if client_ids is not None:
         client_ids = list(client_ids)
-    ctx = _Context(session, ws, we, client_ids, stackable or _default_stackable())
+    ctx = _Context(session, ws, we, client_ids, can_stack(hooks))
     week_totals: list[WeekTotal] = []
     not_covered: list[WeekTotal] = []
     weeks_seen: set[date] = set()

@@ -102,7 +102,7 @@ def test_withdraw_until_exported_then_only_credit(db, employee, office, hooks):
     assert db.get(Registration, reg.id).status == "concept"
     assert db.get(ApprovalRun, run.id).withdrawn
     run = approval.approve(db, f, hooks, user_id=office.id)
-    plan = stacking.export_plan(db, financing="wlz", start=f.start, end=f.end)
+    plan = stacking.export_plan(db, hooks=hooks, financing="wlz", start=f.start, end=f.end)
     stacking.record_export(db, "AW319", "wlz", plan.new)
     db.commit()
     with pytest.raises(approval.ApprovalError, match="creditregel"):
@@ -112,7 +112,7 @@ def test_withdraw_until_exported_then_only_credit(db, employee, office, hooks):
     assert credit.duur_minuten == -60 and credit.credit_of_id == reg.id
     assert db.get(Registration, reg.id).status == "gecrediteerd"
     # the exported week is now offered as changed: 60 minutes exported, 0 now
-    again = stacking.export_plan(db, financing="wlz", start=f.start, end=f.end)
+    again = stacking.export_plan(db, hooks=hooks, financing="wlz", start=f.start, end=f.end)
     assert again.new == [] and again.unchanged == []
     assert [(w.minutes, before) for w, before in again.changed] == [(0, 60)]
     assert db.query(AuditEvent).filter_by(action="registration.credited").count() == 1

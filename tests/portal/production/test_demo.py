@@ -36,5 +36,5 @@ def test_demo_has_registrations_of_the_last_two_months(db, hooks):
     monday = today - timedelta(days=today.weekday() + 7)
     pv = approval.preview(db, approval.Filters(start=monday, end=monday + timedelta(days=6)), hooks)
     assert not pv.problems and pv.count > 0
-    result = stacking.allocate(db, start=run.periode_start, end=run.periode_eind)
+    result = stacking.allocate(db, hooks=hooks, start=run.periode_start, end=run.periode_eind)
     assert {w.financing for w in result.week_totals} >= {"wlz"}

@@ -83,7 +83,7 @@ def _org(db, rounding=0):
     return org
 
 
-def test_conservation_volume_priority_and_wmo(db, make_user):
+def test_conservation_volume_priority_and_wmo(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db)
     pv_rank = {"wlz": 1, "particulier": 2}
@@ -94,7 +94,7 @@ def test_conservation_volume_priority_and_wmo(db, make_user):
         client, created = _arrange(db, org, employee, legits, regs)
         by_id = {lg.id: lg for lg in created}
         result = stacking.allocate(
-            db, start=MONDAY, end=MONDAY + timedelta(days=13), client_ids=[client.id]
+            db, hooks=hooks, start=MONDAY, end=MONDAY + timedelta(days=13), client_ids=[client.id]
         )
         from portal.models import Registration
 
@@ -155,7 +155,7 @@ def test_conservation_volume_priority_and_wmo(db, make_user):
     check()
 
 
-def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
+def test_rounded_parts_add_up_to_the_rounded_week(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db, rounding=30)
     org.wlz_line.afronding_wijze = "dichtstbij"
@@ -170,7 +170,9 @@ def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
         legits = [("wlz", hours[0], 1), ("particulier", hours[1], 2)]
         rows = [(i, 0, m, True) for i, m in enumerate(regs)]  # one week, PV only
         client, created = _arrange(db, org, employee, legits, rows)
-        result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[client.id])
+        result = stacking.allocate(
+            db, hooks=hooks, start=MONDAY, end=MONDAY, client_ids=[client.id]
+        )
         delivered = sum(regs)
         rounded = sum(w.minutes for w in result.week_totals + result.not_covered)
         assert rounded == stacking.allocation._round(delivered, 30, "dichtstbij")
@@ -182,7 +184,7 @@ def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
     check()
 
 
-def test_no_week_counted_twice_over_two_exports(db, make_user):
+def test_no_week_counted_twice_over_two_exports(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db)
 
@@ -196,7 +198,7 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
     def check(legits, regs, split, reverse):
         client, _created = _arrange(db, org, employee, legits, regs)
         end = MONDAY + timedelta(days=13)
-        whole = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
+        whole = stacking.allocate(db, hooks=hooks, start=MONDAY, end=end, client_ids=[client.id])
         periods = [
             (MONDAY, MONDAY + timedelta(days=split - 1)),
             (MONDAY + timedelta(days=split), end),
@@ -207,7 +209,12 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
         for start, stop in periods:
             for financing in ("wlz", "particulier", "pgb", "wmo_jw"):
                 plan = stacking.export_plan(
-                    db, financing=financing, start=start, end=stop, client_ids=[client.id]
+                    db,
+                    hooks=hooks,
+                    financing=financing,
+                    start=start,
+                    end=stop,
+                    client_ids=[client.id],
                 )
                 assert not plan.changed
                 for w in plan.new:
@@ -221,7 +228,7 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
     check()
 
 
-def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
+def test_set_based_week_totals_equal_the_registration_walk(db, make_user, hooks):
     """The fast path (sums per client-week) gives exactly what walking every registration gives,
     with rounding, several products and legitimations that end mid-week."""
     employee = make_user("zorgprofessional")
@@ -237,9 +244,9 @@ def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
             created[0].einddatum = MONDAY + timedelta(days=end_day)
             db.flush()
         end = MONDAY + timedelta(days=13)
-        result = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
+        result = stacking.allocate(db, hooks=hooks, start=MONDAY, end=end, client_ids=[client.id])
         ctx = stacking.allocation._Context(
-            db, MONDAY, end, [client.id], stacking.allocation._default_stackable()
+            db, MONDAY, end, [client.id], stacking.allocation.can_stack(hooks)
         )
         _rows, walk_totals, walk_nc = stacking.allocation._walk(db, ctx, MONDAY, end, [client.id])
 
