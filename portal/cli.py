@@ -101,7 +101,7 @@ def seed_demo(force: bool) -> None:
     from portal.demo import seed
 
     with session_scope() as session:
-        created = seed(session, force=force)
+        created = seed(session, force=force, hooks=current_app.extensions["hooks"])
     click.echo(
         "Demodata geladen." if created else "Er staan al gegevens in de database; niets gedaan."
     )

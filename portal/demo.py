@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,9 @@ from portal.models import (
     Uursoort,
     UursoortFinancing,
 )
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_USERS = [
@@ -113,9 +117,16 @@ TOWNS = [("3511", "Utrecht"), ("3811", "Amersfoort"), ("1211", "Hilversum"), ("3
 
 
 def seed(
-    session: Session, *, force: bool = False, n_clients: int = 50, rng_seed: int = 2026
+    session: Session,
+    *,
+    force: bool = False,
+    n_clients: int = 50,
+    rng_seed: int = 2026,
+    hooks: Hooks | None = None,
 ) -> bool:
-    """Load the demo organisation. Does nothing when there is data already (unless ``force``)."""
+    """Load the demo organisation. Does nothing when there is data already (unless ``force``).
+
+    With ``hooks``, every financing plugin adds its own part (the ``seed_demo`` hook)."""
     if not force and session.scalar(select(func.count()).select_from(Organisation)):
         return False
     rng = random.Random(rng_seed)
@@ -437,6 +448,9 @@ def seed(
     session.flush()
     seed_invoice_demo(session)
     seed_registration_demo(session)
+    if hooks is not None:
+        hooks.seed_demo(session, date.today())
+        session.flush()
     return True
 
 

@@ -310,6 +310,28 @@ def financier_reply(payload: bytes, settings: Settings) -> list[MessageDraft] | 
 
 
 # ---------------------------------------------------------------------------------------------
+# demo: a financing's part of the demo organisation
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def seed_demo(session: Session, today: date, settings: Settings) -> int | None:
+    """Add your financing's part of the demo organisation (financiers, contracts, clients,
+    legitimations, registrations, history the VECOZO stand-in agrees with).
+
+    Collects all results. Called once from ``portal.demo.seed`` after the core's demo data is
+    in the session (the demo organisation, users, products and uursoorten exist), inside the
+    same transaction; never called on a database that already holds data. Be deterministic
+    (seed your own ``random.Random``) and quick: starting the demo stays under a minute.
+
+    :param session: the demo's session; flush, do not commit.
+    :param today: the demo's "today"; history lies before it.
+    :param settings: all plugin settings, keyed by financing code.
+    :return: how many clients you added (for the start-up text), or None.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # inbound routing: whose is an incoming message
 # ---------------------------------------------------------------------------------------------
 

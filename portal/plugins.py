@@ -242,6 +242,13 @@ class Hooks:
     def financier_reply(self, payload: bytes) -> list[MessageDraft] | None:
         return self.pm.hook.financier_reply(payload=payload, settings=self.settings)
 
+    # -- demo -------------------------------------------------------------------------------
+
+    def seed_demo(self, session: Session, today: date) -> int:
+        """Every financing's part of the demo; the number of clients they added."""
+        results = self.pm.hook.seed_demo(session=session, today=today, settings=self.settings)
+        return sum(n for n in results if n)
+
     # -- inbound routing --------------------------------------------------------------------
 
     def recognise_message(self, message, session) -> list[Recognition]:

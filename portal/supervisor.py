@@ -69,7 +69,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5000, n_workers: int = 2) -> N
     try:
         upgrade(app.config["DATABASE_URL"])
         with app.app_context(), session_scope() as session:
-            seeded = seed(session)
+            seeded = seed(session, hooks=app.extensions["hooks"])
         try:
             server = make_server(host, port, app, threaded=True)
         except OSError as exc:
