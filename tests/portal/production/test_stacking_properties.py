@@ -132,9 +132,11 @@ def test_conservation_volume_priority_and_wmo(db, make_user, hooks):
             assert used <= by_id[lid].volume * 60
         # 3. priorities: within a PV stack, a lower legitimation (or niet gedekt) only gets
         # minutes once every higher one is full
+        # (§6.9: PV's uursoort lists Wlz and particulier only, so pgb never receives PV care)
+        assert not any(by_id[lid].financing == "pgb" for (_wk, lid) in pv_used)
         for wk in delivered:
             pv_legits = sorted(
-                (lg for lg in created if lg.financing in ("wlz", "particulier", "pgb")),
+                (lg for lg in created if lg.financing in ("wlz", "particulier")),
                 key=lambda lg: (pv_rank.get(lg.financing, 10**6), lg.priority, lg.id),
             )
             tops = [lg for lg in pv_legits if lg.financing in pv_rank]
