@@ -268,6 +268,20 @@ def _route(session: Session, message: Message, hooks) -> str | None:
     return None
 
 
+def financings_that_sent(session: Session, *, reference: str, code: str | None = None) -> set[str]:
+    """The financings that sent an outgoing message with this reference (and message code).
+
+    For ``recognise_message``: a retour that names what it answers (an AW320 names its AW319's
+    invoice number) belongs to the financing that sent that message.
+    """
+    query = select(Message.financing).where(
+        Message.direction == OUT, Message.reference == reference, Message.financing.is_not(None)
+    )
+    if code:
+        query = query.where(Message.code == code)
+    return {f for f in session.scalars(query.distinct()) if f}
+
+
 def _parse(session: Session, message: Message) -> None:
     from portal.app import hooks as app_hooks
 

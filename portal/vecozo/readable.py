@@ -1,5 +1,7 @@
-"""Showing payloads readably: XML pretty-printed (parsed safely), fixed-width records split into
-named fields when a layout is known, VECOZO meldingen explained in Dutch.
+"""Showing payloads readably: XML pretty-printed (parsed safely), Vektis EI files field by field
+from the same layout tables that build and check them (:mod:`portal.formats.ei`, with every
+problem in Dutch beside its record), other fixed-width records split into named fields when a
+layout is known, VECOZO meldingen explained in Dutch.
 
 Record layouts are data registered by whoever knows the standard (a plugin, at import time)::
 
@@ -18,6 +20,8 @@ from functools import cache
 from pathlib import Path
 
 from lxml import etree
+
+from portal.formats import ei
 
 MAX_SHOWN_BYTES = 2 * 1024 * 1024
 _LAYOUTS: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
@@ -42,14 +46,20 @@ class Record:
     number: int
     text: str
     fields: list[tuple[str, str]] = field(default_factory=list)
+    # EI files: the record's name from the layout table, its fields as (number, name, value) and
+    # the problems found in it (Dutch)
+    name: str = ""
+    numbered: list[tuple[str, str, str]] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Readable:
-    kind: str  # "xml", "records", "text", "binary"
+    kind: str  # "xml", "ei", "records", "text", "binary"
     text: str = ""
     records: list[Record] = field(default_factory=list)
     note: str | None = None
+    issues: list[str] = field(default_factory=list)  # EI: problems of the file as a whole
 
 
 def readable(payload: bytes, code: str | None = None) -> Readable:
@@ -75,6 +85,9 @@ def readable(payload: bytes, code: str | None = None) -> Readable:
             text = payload.decode("latin-1")
         except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes everything
             return Readable("binary", note="Binaire inhoud; download het bestand.")
+    layout = ei.identify(payload)
+    if layout is not None:
+        return _ei(layout, payload, text)
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -89,6 +102,50 @@ def readable(payload: bytes, code: str | None = None) -> Readable:
             )
         return Readable("records", records=records)
     return Readable("text", text=text)
+
+
+def _ei(layout: ei.Layout, payload: bytes, text: str) -> Readable:
+    """An EI file record by record, field by field, with the checks' findings beside them."""
+    parsed = ei.parse(layout, payload, strict=False, max_bytes=MAX_SHOWN_BYTES)
+    by_line: dict[int, list[str]] = {}
+    whole: list[str] = []
+    for issue in parsed.issues:
+        if issue.line is None:
+            whole.append(issue.message)
+        else:
+            by_line.setdefault(issue.line, []).append(_without_line(issue))
+    rows = {rec.line: (rec, name, cells) for rec, name, cells in parsed.rows()}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        found = rows.get(number)
+        if found is None:  # unreadable (length, record type): shown whole
+            records.append(Record(number, line.rstrip("\r"), issues=by_line.pop(number, [])))
+            continue
+        rec, name, cells = found
+        records.append(
+            Record(
+                number,
+                rec.raw,
+                name=f"{name} ({rec.type})",
+                numbered=cells,
+                issues=by_line.pop(number, []),
+            )
+        )
+    for number in sorted(by_line):  # e.g. the missing closing record, after the last line
+        whole.extend(f"regel {number}: {message}" for message in by_line[number])
+    note = f"Vektis EI, {layout.label}: {len(parsed.records)} records."
+    if parsed.issues:
+        note += f" {len(parsed.issues)} fout(en) gevonden; zie hieronder."
+    return Readable("ei", records=records, note=note, issues=whole)
+
+
+def _without_line(issue: ei.EiIssue) -> str:
+    if issue.field:
+        return f"veld {issue.field} ({issue.field_name}): {issue.message}"
+    return issue.message
 
 
 @cache

@@ -13,7 +13,7 @@ API
 ``Layout.from_file(path) -> Layout`` / ``Layout.from_resource(package, name) -> Layout``
     A table anywhere on disk, or shipped inside a (outside) plugin's own package
     (``Layout.from_resource("mijn_plugin", "layouts/mijn1.0.csv")``).
-``register(layout)`` / ``identify(data) -> Layout | None``
+``register(layout)`` / ``unregister(layout)`` / ``identify(data) -> Layout | None``
     Which registered layout (built-ins always included) an incoming file is written in, by its
     voorlooprecord (the fields of record 01 that have allowed values, such as EI code and version)
     and its record length.
@@ -86,7 +86,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MAX_BYTES",
@@ -104,6 +106,7 @@ __all__ = [
     "load_layout",
     "parse",
     "register",
+    "unregister",
 ]
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -404,6 +407,11 @@ def register(layout: Layout) -> Layout:
     return layout
 
 
+def unregister(layout: Layout) -> None:
+    """Forget a registered layout (tests, plugins being unloaded)."""
+    _REGISTERED[:] = [existing for existing in _REGISTERED if existing is not layout]
+
+
 def builtin_layouts() -> list[Layout]:
     return [
         load_layout(p.parent.name, p.stem)
@@ -539,77 +547,118 @@ def _issue(line, rtype: RecordType | None, fld: Field | None, rule, message, cod
     )
 
 
+@dataclass(frozen=True)
+class _ReadPlan:
+    """How to cut one record type: one C-level itemgetter for every value, then index lists."""
+
+    numbers: tuple[str, ...]
+    fields: tuple[Field, ...]
+    cut: Any  # operator.itemgetter over slices; always returns a tuple
+    numeric: tuple[int, ...]  # N and DATUM fields
+    dates: tuple[int, ...]
+    texts: tuple[int, ...]  # AN fields
+    filler: tuple[int, ...]  # obligation S: spaces only, not kept
+    allowed_n: tuple[int, ...]
+    allowed_an: tuple[int, ...]
+    mandatory_an: tuple[int, ...]
+    no_lead: tuple[int, ...]
+
+
 @cache
-def _plan(rtype: RecordType) -> tuple:
-    """Per field: (field, start, end, type, obligation, allowed, check leading space)."""
-    return tuple(
-        (
-            f,
-            f.start - 1,
-            f.end,
-            f.type,
-            f.obligation,
-            f.allowed,
-            "geen-voorloopspatie" in f.rules,
-        )
-        for f in rtype.fields
+def _plan(rtype: RecordType) -> _ReadPlan:
+    fields = tuple(rtype.fields)
+    slices = [slice(f.start - 1, f.end) for f in fields]
+    cut = itemgetter(*slices) if len(slices) > 1 else (lambda text, s=slices[0]: (text[s],))
+    idx = range(len(fields))
+    kept = [i for i in idx if fields[i].obligation != "S"]
+    return _ReadPlan(
+        numbers=tuple(f.number for f in fields),
+        fields=fields,
+        cut=cut,
+        numeric=tuple(i for i in kept if fields[i].type != "AN"),
+        dates=tuple(i for i in kept if fields[i].type == "DATUM"),
+        texts=tuple(i for i in kept if fields[i].type == "AN"),
+        filler=tuple(i for i in idx if fields[i].obligation == "S"),
+        allowed_n=tuple(i for i in kept if fields[i].type == "N" and fields[i].allowed is not None),
+        allowed_an=tuple(
+            i for i in kept if fields[i].type == "AN" and fields[i].allowed is not None
+        ),
+        mandatory_an=tuple(
+            i for i in kept if fields[i].type == "AN" and fields[i].obligation == "M"
+        ),
+        no_lead=tuple(i for i in kept if "geen-voorloopspatie" in fields[i].rules),
     )
 
 
 def _read_record(line_no: int, text: str, rtype: RecordType, issues: list[EiIssue]) -> EiRecord:
-    values: dict[str, object] = {}
-    for f, s, e, ftype, obligation, allowed, no_lead in _plan(rtype):
-        v = text[s:e]
-        if obligation == "S":
-            if v.strip(" "):
-                issues.append(_issue(line_no, rtype, f, "reserve", "reserveveld moet spaties zijn"))
-            continue
-        if ftype == "AN":
-            value = v.rstrip(" ")
-            if not value:
-                if obligation == "M":
-                    issues.append(
-                        _issue(line_no, rtype, f, "verplicht", "verplicht veld is niet gevuld")
-                    )
-            else:
-                if no_lead and value[0] == " ":
-                    issues.append(
-                        _issue(
-                            line_no, rtype, f, "spatie", "waarde mag niet met een spatie beginnen"
-                        )
-                    )
-                if allowed is not None and value not in allowed:
-                    issues.append(_not_allowed(line_no, rtype, f, value))
-            values[f.number] = value
-            continue
-        if not (v.isdigit() and v.isascii()):
+    plan = _plan(rtype)
+    raw = plan.cut(text)
+    fields = plan.fields
+    values: dict[str, object] = dict(zip(plan.numbers, raw, strict=True))
+    for i in plan.filler:
+        del values[plan.numbers[i]]
+        if raw[i].strip(" "):
             issues.append(
-                _issue(
-                    line_no,
-                    rtype,
-                    f,
-                    "numeriek",
-                    f"numeriek veld bevat andere tekens dan cijfers ('{v}')",
-                )
+                _issue(line_no, rtype, fields[i], "reserve", "reserveveld moet spaties zijn")
             )
+    # every numeric value at once; only on failure field by field
+    numeric = "".join([raw[i] for i in plan.numeric])
+    if not (numeric.isdigit() and numeric.isascii()) and numeric:
+        for i in plan.numeric:
+            v = raw[i]
+            if not (v.isdigit() and v.isascii()):
+                issues.append(
+                    _issue(
+                        line_no,
+                        rtype,
+                        fields[i],
+                        "numeriek",
+                        f"numeriek veld bevat andere tekens dan cijfers ('{v}')",
+                    )
+                )
+                values[fields[i].number] = None
+    for i in plan.dates:
+        f = fields[i]
+        v = values[f.number]
+        if v is None:
+            continue
+        if v == "00000000":
+            if f.obligation == "M":
+                issues.append(
+                    _issue(line_no, rtype, f, "verplicht", "verplichte datum is niet gevuld")
+                )
             values[f.number] = None
             continue
-        if ftype == "DATUM":
-            if v == "00000000":
-                if obligation == "M":
-                    issues.append(
-                        _issue(line_no, rtype, f, "verplicht", "verplichte datum is niet gevuld")
-                    )
-                values[f.number] = None
-                continue
-            try:
-                values[f.number] = date(int(v[:4]), int(v[4:6]), int(v[6:]))
-            except ValueError:
-                issues.append(_issue(line_no, rtype, f, "datum", f"'{v}' is geen datum (EEJJMMDD)"))
-                values[f.number] = None
-            continue
-        values[f.number] = v
-        if allowed is not None and v not in allowed and (obligation == "M" or v.strip("0")):
+        try:
+            values[f.number] = date(int(v[:4]), int(v[4:6]), int(v[6:]))
+        except ValueError:
+            issues.append(_issue(line_no, rtype, f, "datum", f"'{v}' is geen datum (EEJJMMDD)"))
+            values[f.number] = None
+    for i in plan.allowed_n:
+        f = fields[i]
+        v = values[f.number]
+        if v is not None and v not in f.allowed and (f.obligation == "M" or v.strip("0")):
+            issues.append(_not_allowed(line_no, rtype, f, v))
+    for i in plan.texts:
+        number = plan.numbers[i]
+        values[number] = raw[i].rstrip(" ")
+    for i in plan.mandatory_an:
+        if not values[plan.numbers[i]]:
+            issues.append(
+                _issue(line_no, rtype, fields[i], "verplicht", "verplicht veld is niet gevuld")
+            )
+    for i in plan.no_lead:
+        v = values[plan.numbers[i]]
+        if v and v[0] == " ":
+            issues.append(
+                _issue(
+                    line_no, rtype, fields[i], "spatie", "waarde mag niet met een spatie beginnen"
+                )
+            )
+    for i in plan.allowed_an:
+        f = fields[i]
+        v = values[f.number]
+        if v and v not in f.allowed:
             issues.append(_not_allowed(line_no, rtype, f, v))
     return EiRecord(rtype.code, values, line=line_no, raw=text, rtype=rtype)
 
@@ -1034,41 +1083,81 @@ def build(layout: Layout, records: Iterable[RecordInput], *, check: bool = True)
     return data
 
 
+@cache
+def _build_plan(rtype: RecordType, sum_targets: frozenset[str]) -> tuple:
+    """Per field: (field, number, kind, length, rules or None, text when empty)."""
+    plan = []
+    for f in rtype.fields:
+        kind = "AN" if f.type == "AN" or f.obligation == "S" else f.type
+        rules = dict(f.rules) if (f.rules or f.number in sum_targets) else None
+        blank = (" " if kind == "AN" else "0") * f.length
+        plan.append((f, f.number, kind, f.length, rules, blank))
+    return tuple(plan)
+
+
 def _build_line(line_no, rtype, given, counter, counts, sums, sum_of, issues) -> str:
     values = dict(given)
     parts = []
-    for f in rtype.fields:
-        rules = f.rules
-        value = values.get(f.number)
-        if value is None and rules:
-            if "kenmerk" in rules:
-                value = rtype.code
-            elif "volgnummer" in rules or "hoort-bij" in rules:
-                value = counter
-            elif "aantal" in rules:
-                value = sum(counts[t.strip()] for t in rules["aantal"].split("+"))
-            elif "som" in rules:
-                total = sums.get(rules["som"], 0)
-                value = abs(total)
-                sign = rules.get("teken")
-                if sign and values.get(sign) is None:
-                    values[sign] = "C" if total < 0 else "D"
-        sign = rules.get("teken") if rules else None
-        if sign and "som" not in rules and isinstance(value, int) and not isinstance(value, bool):
-            if value < 0:
-                value = -value
-                if values.get(sign) is None:
-                    values[sign] = "C"
-            elif values.get(sign) is None:
-                values[sign] = "D"
-            if f.number in sums:
-                sums[f.number] += -value if values.get(sign) == "C" else value
-        elif f.number in sums and value is not None:
-            amount = int(value)
-            sums[f.number] += -amount if sign and values.get(sign) == "C" else amount
+    for f, number, kind, n, rules, blank in _build_plan(rtype, frozenset(sums)):
+        value = values.get(number)
+        if rules is not None:
+            value = _derive(rtype, number, value, rules, values, counter, counts, sums)
+        if value is None:
+            parts.append(blank)
+            continue
+        # the common cases inline; anything else (and every error) through _format_value
+        vtype = type(value)
+        if kind == "AN":
+            if vtype is str and len(value) <= n and value.isprintable():
+                parts.append(value.ljust(n))
+                continue
+        elif kind == "N":
+            if vtype is int and value >= 0:
+                text = str(value)
+                if len(text) <= n:
+                    parts.append(text.zfill(n))
+                    continue
+            elif vtype is str and len(value) <= n and value.isdigit() and value.isascii():
+                parts.append(value.zfill(n))
+                continue
+        elif vtype is date:
+            parts.append(f"{value.year:04d}{value.month:02d}{value.day:02d}")
+            continue
         try:
             parts.append(_format_value(f, value))
         except ValueError as exc:
             issues.append(_issue(line_no, rtype, f, "waarde", str(exc)))
-            parts.append(" " * f.length)
+            parts.append(" " * n)
     return "".join(parts)
+
+
+def _derive(rtype, number, value, rules, values, counter, counts, sums):
+    """Fill a derived field left empty; move an amount's sign to its D/C field; add it up."""
+    if value is None:
+        if "kenmerk" in rules:
+            return rtype.code
+        if "volgnummer" in rules or "hoort-bij" in rules:
+            return counter
+        if "aantal" in rules:
+            return sum(counts[t.strip()] for t in rules["aantal"].split("+"))
+        if "som" in rules:
+            total = sums.get(rules["som"], 0)
+            sign = rules.get("teken")
+            if sign and values.get(sign) is None:
+                values[sign] = "C" if total < 0 else "D"
+            return abs(total)
+    sign = rules.get("teken")
+    if sign and "som" not in rules and type(value) is int:
+        if value < 0:
+            value = -value
+            if values.get(sign) is None:
+                values[sign] = "C"
+        elif values.get(sign) is None:
+            values[sign] = "D"
+    if number in sums and value is not None:
+        try:
+            amount = int(value)
+        except (TypeError, ValueError):  # reported by the formatting
+            return value
+        sums[number] += -amount if sign and values.get(sign) == "C" else amount
+    return value

@@ -250,16 +250,30 @@ def _appinfo(root: etree._Element) -> dict[str, str]:
 
 
 _RELEASES: list[XsdRelease] = []
+_BY_FOLDER: dict[str, XsdRelease] = {}
 
 
 def register_release(release: XsdRelease | str | Path) -> XsdRelease:
-    """Make a release known to :func:`release_for_namespace` (idempotent per folder)."""
+    """Make a release known to :func:`release_for_namespace` (idempotent per folder).
+
+    Cheap when called again with the same folder (plugins may call it on every use).
+    """
     if not isinstance(release, XsdRelease):
-        release = XsdRelease.from_folder(release)
-    for existing in _RELEASES:
-        if existing.folder.resolve() == release.folder.resolve():
-            return existing
+        known = _BY_FOLDER.get(str(release))
+        if known is not None:
+            return known
+        folder = Path(release)
+        for existing in _RELEASES:
+            if existing.folder.resolve() == folder.resolve():
+                _BY_FOLDER[str(release)] = existing
+                return existing
+        release = XsdRelease.from_folder(folder)
+    else:
+        for existing in _RELEASES:
+            if existing.folder.resolve() == release.folder.resolve():
+                return existing
     _RELEASES.append(release)
+    _BY_FOLDER[str(release.folder)] = release
     return release
 
 

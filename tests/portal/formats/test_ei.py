@@ -186,19 +186,39 @@ def test_build_checks_cross_record_rules():
     assert [i.rule for i in exc.value.issues] == ["uniek"]
 
 
+MINI = (
+    "# standaard: MINI\n# versie: 1.0\n"
+    "# record: 01 voorloop Kop\n# record: 04 detail Regel\n# record: 99 sluit Slot\n"
+    "record,nummer,naam,type,lengte,start,verplicht,waarden,regels\n"
+    "01,0101,KENMERK,N,2,1,M,01,kenmerk\n01,0102,CODE,AN,4,3,M,MINI,\n"
+    "01,0103,RESERVE,AN,7,7,S,,\n"
+    "04,0401,KENMERK,N,2,1,M,04,kenmerk\n04,0402,BEDRAG,N,7,3,M,,teken=0403\n"
+    "04,0403,DC,AN,1,10,M,D|C,\n04,0404,REF,AN,3,11,M,,uniek\n"
+    "99,9901,KENMERK,N,2,1,M,99,kenmerk\n99,9902,AANTAL,N,3,3,M,,aantal=04\n"
+    "99,9903,TOTAAL,N,7,6,M,,som=0402;teken=9904\n99,9904,DC,AN,1,13,M,D|C,\n"
+)
+
+
+def test_outside_plugin_ships_its_layout_in_its_package(tmp_path, monkeypatch):
+    package = tmp_path / "mijn_plugin"
+    (package / "layouts").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "layouts" / "mini-1.0.csv").write_text(MINI)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    layout = ei.Layout.from_resource("mijn_plugin", "layouts/mini-1.0.csv")
+    assert layout.origin == "mijn_plugin:layouts/mini-1.0.csv"
+    data = ei.build(layout, [("01", {"0102": "MINI"}), ("04", {"0402": 100, "0404": "A"})])
+    assert ei.identify(data) is None  # not known until the plugin registers it
+    ei.register(layout)
+    try:
+        assert ei.identify(data) is layout
+    finally:
+        ei.unregister(layout)
+
+
 def test_outside_layout_from_a_file(tmp_path):
     table = tmp_path / "mini.csv"
-    table.write_text(
-        "# standaard: MINI\n# versie: 1.0\n"
-        "# record: 01 voorloop Kop\n# record: 04 detail Regel\n# record: 99 sluit Slot\n"
-        "record,nummer,naam,type,lengte,start,verplicht,waarden,regels\n"
-        "01,0101,KENMERK,N,2,1,M,01,kenmerk\n01,0102,CODE,AN,4,3,M,MINI,\n"
-        "01,0103,RESERVE,AN,7,7,S,,\n"
-        "04,0401,KENMERK,N,2,1,M,04,kenmerk\n04,0402,BEDRAG,N,7,3,M,,teken=0403\n"
-        "04,0403,DC,AN,1,10,M,D|C,\n04,0404,REF,AN,3,11,M,,uniek\n"
-        "99,9901,KENMERK,N,2,1,M,99,kenmerk\n99,9902,AANTAL,N,3,3,M,,aantal=04\n"
-        "99,9903,TOTAAL,N,7,6,M,,som=0402;teken=9904\n99,9904,DC,AN,1,13,M,D|C,\n"
-    )
+    table.write_text(MINI)
     layout = ei.Layout.from_file(table)
     data = ei.build(layout, [("01", {"0102": "MINI"}), ("04", {"0402": -250, "0404": "A"})])
     assert data == b"01MINI       \r\n040000250CA  \r\n990010000250C\r\n"

@@ -2,7 +2,7 @@
 or from the one plugin that claims it, never from the name of its standard.
 
 Two test financings both read AW320 retours (built with the inferred AW320 layout table); each
-claims only the retours on its own invoice numbers, as Wlz and Zvw will.
+claims only the retours on the invoice numbers of AW319s it sent, as Wlz and Zvw will.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from portal.domain import (
 )
 from portal.formats import ei
 from portal.models import Message
-from portal.services.messages import create_outgoing, receive_payload
+from portal.services.messages import create_outgoing, financings_that_sent, receive_payload
 from portal.vecozo.berichtstromen import berichtstroom_for, code_for
 from tests.portal.formats.ei_samples import client, header, prestatie
 
@@ -47,10 +47,10 @@ def aw320(invoice: str, toegekend: int = 45000, **trailer) -> bytes:
 
 
 class RetourPlugin:
-    """A financing that sent AW319s with the invoice numbers in ``invoices``."""
+    """A financing that declares with AW319 and reads AW320 retours."""
 
-    def __init__(self, code: str, label: str, invoices: set[str]):
-        self.code, self.label, self.invoices = code, label, invoices
+    def __init__(self, code: str, label: str):
+        self.code, self.label = code, label
         self.parsed: list[str] = []
         self.asked = 0
 
@@ -73,7 +73,8 @@ class RetourPlugin:
     @hookimpl
     def recognise_message(self, message, session, settings):
         self.asked += 1
-        if self._invoice(bytes(message.payload)) in self.invoices:
+        invoice = self._invoice(bytes(message.payload))
+        if invoice and self.code in financings_that_sent(session, reference=invoice, code="AW319"):
             return Recognition(self.code, "AW320", "AW320 (Vektis EI)")
         return None
 
@@ -101,8 +102,8 @@ class RetourPlugin:
 @pytest.fixture
 def two_financings(app) -> Iterator[tuple[RetourPlugin, RetourPlugin]]:
     hooks = app.extensions["hooks"]
-    a = RetourPlugin("proef_wlz", "Proef Wlz", {"F2026-0001"})
-    b = RetourPlugin("proef_zvw", "Proef Zvw", {"F2026-0002"})
+    a = RetourPlugin("proef_wlz", "Proef Wlz")
+    b = RetourPlugin("proef_zvw", "Proef Zvw")
     hooks.pm.register(a, name="proef-wlz")
     hooks.pm.register(b, name="proef-zvw")
     hooks.__dict__.pop("_by_code", None)  # the facade caches who provides which financing
@@ -138,8 +139,16 @@ def receive(db, payload: bytes, answers_to: str | None = None) -> Message:
     return message
 
 
+def sent(db, financing: str, invoice: str) -> Message:
+    message = create_outgoing(db, ei_draft(invoice), financing=financing)
+    db.commit()
+    return message
+
+
 def test_the_one_claiming_financing_gets_the_message(app, db, two_financings):
     a, b = two_financings
+    sent(db, "proef_wlz", "F2026-0001")
+    sent(db, "proef_zvw", "F2026-0002")
     message = receive(db, aw320("F2026-0002"))
     assert (message.financing, message.code, message.status) == ("proef_zvw", "AW320", "verwerkt")
     assert b.parsed == ["F2026-0002"] and a.parsed == []
@@ -148,12 +157,8 @@ def test_the_one_claiming_financing_gets_the_message(app, db, two_financings):
 
 def test_what_it_answers_decides_before_any_claim(app, db, two_financings):
     a, b = two_financings
-    heen = create_outgoing(
-        db,
-        ei_draft(),
-        financing="proef_wlz",
-    )
-    db.commit()
+    heen = sent(db, "proef_wlz", "F2026-0001")
+    sent(db, "proef_zvw", "F2026-0002")
     # the payload names B's invoice, but VECOZO says it answers A's AW319: A's plugin reads it,
     # B is neither asked to claim it nor to parse it
     message = receive(db, aw320("F2026-0002"), answers_to=heen.traceer_id)
@@ -165,7 +170,8 @@ def test_what_it_answers_decides_before_any_claim(app, db, two_financings):
 
 def test_two_claims_are_left_for_a_person(app, db, two_financings):
     a, b = two_financings
-    b.invoices.add("F2026-0001")
+    sent(db, "proef_wlz", "F2026-0001")  # invoice numbers are unique per financing only
+    sent(db, "proef_zvw", "F2026-0001")
     message = receive(db, aw320("F2026-0001"))
     assert message.status == "onbekend" and message.needs_action
     assert message.financing is None
@@ -175,6 +181,7 @@ def test_two_claims_are_left_for_a_person(app, db, two_financings):
 
 def test_a_broken_retour_is_refused_in_dutch_and_applies_nothing(app, db, two_financings):
     a, _b = two_financings
+    sent(db, "proef_wlz", "F2026-0001")
     payload = aw320("F2026-0001", **{"9907": 1, "9908": "D", "9909": 45000, "9910": "D"})
     message = receive(db, payload)
     assert message.financing == "proef_wlz" and message.needs_action
@@ -186,13 +193,14 @@ def test_a_broken_retour_is_refused_in_dutch_and_applies_nothing(app, db, two_fi
     assert [i["field"] for i in message.issues] == ["9907"]
 
 
-def ei_draft():
+def ei_draft(invoice: str):
     from portal.domain import MessageDraft
 
     return MessageDraft(
         standard="AW319",
         code="AW319",
         payload=b"x",
+        reference=invoice,
         afzender=("Instelling", "41000017"),
         geadresseerde=("Zorgkantoor", "5501"),
     )

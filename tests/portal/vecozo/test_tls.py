@@ -22,7 +22,9 @@ def tls_standin(tmp_path, app):
     server_cert.private_key_pem.write_to_path(str(key_pem))
     ca.cert_pem.write_to_path(str(ca_pem))
     server = make_standin_server(
-        config={"STANDIN_DB": str(tmp_path / "standin.db"), "STANDIN_CHAIN_DELAY": 0.1},
+        # a long chain delay: the test reads the first status, which must not move on while a
+        # loaded machine is slow between the submit and the status request
+        config={"STANDIN_DB": str(tmp_path / "standin.db"), "STANDIN_CHAIN_DELAY": 30},
         ssl_context=tls_context(str(cert_pem), str(key_pem), str(ca_pem)),
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
