@@ -354,3 +354,22 @@ def recognise_message(message: Message, session: Session, settings: Settings) ->
     :param session: a session to look up what the message refers to (read only).
     :param settings: ``{financing code: {key: value}}``.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# codes: what a financier's answer means
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def retourcode_meaning(financing: str, code: str, settings: Settings) -> str | None:
+    """The Dutch meaning of a retourcode on a declaration line of ``financing``.
+
+    Stops at first non-None result: only the financing's own plugin answers, from the
+    standard's code list. Called from the status read-model (``portal.services.statuses``)
+    that the API serves.
+
+    :param financing: the financing code of the line.
+    :param code: the retourcode as stored on the line (e.g. ``"8001"``).
+    :return: the meaning, or None when the code or the financing is not the plugin's.
+    """

@@ -154,6 +154,11 @@ class Hooks:
             result.append(Capability(hook_name, label, available))
         return result
 
+    def implemented(self, hook_name: str) -> bool:
+        """Does any loaded plugin implement this hook? (Lets a bulk caller skip building
+        objects for a hook nobody answers.)"""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+
     def can(self, financing: str, hook_name: str) -> bool:
         return any(c.available for c in self.capabilities(financing) if c.name == hook_name)
 
@@ -270,6 +275,13 @@ class Hooks:
         others = [plugin for _info, plugin in self._by_code.values() if plugin is not mine]
         caller = self.pm.subset_hook_caller("parse_message", remove_plugins=others)
         return caller(message=message, session=session, settings=self.settings)
+
+    # -- codes ------------------------------------------------------------------------------
+
+    def retourcode_meaning(self, financing: str, code: str) -> str | None:
+        return self.pm.hook.retourcode_meaning(
+            financing=financing, code=code, settings=self.settings
+        )
 
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:

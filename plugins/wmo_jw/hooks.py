@@ -118,3 +118,12 @@ def register_blueprints(settings):
     from plugins.wmo_jw.views import bp
 
     return [bp]
+
+
+@hookimpl
+def retourcode_meaning(financing, code, settings):
+    if financing != CODE:
+        return None
+    from plugins.wmo_jw.standard import IJW, IWMO
+
+    return IWMO.codes("LDT_RetourCode").get(code) or IJW.codes("LDT_RetourCode").get(code)

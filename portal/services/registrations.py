@@ -128,8 +128,13 @@ def check(
     *,
     today: date,
     exclude_id: int | None = None,
+    lookup: RegistrationLookup | None = None,
 ) -> tuple[dict[str, str], list[Issue]]:
-    """The blocking errors (per field) and the warnings of a registration."""
+    """The blocking errors (per field) and the warnings of a registration.
+
+    ``lookup`` reads the existing registrations and legitimations the rules compare with; by
+    default one query each, a batch intake passes one that read them for the whole batch."""
+    lookup = lookup or DATABASE
     errors = dict(data.errors)
     warnings: list[Issue] = []
     if data.datum is not None and data.datum > today:
@@ -146,7 +151,7 @@ def check(
         and data.client_id
         and data.datum
         and data.starttijd
-        and is_duplicate(
+        and lookup.is_duplicate(
             session, employee_id, data.client_id, data.datum, data.starttijd, exclude_id
         )
     ):
@@ -157,7 +162,7 @@ def check(
         and "duur" not in errors
         and data.duur_minuten
     ):
-        other = find_overlap(
+        other = lookup.find_overlap(
             session, employee_id, data.datum, data.starttijd, data.duur_minuten, exclude_id
         )
         if other is not None:
@@ -167,7 +172,7 @@ def check(
                 f"{other.starttijd:%H:%M} tot {end} op {other.datum:%d-%m-%Y}."
             )
     if data.client_id and data.product_id and data.datum:
-        issue = legitimation_warning(session, data.client_id, data.product_id, data.datum)
+        issue = lookup.legitimation_warning(session, data.client_id, data.product_id, data.datum)
         if issue is not None:
             warnings.append(issue)
     return errors, warnings
@@ -248,20 +253,24 @@ def covering_legitimations(
         Legitimation.begindatum <= day,
         or_(Legitimation.einddatum.is_(None), Legitimation.einddatum >= day),
     )
-    found = []
-    for lg in session.scalars(q):
-        if allowed and lg.financing not in allowed:
-            continue
-        if lg.products and product_id not in {p.id for p in lg.products}:
-            continue
-        found.append(lg)
-    return found
+    return [lg for lg in session.scalars(q) if legitimation_covers(lg, product_id, allowed)]
+
+
+def legitimation_covers(lg: Legitimation, product_id: int, allowed: list[str]) -> bool:
+    """Does an active legitimation (valid that day) cover the product for the uursoort's
+    financings (``allowed``; empty: any)?"""
+    if allowed and lg.financing not in allowed:
+        return False
+    return not lg.products or product_id in {p.id for p in lg.products}
 
 
 def legitimation_warning(session: Session, client_id: int, product_id: int, day: date):
     if covering_legitimations(session, client_id, product_id, day):
         return None
-    product = session.get(Product, product_id)
+    return no_legitimation_issue(session.get(Product, product_id), day)
+
+
+def no_legitimation_issue(product: Product | None, day: date) -> Issue:
     what = product.uursoort.naam if product and product.uursoort else product.naam
     return Issue(
         code="geen_legitimatie",
@@ -274,7 +283,25 @@ def legitimation_warning(session: Session, client_id: int, product_id: int, day:
     )
 
 
-def _issue_dict(issue: Issue) -> dict[str, Any]:
+class RegistrationLookup:
+    """Where :func:`check` reads what a new registration is compared with. This one asks the
+    database (one query per rule); a batch intake subclasses it to read a whole batch's
+    registrations and legitimations at once (``portal.services.registration_batch``)."""
+
+    def is_duplicate(self, session, employee_id, client_id, day, start, exclude_id=None) -> bool:
+        return is_duplicate(session, employee_id, client_id, day, start, exclude_id)
+
+    def find_overlap(self, session, employee_id, day, start, minutes, exclude_id=None):
+        return find_overlap(session, employee_id, day, start, minutes, exclude_id)
+
+    def legitimation_warning(self, session, client_id, product_id, day) -> Issue | None:
+        return legitimation_warning(session, client_id, product_id, day)
+
+
+DATABASE = RegistrationLookup()
+
+
+def issue_dict(issue: Issue) -> dict[str, Any]:
     return {"code": issue.code, "message": issue.message, "field": issue.field}
 
 
@@ -339,7 +366,7 @@ def save(
             if not is_new:
                 session.expire(reg)
             return SaveResult(None, errors, warnings)
-    reg.waarschuwingen = [_issue_dict(i) for i in warnings]
+    reg.waarschuwingen = [issue_dict(i) for i in warnings]
     if is_new:
         session.add(reg)
     try:
@@ -487,8 +514,10 @@ def total_minutes(regs: Iterable[Registration]) -> int:
 
 
 __all__ = [
+    "DATABASE",
     "DUPLICATE",
     "RegistrationInput",
+    "RegistrationLookup",
     "SaveResult",
     "Unit",
     "check",
@@ -497,6 +526,9 @@ __all__ = [
     "delete",
     "duration_label",
     "find_overlap",
+    "issue_dict",
+    "legitimation_covers",
+    "no_legitimation_issue",
     "of_employee",
     "parse_date",
     "parse_duration",

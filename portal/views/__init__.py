@@ -1,6 +1,7 @@
 """Blueprints, one per area. Each new area adds its blueprint to this list."""
 
 from portal.views.admin import bp as admin_bp
+from portal.views.api_koppelingen import bp as api_koppelingen_bp
 from portal.views.approval import bp as approval_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
@@ -32,6 +33,7 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    api_koppelingen_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
@@ -49,4 +51,5 @@ NAV: list[tuple[str, str, str]] = [
     ("contracts.index", "Contracten", "contracts.view"),
     ("admin.organisation", "Organisatie", "organisation"),
     ("admin.users", "Gebruikers", "users"),
+    ("api_koppelingen.index", "API", "api_tokens"),
 ]
