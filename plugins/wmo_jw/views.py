@@ -8,14 +8,14 @@ the request.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from plugins.wmo_jw import chain
+from plugins.wmo_jw import chain, worklist
 from plugins.wmo_jw.declaration import rejected_explanation
 from portal.auth import requires
 from portal.db import db_session, lock_row
@@ -43,24 +43,7 @@ def index():
     toewijzingen are normal); only the shown rows are read in full."""
     session = db_session()
     today = date.today()
-    needs = and_(
-        Legitimation.financing == chain.CODE,
-        Legitimation.toewijzingnummer.is_not(None),
-        or_(
-            and_(
-                Legitimation.status == "actief",
-                or_(
-                    Legitimation.keten_stand.is_(None),
-                    Legitimation.keten_stand == "start_ingetrokken",
-                ),
-            ),
-            Legitimation.keten_stand.in_(("start_afgewezen", "stop_afgewezen")),
-            and_(
-                Legitimation.keten_stand == "gestart",
-                or_(Legitimation.status == "vervallen", Legitimation.einddatum < today),
-            ),
-        ),
-    )
+    needs = worklist.needs_action(today)
     count = session.scalar(select(func.count(Legitimation.id)).where(needs))
     rows = session.scalars(
         select(Legitimation)
@@ -140,6 +123,7 @@ def client(client_id: int):
                 "std": std,
                 "state": _state(leg),
                 "actions": chain.actions(leg),
+                "wacht_tot": chain.start_waits_until(leg),
                 "redenen": sorted(std.codes("LDT_RedenBeeindiging").items()),
                 "history": [
                     {
@@ -155,9 +139,20 @@ def client(client_id: int):
                 ],
             }
         )
+    details = next(
+        (
+            (r["leg"].sleutels or {}).get("client")
+            for r in sorted(rows, key=lambda r: (r["leg"].sleutels or {}).get("toegewezen_op", ""))[
+                ::-1
+            ]
+            if (r["leg"].sleutels or {}).get("client")
+        ),
+        None,
+    )
     return render(
         "wmo_jw/client.html",
         client=person,
+        details=details,
         rows=rows,
         today=date.today(),
         **_request_context(session, person),
@@ -308,7 +303,12 @@ def request_315(client_id: int):
     return (
         render(
             "wmo_jw/verzoek_315.html",
-            fragment="wmo_jw/_verzoek_315_keuze.html",
+            # a change of a choice that makes a field required (CD067, CD075, CD076) swaps
+            # only those fields; the other choices narrow the lists
+            fragment="wmo_jw/_verzoek_315_voorwaarden.html"
+            if values.get("actie") == "voorwaarden"
+            else "wmo_jw/_verzoek_315_keuze.html",
+            oob_only=values.get("actie") == "voorwaarden",
             client=person,
             values=values,
             errors=errors,
@@ -382,6 +382,7 @@ def request_317(client_id: int, financier_id: int, wet: str):
             eenheden=[(c, f"{c} {t}") for c, t in std.codes("LDT_Eenheid").items() if c != "83"],
             frequenties=[(c, f"{c} {t}") for c, t in std.codes("LDT_Frequentie").items()],
             today=date.today(),
+            timedelta1=timedelta(days=1),
         ),
         422 if errors else 200,
     )
