@@ -7,6 +7,7 @@ from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
+from portal.views.dossier import bp as dossier_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
@@ -15,7 +16,9 @@ from portal.views.main import bp as main_bp
 from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
 from portal.views.registrations import bp as registrations_bp
+from portal.views.search import bp as search_bp
 from portal.views.stacking import bp as stacking_bp
+from portal.views.worklists import bp as worklists_bp
 
 BLUEPRINTS = [
     admin_bp,
@@ -33,6 +36,9 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    worklists_bp,
+    search_bp,
+    dossier_bp,
     api_koppelingen_bp,
 ]
 
