@@ -80,7 +80,14 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     set_worker_app(app)
     qs = [get_queue(q, app) for q in (queues or QUEUES)]
-    Worker(qs, connection=redis_connection(app)).work(burst=burst, with_scheduler=True)
+    # a heartbeat every 10 s: a worker killed hard is seen by RQ 70 s later (the started
+    # registry's entry expires at heartbeat + 60 s), and the job table follows within
+    # JOB_RECONCILE_SECONDS (portal.jobs.reconcile)
+    Worker(
+        qs,
+        connection=redis_connection(app),
+        job_monitoring_interval=app.config.get("RQ_JOB_MONITORING_SECONDS", 10),
+    ).work(burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -52,6 +53,37 @@ def init_app(app: Flask) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+
+
+DB_UNAVAILABLE = (
+    "De database is even niet bereikbaar. Er is niets opgeslagen of half opgeslagen; "
+    "probeer het over een minuut opnieuw."
+)
+
+
+def _database_unavailable(exc: Exception):
+    """The database went away in the middle of a request (restart, network): the transaction
+    was rolled back, so say so plainly (503) instead of a bare 500. The pool checks every
+    connection before use (``pool_pre_ping``), so the next request works once it is back."""
+    import logging
+
+    logging.getLogger(__name__).error("database unavailable: %s", exc)
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+    try:
+        from portal.web import render_error
+
+        return render_error(503, DB_UNAVAILABLE)
+    except Exception:  # the page itself needs the database (the logged-in user): plain text
+        html = (
+            '<!doctype html><html lang="nl"><meta charset="utf-8"><title>Even niet bereikbaar'
+            f"</title><h1>Even niet bereikbaar</h1><p>{DB_UNAVAILABLE}</p></html>"
+        )
+        return html, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "60"}
 
 
 def engine() -> Engine:

@@ -210,13 +210,16 @@ def earliest_start(leg: Legitimation) -> date:
     return earliest
 
 
-def actions(leg: Legitimation) -> list[dict[str, Any]]:
+def actions(leg: Legitimation, today: date | None = None) -> list[dict[str, Any]]:
     """What a user may do now with this toewijzing; only what is valid is offered.
 
-    A start and a stop carry the earliest date their form accepts (``min``).
+    A start and a stop carry the earliest and latest date their form accepts (``min``/``max``):
+    never after today, the message's date (TR134), and a start not after the toewijzing's end.
+    A start is offered from the toewijzing's ingangsdatum on (:func:`start_waits_until`).
     """
     if leg.financing != CODE or not leg.toewijzingnummer:
         return []
+    today = today or date.today()
     found: list[dict[str, Any]] = []
     current = active_start(leg)
     waiting = pending(leg) is not None
@@ -225,14 +228,18 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
         items[-1].get("stop_status") == GEACCEPTEERD and items[-1].get("reden") != TIJDELIJK
     )
     if leg.status == "actief" and current is None and not waiting and not final_stop:
-        found.append(
-            {
-                "action": "start",
-                "label": "Start zorg melden (305)",
-                "id": leg.id,
-                "min": earliest_start(leg),
-            }
-        )
+        earliest = earliest_start(leg)
+        latest = min(today, leg.einddatum) if leg.einddatum else today
+        if earliest <= latest:
+            found.append(
+                {
+                    "action": "start",
+                    "label": "Start zorg melden (305)",
+                    "id": leg.id,
+                    "min": earliest,
+                    "max": latest,
+                }
+            )
     if current is not None and current["status"] == GEACCEPTEERD and not waiting:
         found.append(
             {
@@ -240,6 +247,7 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
                 "label": "Stop zorg melden (307)",
                 "id": leg.id,
                 "min": date.fromisoformat(current["begindatum"]),
+                "max": max(today, date.fromisoformat(current["begindatum"])),
             }
         )
         found.append(
@@ -256,6 +264,18 @@ def actions(leg: Legitimation) -> list[dict[str, Any]]:
             {"action": "stop_intrekken", "label": "Stop intrekken (307, verwijderen)", "id": leg.id}
         )
     return found
+
+
+def start_waits_until(leg: Legitimation, today: date | None = None) -> date | None:
+    """The day a start may be reported when that lies after today (TR134: a start is not after
+    the message's date), else None."""
+    today = today or date.today()
+    if leg.financing != CODE or not leg.toewijzingnummer or leg.status != "actief":
+        return None
+    if active_start(leg) is not None or pending(leg) is not None:
+        return None
+    earliest = earliest_start(leg)
+    return earliest if earliest > today else None
 
 
 def _state_for(leg: Legitimation) -> rules.StartState:
@@ -408,7 +428,7 @@ def stop_draft(
     if einddatum < begin:
         issues.append(
             Issue(
-                "TR018",
+                "CS003",
                 f"De einddatum ({einddatum:%d-%m-%Y}) ligt vóór de begindatum van de zorg "
                 f"({begin:%d-%m-%Y}); kies een einddatum op of na de begindatum.",
                 "Einddatum",
@@ -550,6 +570,59 @@ def _retour_reply(b: msgs.Bericht, payload: bytes, today: date, **kw) -> Message
     )
 
 
+def _301_retourcodes(b: msgs.Bericht, problems: list[Issue]) -> dict:
+    """The 302's codes for a 301 we refuse: a rule checked in the message itself (XSLT level,
+    retourcode 0001) rejects the whole message in the header; a rule with its own retourcode
+    (9332, 9411) marks the ToegewezenProduct it is about."""
+    from plugins.wmo_jw.catalogue import BY_CODE
+
+    own = {i.code for i in problems if i.code in BY_CODE and BY_CODE[i.code].retourcode != "0001"}
+    if len(own) < len({i.code for i in problems}):
+        return {"header_codes": ["0001"]}
+    codes: dict[tuple[str, int], list[str]] = {}
+    seen: set[str] = set()
+    for n, t in enumerate(b.toewijzingen):
+        found = []
+        if "9332" in own and t.nummer in seen:
+            found.append("9332")
+        if "9411" in own and t.code and t.volume is None and t.budget is None:
+            found.append("9411")
+        seen.add(t.nummer)
+        if found:
+            codes[("ToegewezenProduct", n)] = found
+    return {"codes": codes}
+
+
+def client_details(p: msgs.Persoon) -> dict[str, Any]:
+    """What a 301 says of the client beyond the columns of ``Client``: kept on every toewijzing
+    of that 301 (``sleutels["client"]``) and shown on the client's toewijzingen page."""
+    std_codes = IWMO.codes
+    return {
+        "partnernaam": p.partnernaam,
+        "naamgebruik": std_codes("LDT_NaamGebruik").get(p.naamgebruik or "", p.naamgebruik),
+        "landcode": p.landcode,
+        "huisnummer_toevoeging": p.huisnummer_toevoeging,
+        "telefoon": p.telefoon,
+        "email": p.email,
+        "communicatie": " ".join(
+            x
+            for x in (
+                std_codes("LDT_Communicatievorm").get(p.communicatie_vorm or "", ""),
+                f"({p.communicatie_taal})" if p.communicatie_taal else "",
+            )
+            if x
+        )
+        or None,
+        "juridische_status": p.juridische_status,
+        "wettelijke_vertegenwoordiging": p.wettelijke_vertegenwoordiging,
+        "commentaar": p.commentaar,
+        "relaties": [
+            dict(r, soort_label=std_codes("LDT_SoortRelatie").get(r.get("soort") or "", ""))
+            for r in p.relaties
+        ],
+    }
+
+
 def _stamp(t: msgs.Toewijzing) -> str:
     return f"{t.toewijzingsdatum.isoformat()}T{t.toewijzingstijd}"
 
@@ -564,10 +637,12 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
             Issue("ontvanger", f"Het bericht is gericht aan AGB {b.header.ontvanger}.", "Ontvanger")
         )
     if problems:
-        outcome.summary = "Toewijzing afgekeurd: " + problems[0].message
+        outcome.summary = "Toewijzing afgekeurd: " + "; ".join(
+            f"{i.message} ({i.code})" for i in problems
+        )
         outcome.needs_action = True
         outcome.issues = problems
-        outcome.replies = [_retour_reply(b, payload, today, header_codes=["0001"])]
+        outcome.replies = [_retour_reply(b, payload, today, **_301_retourcodes(b, problems))]
         return outcome
 
     fin = gemeente(session, b.header.afzender)
@@ -583,9 +658,12 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
     client.tussenvoegsel = p.voorvoegsel
     client.voorletters = p.voorletters or client.voorletters
     client.voornamen = p.voornamen or client.voornamen
-    for attr in ("straat", "huisnummer", "postcode", "plaats"):
+    for attr in ("straat", "huisnummer", "postcode", "plaats", "huisnummer_toevoeging"):
         if getattr(p, attr):
             setattr(client, attr, getattr(p, attr))
+    client.telefoon = p.telefoon or client.telefoon
+    client.email = p.email or client.email
+    details = client_details(p)
     session.flush()
 
     existing = {
@@ -641,6 +719,7 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
             frequentie=t.frequentie,
             toegewezen_op=_stamp(t),
             bericht=b.header.identificatie,
+            client=details,
         )
         leg.sleutels = sleutels
     # Snapshot: a current toewijzing that the gemeente no longer sends has lapsed.
@@ -824,6 +903,18 @@ def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
         reden += f" (verantwoordelijke gemeente: {a.woonplaats_gemeente})"
     from plugins.wmo_jw import verzoeken
 
+    problems = [i for i in rules.check_message(b, today) if i.code != "TR135"]
+    if problems:
+        return ParseOutcome(
+            standard=b.std.label,
+            code=b.name,
+            summary="Antwoordbericht afgekeurd: "
+            + "; ".join(f"{i.message} ({i.code})" for i in problems),
+            needs_action=True,
+            issues=problems,
+            reference=b.header.identificatie,
+            replies=[_retour_reply(b, payload, today, header_codes=["0001"])],
+        )
     verzoek = verzoeken.on_antwoord(session, a, b.std)
     unknown = (
         " Dit antwoord hoort bij geen bekend verzoek; controleer het." if verzoek is None else ""

@@ -528,10 +528,15 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
 
 def period_choices(selected) -> list[tuple[str, str]]:
     """The DeclaratiePeriode months on offer, newest first: never before the last period this
-    gemeente received (TR319); the month after it is marked, as care in every month means
+    gemeente received (IV090), and never a month that has not ended (TR137); the month after it
+    is marked, as care in every month means
     declaring month after month (TR318). ``selected`` comes from the core's declaration flow."""
     today = date.fromisoformat(selected.get("vandaag") or date.today().isoformat())
+    # TR137: a period ends on or before the message's date, so a month is on offer from its
+    # last day on (on 5 December, November is the latest)
     current = today.replace(day=1)
+    if rules.month_end(today) > today:
+        current = rules.next_month(current, -1)
     last = None
     if selected.get("laatste_periode"):
         year, month = (int(x) for x in selected["laatste_periode"].split("-"))

@@ -12,6 +12,7 @@ It can also issue 301s for demo clients (:func:`issue_301`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -438,9 +439,14 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
         new = _assign(store, gemeente, v.referentie, w, today)
         new.categorie, new.code, new.budget = t.categorie, t.code, t.budget
         new.ingangsdatum = max(w.ingangsdatum, t.ingangsdatum)
-        new.einddatum = w.einddatum or t.einddatum
+        # the new toewijzing ends where asked, else where the old one ended, unless that lies
+        # before its start (a change asked from after the toewijzing's end): then open-ended
+        keeps = t.einddatum is not None and t.einddatum >= new.ingangsdatum
+        new.einddatum = w.einddatum or (t.einddatum if keeps else None)
         if w.ingangsdatum > t.ingangsdatum:
-            t.einddatum = w.ingangsdatum - timedelta(days=1)
+            day_before = w.ingangsdatum - timedelta(days=1)
+            if t.einddatum is None or day_before < t.einddatum:  # only ever shortened
+                t.einddatum = day_before
         else:  # the change holds from the start: the old toewijzing is withdrawn
             t.reden_wijziging = "13"
         changed += [t, new]
@@ -454,6 +460,7 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
 def _persoon(store: GemeenteStore, bsn: str) -> msgs.Persoon:
     rows = store.q("SELECT data FROM persoon WHERE bsn = ?", bsn)
     if not rows:
+        # no address known: the 301's one contact is then a correspondence contact (CD034)
         return msgs.Persoon(bsn=bsn, geboortedatum=date(2000, 1, 1), achternaam="Onbekend")
     data = json.loads(rows[0][0])
     data["geboortedatum"] = date.fromisoformat(data["geboortedatum"])
@@ -563,6 +570,8 @@ def issue_301(
     today = today or date.today()
     store = store_for(settings)
     ident = msgs.new_identificatie()
+    if persoon.postcode and not persoon.landcode:  # CD005: a Dutch postcode goes with NL
+        persoon = dataclasses.replace(persoon, landcode="NL")
     b = msgs.Bericht(
         std=std,
         kind="301",

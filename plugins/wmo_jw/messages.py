@@ -58,9 +58,23 @@ class Persoon:
     voornamen: str | None = None
     # 301 only
     straat: str | None = None
-    huisnummer: str | None = None
+    huisnummer: str | None = None  # Huisnummer + Huisletter
     postcode: str | None = None
     plaats: str | None = None
+    huisnummer_toevoeging: str | None = None
+    landcode: str | None = None  # written as NL with a postcode when not set (CD005)
+    contact_soort: str | None = None  # LDT_AdresSoort of the contact the address came from
+    partnernaam: str | None = None  # "Voorvoegsel Achternaam" of the Partnernaam
+    naamgebruik: str | None = None
+    telefoon: str | None = None
+    email: str | None = None
+    communicatie_vorm: str | None = None
+    communicatie_taal: str | None = None
+    juridische_status: str | None = None
+    wettelijke_vertegenwoordiging: str | None = None
+    commentaar: str | None = None
+    # every Relatie of the client: plain dicts (nummer, soort, naam, geboortedatum, adres, …)
+    relaties: list[dict] = field(default_factory=list)
     retourcodes: list[str] = field(default_factory=list)
 
 
@@ -116,6 +130,8 @@ class Aanvraag:
     budget: int | None = None
     verwijzer_naam: str | None = None
     commentaar: str | None = None
+    beschikking_nummer: str | None = None
+    beschikking_ingangsdatum: date | None = None
     retourcodes: list[str] = field(default_factory=list)
 
 
@@ -306,6 +322,53 @@ def _codes(el) -> list[str]:
     return [c.text.strip() for c in el.findall("RetourCodes/RetourCode")] if el is not None else []
 
 
+def _naam_text(naam, path: str) -> str | None:
+    parts = [_t(naam, f"{path}/Voorvoegsel"), _t(naam, f"{path}/Achternaam")]
+    return " ".join(p for p in parts if p) or None
+
+
+def _telefoon(contact) -> str | None:
+    numbers = [
+        _t(contact, f"Telefoon/{tag}/Telefoonnummer") for tag in ("Telefoon01", "Telefoon02")
+    ]
+    return ", ".join(n for n in numbers if n) or None
+
+
+def _adres(contact) -> dict:
+    adres = contact.find("Adres") if contact is not None else None
+    if adres is None:
+        return {}
+    huis = [_t(adres, "Huis/Huisnummer"), _t(adres, "Huis/Huisletter")]
+    return {
+        "straat": _t(adres, "Straatnaam"),
+        "huisnummer": "".join(h for h in huis if h) or None,
+        "huisnummer_toevoeging": _t(adres, "Huis/HuisnummerToevoeging"),
+        "postcode": _t(adres, "Postcode"),
+        "plaats": _t(adres, "Plaatsnaam"),
+        "landcode": _t(adres, "LandCode"),
+    }
+
+
+def _relatie(r) -> dict:
+    naam = r.find("Naam")
+    contact = r.find("Contact")
+    voornaam = _t(naam, "Voornamen") or _t(naam, "Voorletters")
+    return {
+        "nummer": _t(r, "Nummer"),
+        "volgorde": _t(r, "Volgorde"),
+        "soort": _t(r, "Soort"),
+        "naam": " ".join(x for x in (voornaam, _naam_text(naam, "Geslachtsnaam")) if x),
+        "partnernaam": _naam_text(naam, "Partnernaam"),
+        "geboortedatum": _t(r, "Geboortedatum/Datum"),
+        "geslacht": _t(r, "Geslacht"),
+        "contact_soort": _t(contact, "Soort"),
+        "adres": _adres(contact),
+        "organisatie": _t(contact, "Organisatie"),
+        "telefoon": _telefoon(contact),
+        "email": _t(contact, "Emailadres"),
+    }
+
+
 def _persoon(c) -> Persoon | None:
     if c is None or c.find("Bsn") is None:
         return None
@@ -318,17 +381,28 @@ def _persoon(c) -> Persoon | None:
         voorvoegsel=_t(naam, "Geslachtsnaam/Voorvoegsel"),
         voorletters=_t(naam, "Voorletters"),
         voornamen=_t(naam, "Voornamen"),
+        partnernaam=_naam_text(naam, "Partnernaam"),
+        naamgebruik=_t(naam, "NaamGebruik"),
+        communicatie_vorm=_t(c, "Communicatie/Vorm"),
+        communicatie_taal=_t(c, "Communicatie/Taal"),
+        juridische_status=_t(c, "JuridischeStatus"),
+        wettelijke_vertegenwoordiging=_t(c, "WettelijkeVertegenwoordiging"),
+        commentaar=_t(c, "Commentaar"),
+        relaties=[_relatie(r) for r in c.findall("Relaties/Relatie")],
         retourcodes=_codes(c),
     )
-    for contact in c.findall("Contactgegevens/Contact"):
-        adres = contact.find("Adres")
-        if adres is not None and _t(contact, "Soort") in ("01", "02", None):
-            p.straat = _t(adres, "Straatnaam")
-            huis = [_t(adres, "Huis/Huisnummer"), _t(adres, "Huis/Huisletter")]
-            p.huisnummer = "".join(h for h in huis if h) or None
-            p.postcode = _t(adres, "Postcode")
-            p.plaats = _t(adres, "Plaatsnaam")
+    contacts = c.findall("Contactgegevens/Contact")
+    # the BRP address first, else a correspondence address, else the first one given
+    ordered = sorted(contacts, key=lambda x: {"01": 0, "02": 1}.get(_t(x, "Soort"), 2))
+    for contact in ordered:
+        if contact.find("Adres") is not None:
+            for key, value in _adres(contact).items():
+                setattr(p, key, value)
+            p.contact_soort = _t(contact, "Soort")
             break
+    for contact in ordered:
+        p.telefoon = p.telefoon or _telefoon(contact)
+        p.email = p.email or _t(contact, "Emailadres")
     return p
 
 
@@ -408,6 +482,8 @@ def from_tree(std: Standard, kind: str, root: etree._Element) -> Bericht:
                     verwijzer_type=_t(ap, "Verwijzer/Type"),
                     verwijzer_naam=_t(ap, "Verwijzer/Naam"),
                     commentaar=_t(ap, "Commentaar"),
+                    beschikking_nummer=_t(ap, "BeschikkingNummer"),
+                    beschikking_ingangsdatum=_d(ap, "BeschikkingIngangsdatum"),
                     retourcodes=_codes(ap),
                 )
             )
@@ -537,8 +613,9 @@ class _Writer:
     def header(self, h: Header):
         el = self.m(self.root, "Header")
         self.m(el, "BerichtCode", self.std.berichtcode(self.kind))
-        self.m(el, "BerichtVersie", "3")
-        self.m(el, "BerichtSubversie", "2")
+        versions = self.std.versions_for(self.kind)
+        self.m(el, "BerichtVersie", versions["BerichtVersie"])
+        self.m(el, "BerichtSubversie", versions["BerichtSubversie"])
         self.m(el, "Afzender", h.afzender)
         self.m(el, "Ontvanger", h.ontvanger)
         bi = self.m(el, "BerichtIdentificatie")
@@ -624,20 +701,34 @@ def _body_301(w: _Writer, b: Bericht, h):
     w.persoon(c, b.client, volledig=True)
     cg = w.m(c, "Contactgegevens")
     contact = w.m(cg, "Contact")
-    w.m(contact, "Soort", "01")
+    w.m(contact, "Soort", p_soort(b.client))
     p = b.client
-    if p.postcode or p.straat:
+    if p.postcode or p.straat or p.huisnummer:
         adres = w.m(contact, "Adres")
         if p.huisnummer:
             huis = w.b(adres, "Huis")
             digits = re.match(r"\d+", p.huisnummer)
             w.b(huis, "Huisnummer", digits.group(0) if digits else p.huisnummer)
+            letter = p.huisnummer[digits.end() :].strip() if digits else ""
+            if letter[:1].isalpha():
+                w.b(huis, "Huisletter", letter[:1])
+            if p.huisnummer_toevoeging:
+                w.b(huis, "HuisnummerToevoeging", p.huisnummer_toevoeging)
         if p.postcode:
             w.b(adres, "Postcode", p.postcode.replace(" ", ""))
         if p.straat:
             w.b(adres, "Straatnaam", p.straat)
         if p.plaats:
             w.b(adres, "Plaatsnaam", p.plaats)
+        # CD005: with a postcode the country code is given (a Dutch postcode: NL)
+        if p.landcode or p.postcode:
+            w.b(adres, "LandCode", p.landcode or "NL")
+    if p.telefoon:
+        tel = w.b(w.m(contact, "Telefoon"), "Telefoon01")
+        w.b(tel, "Telefoonnummer", p.telefoon.split(",")[0].strip())
+        w.b(tel, "Landnummer", "0031")
+    if p.email:
+        w.m(contact, "Emailadres", p.email)
     tps = w.m(c, "ToegewezenProducten")
     for t in b.toewijzingen:
         tp = w.m(tps, "ToegewezenProduct")
@@ -652,6 +743,14 @@ def _body_301(w: _Writer, b: Bericht, h):
         w.omvang(tp, t.volume, t.eenheid, t.frequentie)
         w.opt(tp, "Budget", t.budget)
         w.opt(tp, "Commentaar", t.commentaar)
+
+
+def p_soort(p: Persoon) -> str:
+    """The LDT_AdresSoort of the one contact a 301 we build carries: the BRP address when there
+    is one (CD034: a contact of soort 01 holds an address), else a correspondence contact."""
+    if p.contact_soort:
+        return p.contact_soort
+    return "01" if (p.postcode or p.straat or p.huisnummer) else "02"
 
 
 def _body_startstop(w: _Writer, b: Bericht, h):
@@ -681,7 +780,9 @@ def _body_315(w: _Writer, b: Bericht, h):
     for a in b.aanvragen:
         el = w.m(lst, "AangevraagdProduct")
         w.m(el, "ReferentieAanbieder", a.referentie)
+        w.opt(el, "BeschikkingNummer", a.beschikking_nummer)
         w.product(el, a.categorie, a.code)
+        w.opt(el, "BeschikkingIngangsdatum", a.beschikking_ingangsdatum)
         w.m(el, "ToewijzingIngangsdatum", a.ingangsdatum)
         w.opt(el, "ToewijzingEinddatum", a.einddatum)
         w.omvang(el, a.volume, a.eenheid, a.frequentie)

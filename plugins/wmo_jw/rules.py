@@ -31,11 +31,22 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+def years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` years earlier; 29 February becomes 28 February."""
+    year = day.year - years
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
 def _issue(code: str, message: str, field: str) -> Issue:
     return Issue(code=code, message=message, field=field)
 
 
 # --- in-message rules ----------------------------------------------------------------------------
+
+# Verwijzer types that are a person (a doctor) whose name the gemeente needs (CD067).
+VERWIJZER_MET_NAAM = ("02", "03", "05")
+# Frequenties that need an end date to give the omvang a bound (CD076): per week, totaal.
+FREQUENTIE_MET_EINDDATUM = ("2", "6")
 
 
 def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
@@ -67,6 +78,7 @@ def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
 def _check_323(b: Bericht) -> list[Issue]:
     d = b.declaratie
     issues: list[Issue] = []
+    dagtekening = b.header.dagtekening
     begin, end = d.periode_begin, d.periode_eind
     if begin and end and (begin.day != 1 or end != month_end(begin)):
         issues.append(
@@ -81,6 +93,24 @@ def _check_323(b: Bericht) -> list[Issue]:
         issues.append(
             _issue("CS100", "De declaratieperiode ligt vóór 1-1-2021.", "DeclaratiePeriode")
         )
+    if begin and dagtekening and begin > dagtekening:
+        issues.append(
+            _issue(
+                "TR134",
+                f"De declaratieperiode begint na de dagtekening van het bericht "
+                f"({dagtekening:%d-%m-%Y}).",
+                "DeclaratiePeriode",
+            )
+        )
+    if end and dagtekening and end > dagtekening:
+        issues.append(
+            _issue(
+                "TR137",
+                f"De declaratieperiode eindigt op {end:%d-%m-%Y}, na de dagtekening van het "
+                f"bericht ({dagtekening:%d-%m-%Y}): een maand wordt pas gedeclareerd als hij om is.",
+                "DeclaratiePeriode",
+            )
+        )
     if not d.nummer or not d.nummer.isalnum() or len(d.nummer) > 12:
         issues.append(
             _issue(
@@ -89,7 +119,7 @@ def _check_323(b: Bericht) -> list[Issue]:
                 "DeclaratieNummer",
             )
         )
-    if d.dagtekening and begin and not (begin <= d.dagtekening <= b.header.dagtekening):
+    if d.dagtekening and begin and not (begin <= d.dagtekening <= dagtekening):
         issues.append(
             _issue(
                 "TR137",
@@ -100,16 +130,31 @@ def _check_323(b: Bericht) -> list[Issue]:
         )
     if not d.prestaties:
         issues.append(_issue("TR101", "De declaratie heeft geen prestaties.", "Prestatie"))
-    refs = Counter(p.referentie for p in d.prestaties)
+    # TR101 looks within one client; a reference used for two clients breaks its uniqueness
+    # per provider (TR314)
+    per_client = Counter((p.bsn, p.referentie) for p in d.prestaties)
+    clients_of: dict[str, set[str]] = {}
+    for p in d.prestaties:
+        clients_of.setdefault(p.referentie, set()).add(p.bsn)
     vorige = Counter(p.vorig_referentie for p in d.prestaties if p.vorig_referentie)
+    refs = set(clients_of)
     debet_keys: Counter = Counter()
     for p in d.prestaties:
-        issues.extend(_check_prestatie(p, d.dagtekening, end))
-        if refs[p.referentie] > 1:
+        issues.extend(_check_prestatie(p, d.dagtekening, end, dagtekening))
+        if per_client[(p.bsn, p.referentie)] > 1:
             issues.append(
                 _issue(
                     "TR101",
-                    f"Referentienummer {p.referentie} komt meer dan eens voor in de declaratie.",
+                    f"Referentienummer {p.referentie} komt meer dan eens voor bij dezelfde cliënt.",
+                    "ReferentieNummer",
+                )
+            )
+        if len(clients_of[p.referentie]) > 1:
+            issues.append(
+                _issue(
+                    "TR314",
+                    f"Referentienummer {p.referentie} wordt voor meer dan één cliënt gebruikt; "
+                    "een referentienummer is uniek.",
                     "ReferentieNummer",
                 )
             )
@@ -155,7 +200,12 @@ def _check_323(b: Bericht) -> list[Issue]:
     return issues
 
 
-def _check_prestatie(p: Prestatie, dagtekening: date | None, periode_eind: date | None):
+def _check_prestatie(
+    p: Prestatie,
+    dagtekening: date | None,
+    periode_eind: date | None,
+    bericht_dagtekening: date | None = None,
+):
     where = f"Prestatie {p.referentie}"
     issues = []
     if p.begindatum > p.einddatum or month_end(p.begindatum) < p.einddatum:
@@ -174,12 +224,20 @@ def _check_prestatie(p: Prestatie, dagtekening: date | None, periode_eind: date 
     if periode_eind and p.einddatum > periode_eind:
         issues.append(
             _issue(
-                "9319",
+                "TR319",
                 f"{where}: de productperiode ligt na de declaratieperiode.",
                 "ProductPeriode",
             )
         )
-    if dagtekening and p.einddatum < dagtekening.replace(year=dagtekening.year - 5):
+    if bericht_dagtekening and p.einddatum > bericht_dagtekening:
+        issues.append(
+            _issue(
+                "TR137",
+                f"{where}: de productperiode eindigt na de dagtekening van het bericht.",
+                "ProductPeriode",
+            )
+        )
+    if dagtekening and p.einddatum < years_before(dagtekening, 5):
         issues.append(
             _issue(
                 "TR335",
@@ -234,6 +292,7 @@ def _check_prestatie(p: Prestatie, dagtekening: date | None, periode_eind: date 
 def _check_startstop(b: Bericht) -> list[Issue]:
     issues = []
     stop = b.kind == "307"
+    dagtekening = b.header.dagtekening
     keys = Counter((p.toewijzingnummer, p.begindatum, p.status) for p in b.producten)
     for p in b.producten:
         where = f"Toewijzing {p.toewijzingnummer or '?'}"
@@ -250,9 +309,27 @@ def _check_startstop(b: Bericht) -> list[Issue]:
             issues.append(
                 _issue("TR019", f"{where}: het toewijzingnummer is verplicht.", "ToewijzingNummer")
             )
+        if dagtekening and p.begindatum > dagtekening:
+            issues.append(
+                _issue(
+                    "TR134",
+                    f"{where}: de begindatum ({p.begindatum:%d-%m-%Y}) ligt na de dagtekening "
+                    f"van het bericht ({dagtekening:%d-%m-%Y}); meld de start op of na die dag.",
+                    "Begindatum",
+                )
+            )
+        if stop and p.einddatum and dagtekening and p.einddatum > dagtekening:
+            issues.append(
+                _issue(
+                    "TR134",
+                    f"{where}: de einddatum ({p.einddatum:%d-%m-%Y}) ligt na de dagtekening van "
+                    f"het bericht ({dagtekening:%d-%m-%Y}); meld de stop op of na die dag.",
+                    "Einddatum",
+                )
+            )
         if stop and p.einddatum and p.einddatum < p.begindatum:
             issues.append(
-                _issue("TR018", f"{where}: de einddatum ligt vóór de begindatum.", "Einddatum")
+                _issue("CS003", f"{where}: de einddatum ligt vóór de begindatum.", "Einddatum")
             )
         if stop and p.reden and p.reden not in b.std.codes("LDT_RedenBeeindiging"):
             issues.append(
@@ -275,12 +352,38 @@ def _check_startstop(b: Bericht) -> list[Issue]:
 
 def _check_301(b: Bericht) -> list[Issue]:
     issues = []
-    nummers = Counter(t.nummer for t in b.toewijzingen)
+    p = b.client
+    if p is not None:
+        has_address = bool(p.postcode or p.straat or p.huisnummer)
+        if p.postcode and not p.landcode:
+            issues.append(
+                _issue(
+                    "CD005",
+                    "Cliënt: bij een postcode hoort een landcode (NL voor een Nederlands adres).",
+                    "LandCode",
+                )
+            )
+        if p.contact_soort == "01" and not has_address:
+            issues.append(
+                _issue("CD034", "Cliënt: een contact van soort 01 (BRP) heeft een adres.", "Adres")
+            )
+        dutch_brp = p.contact_soort == "01" and has_address and (p.landcode or "NL") == "NL"
+        if dutch_brp and not (p.postcode and p.huisnummer):
+            issues.append(
+                _issue(
+                    "TR006",
+                    "Cliënt: een Nederlands BRP-adres heeft een postcode en een huisnummer.",
+                    "Adres",
+                )
+            )
+    seen: set[str] = set()
     for t in b.toewijzingen:
         where = f"Toewijzing {t.nummer}"
         if t.einddatum and t.einddatum < t.ingangsdatum:
-            issues.append(_issue("TR018", f"{where}: einddatum vóór ingangsdatum.", "Einddatum"))
-        if nummers[t.nummer] > 1:
+            issues.append(_issue("CS003", f"{where}: einddatum vóór ingangsdatum.", "Einddatum"))
+        repeated = t.nummer in seen
+        seen.add(t.nummer)
+        if repeated:
             issues.append(
                 _issue("9332", f"{where}: het toewijzingnummer is niet uniek.", "ToewijzingNummer")
             )
@@ -288,6 +391,82 @@ def _check_301(b: Bericht) -> list[Issue]:
             issues.append(
                 _issue("9411", f"{where}: omvang ontbreekt bij een productcode.", "Omvang")
             )
+    return issues
+
+
+def _check_omvang(
+    where: str,
+    code: str | None,
+    einddatum: date | None,
+    volume: int | None,
+    eenheid: str | None,
+    frequentie: str | None,
+    budget: int | None,
+    *,
+    new_product: bool,
+) -> list[Issue]:
+    """The conditions on Omvang, Budget and the end date shared by 315 and 317 products.
+    ``new_product``: the product code is part of this line (an AangevraagdProduct or a
+    NieuwProduct); a TeWijzigenProduct keeps the toewijzing's product."""
+    issues = []
+    if new_product and code and budget is not None and volume is None:
+        issues.append(
+            _issue(
+                "CD041",
+                f"{where}: bij een productcode hoort een omvang (volume, eenheid, frequentie); "
+                "een budget alleen is niet genoeg.",
+                "Omvang",
+            )
+        )
+    if new_product and volume is not None and not code:
+        issues.append(
+            _issue(
+                "CD095",
+                f"{where}: een omvang kan alleen bij een productcode; vraag zonder productcode "
+                "een budget aan.",
+                "Omvang",
+            )
+        )
+    # the end date conditions hold for a product asked anew; a TeWijzigenProduct without an
+    # Einddatum keeps the toewijzing's own end
+    if new_product and budget is not None and einddatum is None:
+        issues.append(
+            _issue(
+                "CD075",
+                f"{where}: bij een budget hoort een einddatum (het budget geldt voor die periode).",
+                "Einddatum",
+            )
+        )
+    if (
+        new_product
+        and volume is not None
+        and frequentie in FREQUENTIE_MET_EINDDATUM
+        and einddatum is None
+    ):
+        issues.append(
+            _issue(
+                "CD076",
+                f"{where}: bij een omvang per week of in totaal hoort een einddatum.",
+                "Einddatum",
+            )
+        )
+    if volume is not None and eenheid == "82" and frequentie != "6":
+        issues.append(
+            _issue(
+                "CS338",
+                f"{where}: stuks (output) worden toegewezen als totaal binnen de geldigheidsduur "
+                "(frequentie 6).",
+                "Frequentie",
+            )
+        )
+    if volume is not None and eenheid == "14" and frequentie == "1":
+        issues.append(
+            _issue(
+                "CS343",
+                f"{where}: een etmaal per dag past niet; kies per week, per maand of totaal.",
+                "Frequentie",
+            )
+        )
     return issues
 
 
@@ -299,15 +478,15 @@ def _check_315(b: Bericht) -> list[Issue]:
         if refs[a.referentie] > 1:
             issues.append(
                 _issue(
-                    "TR347",
-                    f"{where}: de referentie komt meer dan eens voor.",
+                    "TR383",
+                    f"{where}: de referentie komt meer dan eens voor in het bericht.",
                     "ReferentieAanbieder",
                 )
             )
         if a.einddatum and a.einddatum < a.ingangsdatum:
             issues.append(
                 _issue(
-                    "TR018",
+                    "CS003",
                     f"{where}: de einddatum ligt vóór de ingangsdatum.",
                     "ToewijzingEinddatum",
                 )
@@ -326,16 +505,46 @@ def _check_315(b: Bericht) -> list[Issue]:
                     "CD045", f"{where}: vraag een omvang óf een budget aan, niet beide.", "Budget"
                 )
             )
+        if a.verwijzer_type in VERWIJZER_MET_NAAM and not a.verwijzer_naam:
+            issues.append(
+                _issue(
+                    "CD067",
+                    f"{where}: bij een verwijzing door een arts hoort de naam van de verwijzer.",
+                    "Naam",
+                )
+            )
+        issues.extend(
+            _check_omvang(
+                where,
+                a.code,
+                a.einddatum,
+                a.volume,
+                a.eenheid,
+                a.frequentie,
+                a.budget,
+                new_product=True,
+            )
+        )
     return issues
 
 
 def _check_317(b: Bericht) -> list[Issue]:
     v = b.verzoek
     issues = []
-    if not v.te_wijzigen and not v.nieuw:
+    dagtekening = b.header.dagtekening
+    if not v.ongewijzigd and not v.te_wijzigen:
         issues.append(
             _issue(
                 "TR352",
+                "Een verzoek om wijziging noemt de actuele toewijzingen (ongewijzigd of te "
+                "wijzigen); zonder actuele toewijzing is het een verzoek om toewijzing (315).",
+                "OngewijzigdeProducten",
+            )
+        )
+    if not v.te_wijzigen and not v.nieuw:
+        issues.append(
+            _issue(
+                "TR353",
                 "Een verzoek om wijziging bevat minstens één te wijzigen of nieuw product.",
                 "TeWijzigenProducten",
             )
@@ -348,10 +557,37 @@ def _check_317(b: Bericht) -> list[Issue]:
             )
         )
     for w in v.te_wijzigen + v.nieuw:
+        new = w.toewijzingnummer is None
+        where = "Nieuw product" if new else f"Toewijzing {w.toewijzingnummer}"
         if w.einddatum and w.einddatum < w.ingangsdatum:
             issues.append(
-                _issue("TR018", "De einddatum ligt vóór de gewenste ingangsdatum.", "Einddatum")
+                _issue(
+                    "CS003",
+                    f"{where}: de einddatum ligt vóór de gewenste ingangsdatum.",
+                    "Einddatum",
+                )
             )
+        if new and dagtekening and w.ingangsdatum <= dagtekening:
+            issues.append(
+                _issue(
+                    "TR380",
+                    f"{where}: de gewenste ingangsdatum moet na de dagtekening van het bericht "
+                    f"({dagtekening:%d-%m-%Y}) liggen.",
+                    "GewensteIngangsdatum",
+                )
+            )
+        issues.extend(
+            _check_omvang(
+                where,
+                w.code,
+                w.einddatum,
+                w.volume,
+                w.eenheid,
+                w.frequentie,
+                w.budget,
+                new_product=new,
+            )
+        )
     return issues
 
 

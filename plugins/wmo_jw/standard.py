@@ -19,6 +19,14 @@ XSD_DIR = Path(__file__).parent / "xsd"
 # Every message kind of the chain, in the standard's numbering.
 KINDS = ("301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320")
 KINDS += ("323", "325")
+# The header values that name the release (IV034). They come from the release folder
+# (``xsd/<standaard>/<release>/release.json``, read by :mod:`portal.formats.xml`): the XSD patterns
+# and appinfo, overridden per release where the XSD copy does not carry the production values.
+# The iJw 3.2 XSDs here are a pre-release copy whose appinfo says 0.1.0, while the official iJw 3.2
+# examples (and every iWmo 3.2 file) say 1.0.0; a gemeente checks the range of its own production
+# XSD, so ``xsd/ijw/3.2/release.json`` overrides both XSD versions with 1.0.0.
+# ``tests/plugins/wmo_jw/test_catalogue.py`` compares them with every official example.
+VERSION_KEYS = ("BerichtVersie", "BerichtSubversie", "BasisschemaXsdVersie", "BerichtXsdVersie")
 # Heenbericht -> its retour.
 RETOUR_OF = {"301": "302", "305": "306", "307": "308", "315": "316", "317": "318", "319": "320"}
 
@@ -65,10 +73,21 @@ class Standard:
     def berichtcode(self, kind: str) -> str:
         return self.xsd_release.header(self.message_name(kind))["BerichtCode"]
 
-    def xsd_versions(self, kind: str) -> tuple[str, str]:
-        """(BasisschemaXsdVersie, BerichtXsdVersie) from the XSD's appinfo (IV034)."""
+    def versions_for(self, kind: str) -> dict[str, str]:
+        """BerichtVersie, BerichtSubversie and the XSD versions a message of this release
+        carries (IV034): the production values of the release folder."""
         header = self.xsd_release.header(self.message_name(kind))
-        return header["BasisschemaXsdVersie"], header["BerichtXsdVersie"]
+        return {key: header[key] for key in VERSION_KEYS}
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The release's versions (the same for every message of a release)."""
+        return self.versions_for("301")
+
+    def xsd_versions(self, kind: str) -> tuple[str, str]:
+        """(BasisschemaXsdVersie, BerichtXsdVersie) of this release (IV034)."""
+        v = self.versions_for(kind)
+        return v["BasisschemaXsdVersie"], v["BerichtXsdVersie"]
 
     def codes(self, type_name: str) -> dict[str, str]:
         """A code list of the basisschema: ``{"01": "Minuut", …}`` from xs:documentation."""

@@ -4,9 +4,13 @@
 what the portal remembers of a request (a :class:`~portal.models.Verzoek`) and the rules that need
 that memory or the screen's input:
 
-* the ReferentieAanbieder is generated and unique per financing (TR347/TR383);
+* the ReferentieAanbieder is generated and never used before in this financing (TR347), once
+  per message (TR383);
 * one open request per client and gemeente (TR374);
-* a change starts after the message date (TR380) and changes something (TR352/TR353);
+* a change starts after the message date (TR380), a 317 lists current toewijzingen (TR352) and
+  changes or asks something (TR353);
+* the conditions on omvang, budget, end date and verwijzer (CD041, CD067, CD075, CD076, CD095,
+  CS338, CS343) come from :mod:`plugins.wmo_jw.rules` and land on the field they are about;
 * the answers are linked: a 316/318 through the identificatie of the heenbericht, a 319 and a
   301 (TR379) through the ReferentieAanbieder.
 
@@ -154,7 +158,7 @@ def requests_of(session: Session, client_id: int) -> list[Verzoek]:
 
 
 def new_referentie(session: Session, soort: str, today: date) -> str:
-    """A ReferentieAanbieder that was never used in this financing (TR347/TR383); ≤ 36 chars."""
+    """A ReferentieAanbieder that was never used in this financing (TR347); ≤ 36 chars."""
     while True:
         ref = f"{soort}-{today:%Y%m%d}-{secrets.token_hex(4).upper()}"
         taken = session.scalar(
@@ -312,10 +316,39 @@ def _record(
     return verzoek
 
 
-def _rule_errors(exc: chain.RuleError, fields: Mapping[str, str]) -> dict[str, str]:
+# The form field a 315/317 rule's finding is about (rules name the element of the standard).
+FIELDS_315 = {
+    "ToewijzingEinddatum": "einddatum",
+    "Einddatum": "einddatum",
+    "Omvang": "volume",
+    "Frequentie": "frequentie",
+    "Budget": "budget",
+    "Naam": "verwijzer_naam",
+    "Bsn": "_form",
+}
+_FIELDS_317 = {
+    "GewensteIngangsdatum": "ingangsdatum",
+    "Einddatum": "einddatum",
+    "Omvang": "volume",
+    "Frequentie": "frequentie",
+    "Budget": "budget",
+}
+
+
+def _fields_317(issue) -> str:
+    """A 317 finding names its product first: ``Nieuw product: …`` or ``Toewijzing 123: …``."""
+    field = _FIELDS_317.get(issue.field or "")
+    if field and issue.message.startswith("Nieuw product"):
+        return f"nieuw-{field}"
+    if field and issue.message.startswith("Toewijzing "):
+        return f"t{issue.message.split()[1].rstrip(':')}-{field}"
+    return "_form"
+
+
+def _rule_errors(exc: chain.RuleError, fields) -> dict[str, str]:
     errors: dict[str, str] = {}
     for issue in exc.issues:
-        key = fields.get(issue.field or "", "_form")
+        key = fields(issue) if callable(fields) else fields.get(issue.field or "", "_form")
         text = f"{issue.message} ({issue.code})"
         errors[key] = f"{errors[key]} {text}" if key in errors else text
     return errors
@@ -376,6 +409,12 @@ def send_315(
     commentaar = clean(values.get("commentaar")) or None
     if commentaar and len(commentaar) > 1000:
         errors["commentaar"] = "Het commentaar is hoogstens 1000 tekens."
+    beschikking = clean(values.get("beschikking_nummer")) or None
+    if beschikking and not (
+        beschikking.isascii() and beschikking.isdigit() and len(beschikking) <= 9
+    ):
+        errors["beschikking_nummer"] = "Het beschikkingnummer is een getal van hoogstens 9 cijfers."
+    beschikking_datum = _date(values, "beschikking_ingangsdatum", errors)
     _checked(session, client, fin, errors)
     if errors:
         raise FormErrors(errors)
@@ -394,21 +433,13 @@ def send_315(
         verwijzer_type=verwijzer,
         verwijzer_naam=naam,
         commentaar=commentaar,
+        beschikking_nummer=beschikking,
+        beschikking_ingangsdatum=beschikking_datum,
     )
     try:
         draft = chain.vot_draft(session, client, fin, std, [aanvraag], today=today)
     except chain.RuleError as exc:
-        raise FormErrors(
-            _rule_errors(
-                exc,
-                {
-                    "ToewijzingEinddatum": "einddatum",
-                    "Omvang": "volume",
-                    "Budget": "budget",
-                    "Bsn": "_form",
-                },
-            )
-        ) from None
+        raise FormErrors(_rule_errors(exc, FIELDS_315)) from None
     cat_label = std.meaning("LDT_ProductCategorie", categorie)
     details = {
         "standaard": std.key,
@@ -420,7 +451,15 @@ def send_315(
             f"Verwijzer: {std.meaning('LDT_TypeVerwijzer', verwijzer)}"
             + (f" ({naam})" if naam else ""),
         ]
-        + ([f"Commentaar: {commentaar}"] if commentaar else []),
+        + ([f"Commentaar: {commentaar}"] if commentaar else [])
+        + (
+            [
+                f"Beschikking {beschikking or ''}"
+                + (f" vanaf {beschikking_datum:%d-%m-%Y}" if beschikking_datum else "")
+            ]
+            if beschikking or beschikking_datum
+            else []
+        ),
         "producten": [
             {
                 "categorie": categorie,
@@ -434,6 +473,10 @@ def send_315(
                 "verwijzer_type": verwijzer,
                 "verwijzer_naam": naam,
                 "commentaar": commentaar,
+                "beschikking_nummer": beschikking,
+                "beschikking_ingangsdatum": beschikking_datum.isoformat()
+                if beschikking_datum
+                else None,
             }
         ],
     }
@@ -476,9 +519,14 @@ def send_317(
                 f"zijn aan de ingangsdatum van de toewijzing ({leg.begindatum:%d-%m-%Y}) "
                 "(TR380)."
             )
+        if begin is not None and leg.einddatum and begin > leg.einddatum:
+            errors[f"{p}ingangsdatum"] = (
+                f"De gewenste ingangsdatum ligt na het einde van de toewijzing "
+                f"({leg.einddatum:%d-%m-%Y}); vraag daarvoor een nieuw product aan."
+            )
         end = _date(values, f"{p}einddatum", errors)
         if begin and end and end < begin:
-            errors[f"{p}einddatum"] = "De einddatum ligt vóór de gewenste ingangsdatum."
+            errors[f"{p}einddatum"] = "De einddatum ligt vóór de gewenste ingangsdatum (CS003)."
         volume, eenheid, frequentie, budget = _omvang(values, p, std, errors, required=False)
         if budget is not None and begin is not None and begin != leg.begindatum:
             errors[f"{p}ingangsdatum"] = (
@@ -559,15 +607,15 @@ def send_317(
                 f"{_omvang_text(std, volume, eenheid, frequentie, budget)}, "
                 f"vanaf {begin:%d-%m-%Y}" + (f" t/m {end:%d-%m-%Y}" if end else "")
             )
-    if not legs and not new_code:
+    if not legs:
         errors["_form"] = (
             f"{client.naam} heeft geen actuele toewijzing van {fin.label}; vraag een nieuwe "
-            "toewijzing aan (315)."
+            "toewijzing aan (315): een verzoek om wijziging noemt minstens één actuele "
+            "toewijzing (TR352)."
         )
     elif not te_wijzigen and not new_code and "_form" not in errors:
         errors["_form"] = (
-            "Kies bij minstens één toewijzing 'wijzigen' of vraag een nieuw product aan "
-            "(TR352/TR353)."
+            "Kies bij minstens één toewijzing 'wijzigen' of vraag een nieuw product aan (TR353)."
         )
     _checked(session, client, fin, errors)
     if errors:
@@ -584,7 +632,7 @@ def send_317(
     try:
         draft = chain.vow_draft(session, client, fin, std, verzoek, today=today)
     except chain.RuleError as exc:
-        raise FormErrors(_rule_errors(exc, {})) from None
+        raise FormErrors(_rule_errors(exc, _fields_317)) from None
     details = {
         "standaard": std.key,
         "reden": reden,

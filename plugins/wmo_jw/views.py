@@ -8,7 +8,7 @@ the request.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -140,6 +140,7 @@ def client(client_id: int):
                 "std": std,
                 "state": _state(leg),
                 "actions": chain.actions(leg),
+                "wacht_tot": chain.start_waits_until(leg),
                 "redenen": sorted(std.codes("LDT_RedenBeeindiging").items()),
                 "history": [
                     {
@@ -155,9 +156,20 @@ def client(client_id: int):
                 ],
             }
         )
+    details = next(
+        (
+            (r["leg"].sleutels or {}).get("client")
+            for r in sorted(rows, key=lambda r: (r["leg"].sleutels or {}).get("toegewezen_op", ""))[
+                ::-1
+            ]
+            if (r["leg"].sleutels or {}).get("client")
+        ),
+        None,
+    )
     return render(
         "wmo_jw/client.html",
         client=person,
+        details=details,
         rows=rows,
         today=date.today(),
         **_request_context(session, person),
@@ -308,7 +320,12 @@ def request_315(client_id: int):
     return (
         render(
             "wmo_jw/verzoek_315.html",
-            fragment="wmo_jw/_verzoek_315_keuze.html",
+            # a change of a choice that makes a field required (CD067, CD075, CD076) swaps
+            # only those fields; the other choices narrow the lists
+            fragment="wmo_jw/_verzoek_315_voorwaarden.html"
+            if values.get("actie") == "voorwaarden"
+            else "wmo_jw/_verzoek_315_keuze.html",
+            oob_only=values.get("actie") == "voorwaarden",
             client=person,
             values=values,
             errors=errors,
@@ -382,6 +399,7 @@ def request_317(client_id: int, financier_id: int, wet: str):
             eenheden=[(c, f"{c} {t}") for c, t in std.codes("LDT_Eenheid").items() if c != "83"],
             frequenties=[(c, f"{c} {t}") for c, t in std.codes("LDT_Frequentie").items()],
             today=date.today(),
+            timedelta1=timedelta(days=1),
         ),
         422 if errors else 200,
     )

@@ -86,17 +86,25 @@ def enqueue(
     else:  # a failed job asked for again: run it again under the same id
         row = existing
         row.status, row.error, row.progress = "wachtend", None, 0
+    row.func, row.args, row.retries, row.timeout = func, list(args), retries, timeout
     session.commit()  # the row exists before any worker can pick the job up
-    get_queue(queue).enqueue(
+    put_on_queue(row, at_front=at_front)
+    return row
+
+
+def put_on_queue(row: BackgroundJob, *, at_front: bool = False, app: Flask | None = None) -> None:
+    """Put the job of ``row`` on its RQ queue under the row's id, from what the row records
+    (also used to rebuild the queue from the database when Redis lost it)."""
+    retries = row.retries if row.retries is not None else 3
+    get_queue(row.queue, app).enqueue(
         "portal.jobs.runner.run_job",
-        job_id,
-        func,
-        list(args),
-        job_id=job_id,
+        row.id,
+        row.func,
+        list(row.args or []),
+        job_id=row.id,
         retry=Retry(max=retries, interval=[5, 30, 120]) if retries else None,
-        job_timeout=timeout,
+        job_timeout=row.timeout or 1800,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
         at_front=at_front,
     )
-    return row

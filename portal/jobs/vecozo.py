@@ -425,6 +425,9 @@ def apply_status(session: Session, message: Message, rows: list[dict[str, Any]],
                 return
         message.check_count += 1
         schedule_check(message)
+        if message.status in ("onzeker", "verzenden") and started is not None:
+            # not known yet within the grace period: ask again when it ends, not minutes later
+            message.next_check_at = min(message.next_check_at, started + grace)
         return
     state = own[-1]
     vstatus = state.get("berichtstatus")

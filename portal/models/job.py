@@ -36,6 +36,12 @@ class BackgroundJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # what RQ runs (dotted path, arguments, retries, time-out): with these the job can be put back
+    # on its queue from the database alone when Redis lost it (see portal.jobs.reconcile)
+    func: Mapped[str | None] = mapped_column(String(200))
+    args: Mapped[list[Any] | None] = mapped_column(JSON)
+    retries: Mapped[int | None] = mapped_column(Integer)
+    timeout: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def done(self) -> bool:

@@ -115,8 +115,20 @@ def test_verzoek_om_toewijzing_narrows_each_choice(live_server, page, make_user,
     page.fill("#f-ingangsdatum", "2026-12-14")
     page.fill("#f-volume", "3")
     assert page.input_value("#f-eenheid") == "04"  # the contract line's unit (uur), filled in
+    # a weekly omvang needs an end date (CD076): the field is marked required with its reason
+    assert "CD076" not in page.inner_text("#hint-einddatum").split("Leeg laten")[0]
     page.select_option("#f-frequentie", "2")
+    page.wait_for_selector("#lbl-einddatum .req")
+    assert "Verplicht bij een omvang per week" in page.inner_text("#hint-einddatum")
+    page.fill("#f-einddatum", "2027-06-30")
+    # a huisarts is named (CD067)
+    page.select_option("#f-verwijzer_type", "02")
+    page.wait_for_selector("#lbl-verwijzer-naam .req")
+    assert "CD067" in page.inner_text("#hint-verwijzer-naam")
+    page.fill("#f-verwijzer_naam", "Dr. Pietersen")
     page.select_option("#f-verwijzer_type", "01")
+    page.wait_for_selector("#lbl-verwijzer-naam:not(:has(.req))")
+    assert page.input_value("#f-einddatum") == "2027-06-30"  # nothing typed is overwritten
     page.get_by_role("button", name="Verzoek versturen").click()
     page.wait_for_url(re.compile(rf"/f/wmo_jw/clienten/{client.id}$"))
     assert "is verstuurd naar Gemeente Amsterdam" in page.inner_text("body")

@@ -8,6 +8,7 @@ the embedded Redis server included.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -90,8 +91,10 @@ def test_portal_demo_runs_and_stops_cleanly(tmp_path):
     redis_servers: list[psutil.Process] = []
     try:
         wait_for(f"{base}/login", proc, log)
-        text = log.read_text()
+        text = wait_in_log(log, "Stoppen: Ctrl-C")  # every part checked before the banner
         assert f"Declaratieportaal draait op  {base}" in text
+        assert "Workers:  2 van 2 draaien" in text and "LET OP" not in text
+        assert "VECOZO-stand-in:  draait op" in text
         assert "backoffice@demo.nl" in text and DEMO_PASSWORD in text
         assert "Demodata: zojuist geladen" in text
         redis_url = re.search(r"Redis:\s+ingebouwd \((unix://[^)]+)\)", text).group(1)
@@ -192,3 +195,90 @@ def run_job_on_demo(instance: Path, redis_url: str) -> dict:
     finally:
         redis_connection(app).close()
         app.extensions["db_engine"].dispose()
+
+
+def wait_in_log(log: Path, text: str, timeout: float = 240) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        content = log.read_text()
+        if text in content:
+            return content
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} not in the log after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def kill_hard(proc: psutil.Process) -> None:
+    for p in [*proc.children(recursive=True), proc]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+
+
+def test_portal_demo_says_what_fails_and_restarts_what_dies(tmp_path):
+    """The stand-in cannot start (its port is taken): the start-up text says so plainly instead
+    of claiming it runs, and the demo keeps trying; once the port is free it runs. A worker and
+    the scheduler killed with SIGKILL are started again and the demo runs jobs afterwards."""
+    instance = tmp_path / "instance"
+    log = tmp_path / "demo.log"
+    port = free_port_pair()
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", port + 1))
+    blocker.listen(1)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "RQ_QUEUE_PREFIX", "PORTAL_PLUGINS_BLOCKED"}
+    }
+    env["PORTAL_INSTANCE"] = str(instance)
+    env["PYTHONUNBUFFERED"] = "1"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "demo", "--port", str(port)],
+            cwd=str(tmp_path),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    supervisor = psutil.Process(proc.pid)
+    try:
+        wait_for(f"{base}/login", proc, log)
+        text = wait_in_log(log, "Stoppen: Ctrl-C")
+        assert f"Declaratieportaal draait op  {base}" in text
+        assert "Workers:  2 van 2 draaien" in text
+        standin_line = next(line for line in text.splitlines() if "VECOZO-stand-in:" in line)
+        assert "MISLUKT" in standin_line, standin_line
+        assert "Address already in use" in text  # the stand-in's own error, from its log
+        assert "LET OP: 1 onderdeel" in text
+        blocker.close()
+        wait_in_log(log, "VECOZO-stand-in draait weer.", timeout=90)
+        assert requests.get(f"http://127.0.0.1:{port + 1}/_standin/tellers", timeout=5).ok
+
+        workers = [c for c in supervisor.children() if " worker" in " ".join(c.cmdline())]
+        planner = next(c for c in supervisor.children() if "scheduler" in " ".join(c.cmdline()))
+        kill_hard(workers[0])
+        kill_hard(planner)
+        text = wait_in_log(log, "Planner draait weer.", timeout=90)
+        assert "is gestopt (code -9)" in text
+        wait_in_log(log, "Worker 1 draait weer.", timeout=60)
+        now_workers = [c for c in supervisor.children() if " worker" in " ".join(c.cmdline())]
+        assert len(now_workers) == 2 and workers[0].pid not in {c.pid for c in now_workers}
+        redis_url = re.search(r"Redis:\s+ingebouwd \((unix://[^)]+)\)", text).group(1)
+        assert run_job_on_demo(instance, redis_url)["clienten"] >= 40
+    finally:
+        blocker.close()
+        children = supervisor.children(recursive=True) if proc.poll() is None else []
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            for c in children:
+                if alive(c):
+                    c.kill()
+            raise
+    assert proc.returncode == 0, log.read_text()[-3000:]
+    deadline = time.time() + 10
+    while time.time() < deadline and any(alive(c) for c in children):
+        time.sleep(0.2)
+    assert [c.pid for c in children if alive(c)] == []

@@ -30,6 +30,8 @@ def persoon(bsn=BSN) -> m.Persoon:
         huisnummer="12",
         postcode="1234AB",
         plaats="Amsterdam",
+        landcode="NL",
+        contact_soort="01",
     )
 
 
@@ -79,6 +81,7 @@ def bericht(std: Standard, kind: str, **kw) -> m.Bericht:
                 categorie="07",
                 code="07A05",
                 ingangsdatum=date(2026, 12, 1),
+                einddatum=date(2027, 5, 31),
                 volume=2,
                 eenheid="04",
                 frequentie="2",
@@ -94,6 +97,7 @@ def bericht(std: Standard, kind: str, **kw) -> m.Bericht:
                 m.Wijziging(
                     toewijzingnummer="5001",
                     ingangsdatum=date(2026, 12, 1),
+                    einddatum=date(2027, 5, 31),
                     volume=6,
                     eenheid="04",
                     frequentie="2",

@@ -181,6 +181,7 @@ def test_vot_is_answered_with_316_and_a_301(db, org, gemeente_settings):
         categorie="07",
         code="07A05",
         ingangsdatum=date(2026, 12, 1),
+        einddatum=date(2027, 11, 30),
         volume=3,
         eenheid="04",
         frequentie="2",

@@ -380,15 +380,18 @@ def test_the_total_of_a_toewijzing_counts_over_declarations(db, setup):
 
 
 def test_period_choices_never_go_before_the_last_declared_month():
+    # TR137: on 5 November, November has not ended and is not on offer
     choices = declaring.period_choices({"laatste_periode": "2026-08", "vandaag": "2026-11-05"})
     assert choices == [
-        ("2026-11", "november 2026"),
         ("2026-10", "oktober 2026"),
         ("2026-09", "september 2026 (volgt op de vorige declaratie)"),
         ("2026-08", "augustus 2026 (aanvulling op de vorige declaratie)"),
     ]
+    # on the last day of the month the month itself may be declared
+    last_day = declaring.period_choices({"laatste_periode": "2026-08", "vandaag": "2026-11-30"})
+    assert last_day[0] == ("2026-11", "november 2026")
     fresh = declaring.period_choices({"laatste_periode": "", "vandaag": "2026-01-15"})
-    assert fresh[0] == ("2026-01", "januari 2026") and fresh[-1] == ("2025-01", "januari 2025")
+    assert fresh[0] == ("2025-12", "december 2025") and fresh[-1] == ("2024-12", "december 2024")
     assert len(fresh) == 13
 
 

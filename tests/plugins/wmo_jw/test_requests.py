@@ -88,7 +88,8 @@ def _form_315(setup, **kw) -> dict:
         "categorie": "07",
         "productcode": "07A05",
         "ingangsdatum": NEXT_WEEK.isoformat(),
-        "einddatum": "",
+        # weekly omvang: with an end date (CD076)
+        "einddatum": (NEXT_WEEK + timedelta(days=180)).isoformat(),
         "volume": "3",
         "eenheid": "04",
         "frequentie": "2",
@@ -373,9 +374,10 @@ def test_317_318_301_through_the_standin_changes_the_toewijzing(
     assert verzoek.status == "toegekend" and verzoek.legitimation_ids == [new.id]
     assert (new.begindatum, new.einddatum, new.volume) == (NEXT_WEEK, end, 6)
     assert new.productcode == leg.productcode and new.client_id == leg.client_id
-    # the client page offers the start of the new toewijzing
+    # the new toewijzing starts next week: its start can be reported from then on (TR134)
     page = client.get(f"/f/wmo_jw/clienten/{leg.client_id}").get_data(as_text=True)
-    assert f"/f/wmo_jw/toewijzingen/{new.id}/start" in page
+    assert f"/f/wmo_jw/toewijzingen/{new.id}/start" not in page
+    assert f"De start kan worden gemeld vanaf {NEXT_WEEK:%d-%m-%Y}" in page
 
 
 def test_315_refused_in_ijw_gets_319_with_the_reason_and_our_320_is_sent(
@@ -512,7 +514,7 @@ def test_a_toewijzing_whose_care_stopped_is_still_listed_in_a_317(db, setup):
     for draft in (chain.start_draft(db, leg, date(2026, 4, 8), today=today),):
         (retour,) = financier.reply(draft.payload, setup["settings"], today=today)
         chain.process(db, retour.payload, today=today)
-    stop = chain.stop_draft(db, leg, today + timedelta(days=30), "19", today=today)
+    stop = chain.stop_draft(db, leg, today, "19", today=today)
     (retour,) = financier.reply(stop.payload, setup["settings"], today=today)
     chain.process(db, retour.payload, today=today)
     db.commit()
@@ -529,6 +531,7 @@ def test_a_toewijzing_whose_care_stopped_is_still_listed_in_a_317(db, setup):
             "reden": "1",
             "nieuw_product": f"{line.productcategorie}|{line.productcode}",
             "nieuw-ingangsdatum": NEXT_WEEK.isoformat(),
+            "nieuw-einddatum": (NEXT_WEEK + timedelta(days=90)).isoformat(),
             "nieuw-volume": "2",
             "nieuw-eenheid": "04",
             "nieuw-frequentie": "2",

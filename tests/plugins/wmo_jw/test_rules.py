@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from plugins.wmo_jw import rules
-from plugins.wmo_jw.messages import StartStop
+from plugins.wmo_jw.messages import StartStop, Wijziging
 from plugins.wmo_jw.standard import IJW, IWMO
 from tests.plugins.wmo_jw.factories import BSN, BSN2, TODAY, bericht, declaratie, prestatie
 
@@ -65,7 +65,7 @@ def test_declaration_level_rules(code):
 PRESTATIE_CASES = {
     "CS337": dict(begin=date(2026, 9, 20), end=date(2026, 10, 5)),
     "CS100": dict(begin=date(2020, 12, 1), end=date(2020, 12, 31)),
-    "9319": dict(begin=date(2026, 11, 1), end=date(2026, 11, 30)),
+    "TR319": dict(begin=date(2026, 11, 1), end=date(2026, 11, 3)),
     "TR335": dict(begin=date(2021, 1, 1), end=date(2021, 1, 31)),
     "CS325": dict(volume=0, bedrag=0, debet_credit="C", vorig_referentie="R0"),
     "CS339": dict(eenheid="83", tarief=None, volume=100, bedrag=200),
@@ -85,10 +85,21 @@ def test_prestatie_rules(code):
     assert code in codes(rules.check_message(b, TODAY))
 
 
-def test_duplicate_references_and_credits_in_one_message():
-    assert "TR101" in codes(
-        rules.check_message(_decl(prestatie("R1"), prestatie("R1", BSN2)), TODAY)
+def test_tr101_looks_within_one_client():
+    # the same reference twice for one client: TR101
+    same_client = _decl(
+        prestatie("R1"), prestatie("R1", begin=date(2026, 9, 1), end=date(2026, 9, 30))
     )
+    assert "TR101" in codes(rules.check_message(same_client, TODAY))
+    # the same reference for two clients is not TR101 (it looks within one client) but breaks
+    # the reference's uniqueness per provider (TR314)
+    two_clients = codes(rules.check_message(_decl(prestatie("R1"), prestatie("R1", BSN2)), TODAY))
+    assert "TR101" not in two_clients and "TR314" in two_clients
+    # two clients with their own references: clean
+    assert rules.check_message(_decl(prestatie("R1"), prestatie("R2", BSN2)), TODAY) == []
+
+
+def test_duplicate_references_and_credits_in_one_message():
     two_credits = _decl(
         prestatie("R1", debet_credit="C", vorig_referentie="R0"),
         prestatie("R2", debet_credit="C", vorig_referentie="R0", toewijzingnummer="5002"),
@@ -119,7 +130,7 @@ def test_start_stop_rules():
     assert "TR101" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "307")
     b.producten[0].einddatum = date(2026, 4, 1)
-    assert "TR018" in codes(rules.check_message(b, TODAY))
+    assert "CS003" in codes(rules.check_message(b, TODAY))
     # iWmo reason 19 (volgens plan) does not exist in iJw
     b = bericht(IJW, "307")
     b.producten[0].reden = "19"
@@ -131,10 +142,10 @@ def test_start_stop_rules():
 def test_request_rules():
     b = bericht(IWMO, "315")
     b.aanvragen.append(b.aanvragen[0])
-    assert "TR347" in codes(rules.check_message(b, TODAY))
+    assert "TR383" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "315")
     b.aanvragen[0].einddatum = date(2026, 1, 1)
-    assert "TR018" in codes(rules.check_message(b, TODAY))
+    assert "CS003" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "315")
     b.aanvragen[0].volume = None
     assert "CD044" in codes(rules.check_message(b, TODAY))
@@ -142,8 +153,25 @@ def test_request_rules():
     b.aanvragen[0].budget = 1000
     assert "CD045" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "317")
+    b.verzoek.ongewijzigd = ["5002"]
     b.verzoek.te_wijzigen = []
-    assert "TR352" in codes(rules.check_message(b, TODAY))
+    assert codes(rules.check_message(b, TODAY)) == {"TR353"}  # nothing changed or asked
+    # only a new product, no current toewijzing named: that is a 315's job (TR352)
+    b = bericht(IWMO, "317")
+    b.verzoek.nieuw = [
+        Wijziging(
+            categorie="07",
+            code="07A05",
+            ingangsdatum=date(2026, 12, 1),
+            einddatum=date(2027, 5, 31),
+            volume=2,
+            eenheid="04",
+            frequentie="2",
+        )
+    ]
+    assert rules.check_message(b, TODAY) == []
+    b.verzoek.te_wijzigen = []
+    assert codes(rules.check_message(b, TODAY)) == {"TR352"}
     b = bericht(IWMO, "317")
     b.verzoek.ongewijzigd = ["5001"]
     assert "TR101" in codes(rules.check_message(b, TODAY))
@@ -160,7 +188,7 @@ def test_301_rules():
     assert "9332" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "301")
     b.toewijzingen[0].einddatum = date(2026, 1, 1)
-    assert "TR018" in codes(rules.check_message(b, TODAY))
+    assert "CS003" in codes(rules.check_message(b, TODAY))
     b = bericht(IWMO, "301")
     b.toewijzingen[0].volume = None
     assert "9411" in codes(rules.check_message(b, TODAY))

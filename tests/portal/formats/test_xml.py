@@ -47,8 +47,13 @@ def test_release_reads_header_values_and_code_lists_from_the_xsds():
     header = release.header("JW323")
     assert header["BerichtCode"] == "490"
     assert header["BerichtVersie"] == "3"
-    # the pre-release iJw appinfo says 0.1.0; the portal reads what the XSD says unless overridden
-    assert header["BerichtXsdVersie"] == "0.1.0"
+    # the pre-release iJw appinfo says 0.1.0; the release's overrides give the production value
+    # of the official iJw 3.2 examples (issue 14)
+    assert header["BerichtXsdVersie"] == "1.0.0"
+    assert (
+        release.header("JW323", overrides={"BerichtXsdVersie": "0.1.0"})["BerichtXsdVersie"]
+        == "0.1.0"
+    )
     assert release.codes("LDT_Eenheid")["01"] == "Minuut"
     assert release.meaning("LDT_Eenheid", "99") == "onbekende code 99"
     ns = release.namespace("JW323")

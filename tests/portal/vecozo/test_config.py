@@ -38,7 +38,8 @@ def test_poll_times_are_cron_entries_on_rqs_scheduler(app):
                     getattr(importlib.import_module(module), name),
                     queue_name=queue_name(job["queue"], app),
                     args=job.get("args"),
-                    cron=job["cron"],
+                    cron=job.get("cron"),
+                    interval=job.get("interval"),
                 )
     finally:
         app.config["VECOZO_POLL_TIMES"] = saved

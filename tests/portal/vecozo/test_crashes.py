@@ -286,3 +286,92 @@ def test_worker_killed_in_the_middle_of_a_fetch(db, standin, crash_env):
     assert runs[0].status == "mislukt" and "Onderbroken" in runs[0].error
     assert runs[-1].status == "klaar"
     assert db.scalar(select(func.count()).where(Message.acknowledged_at.is_(None))) <= 1
+
+
+def _job_row(db, job_id: str):
+    from portal.models import BackgroundJob
+
+    db.rollback()
+    return db.get(BackgroundJob, job_id, populate_existing=True)
+
+
+def _reconcile(app2) -> dict:
+    from portal.jobs.reconcile import reconcile
+
+    with app2.app_context():
+        s = app2.extensions["db_sessionmaker"]()
+        try:
+            return reconcile(app2, s)
+        finally:
+            s.close()
+
+
+def test_job_row_follows_rq_when_the_worker_is_killed_during_a_send(db, standin, crash_env):
+    """SIGKILL during the HTTP call: RQ's started registry loses the worker's heartbeat (70 s
+    with a 10 s monitoring interval) and moves the job to the failed jobs; the job row follows
+    at the next reconcile round, so the screen says "Mislukt" within a minute and a half instead
+    of showing "Bezig" for half an hour."""
+    from portal.jobs.vecozo import _send_job_id
+
+    app2 = crash_env["app"]
+    standin.fault("push_timeout", aantal=1, seconden=8)  # the send hangs at VECOZO
+    (message_id,) = _create(app2, 1)
+    with app2.app_context():
+        job_id = _send_job_id(message_id, 0)
+    worker = crash_env["start_worker"]()
+    assert _wait(lambda: getattr(_job_row(db, job_id), "status", None) == "bezig", 20)
+    assert _wait(lambda: not standin.store.faults(), 10)  # the request is at VECOZO now
+    _kill(worker)
+    killed_at = time.monotonic()
+
+    # RQ has not given up on the job yet: the row honestly stays "bezig"
+    _reconcile(app2)
+    assert _job_row(db, job_id).status == "bezig"
+
+    def failed() -> bool:
+        _reconcile(app2)
+        return _job_row(db, job_id).status == "mislukt"
+
+    assert _wait(failed, timeout=120, interval=3)
+    assert time.monotonic() - killed_at < 100
+    row = _job_row(db, job_id)
+    assert "worker is gestopt" in row.message
+    assert "AbandonedJobError" in row.error
+    # and the message itself is not lost: the status API decides, it is not sent twice
+    _recover(app2, db, crash_env)
+    (tid, status), *_ = _statuses(db).items()
+    assert standin.submitted().get(tid) == 1
+    assert status in ("verzonden", "bezorgd")
+
+
+def test_redis_wiped_jobs_are_rebuilt_from_the_database(db, standin, crash_env, tmp_path):
+    """Redis loses its data (FLUSHALL, as a Redis without persistence after a crash): the job
+    rows that were waiting go back on their queues from the database, run once, and every
+    message is submitted exactly once."""
+    from redis import Redis
+
+    from portal.jobs import enqueue
+    from portal.models import BackgroundJob
+
+    app2 = crash_env["app"]
+    app2.config["JOB_ENQUEUE_GRACE_SECONDS"] = 0
+    ids = _create(app2, 5)
+    with app2.app_context():
+        s = app2.extensions["db_sessionmaker"]()
+        count = enqueue(s, "portal.jobs.demo.count_clients", 1, 0.0, kind="demo", label="Tellen").id
+        s.close()
+    rows_before = db.scalars(select(BackgroundJob.id)).all()
+    assert len(rows_before) >= 2
+    Redis.from_url(crash_env["redis"].url).flushall()
+
+    assert _reconcile(app2)["teruggezet"] == len(rows_before)
+    assert _job_row(db, count).message.startswith("De taak was uit de wachtrij verdwenen")
+    _recover(app2, db, crash_env, rounds=1)
+
+    assert _job_row(db, count).status == "klaar"
+    statuses = _statuses(db)
+    assert len(statuses) == len(ids)
+    assert all(standin.submitted().get(tid) == 1 for tid in statuses), standin.submitted()
+    assert set(statuses.values()) <= {"verzonden", "bezorgd"}
+    # a second round finds nothing more to do
+    assert _reconcile(app2) == {"mislukt": 0, "opnieuw": 0, "teruggezet": 0}
