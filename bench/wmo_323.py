@@ -201,7 +201,7 @@ def run(session, hooks, fin, care, n_clients: int) -> None:
     timings = []
     for attempt in range(REPEATS):
         t0 = time.perf_counter()
-        prepared = svc.prepare(session, fin, date(2026, 10, 1), care=care)
+        prepared = svc.prepare(session, fin, date(2026, 10, 1), care=care, hooks=hooks)
         decl = prepared.declaration
         session.flush()
         (msg,) = svc.submit(session, decl.id, hooks)

@@ -49,6 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in app.extensions["hooks"].blueprints():
         app.register_blueprint(blueprint, url_prefix=f"/f/{blueprint.name}")
 
+    from portal import api
+
+    api.init_app(app)
+
     from portal.cli import register_commands
 
     register_commands(app)

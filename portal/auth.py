@@ -49,7 +49,7 @@ _BACKOFFICE = _READ | {
     "invoices.edit",
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.BEHEERDER: frozenset(_BACKOFFICE | {"users", "organisation", "audit.view"}),
+    Role.BEHEERDER: frozenset(_BACKOFFICE | {"users", "organisation", "audit.view", "api_tokens"}),
     Role.BACKOFFICE: frozenset(_BACKOFFICE),
     Role.ZORGPROFESSIONAL: frozenset({"registration"}),
     Role.ALLEEN_LEZEN: frozenset(_READ),

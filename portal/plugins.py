@@ -12,6 +12,7 @@ import pluggy
 
 from portal import hookspecs
 from portal.domain import (
+    ActionCount,
     Capability,
     Care,
     DeclarationLines,
@@ -19,6 +20,7 @@ from portal.domain import (
     FinancingInfo,
     InvoiceDraft,
     Issue,
+    MenuItem,
     MessageDraft,
     ParseOutcome,
     Recognition,
@@ -137,6 +139,23 @@ class Hooks:
             bp for bps in self.pm.hook.register_blueprints(settings=self.settings) for bp in bps
         ]
 
+    def menu_items(self) -> list[MenuItem]:
+        return _flatten(self.pm.hook.menu_items(settings=self.settings))
+
+    def action_counts(self, session, today) -> list[ActionCount]:
+        return _flatten(
+            self.pm.hook.action_counts(session=session, today=today, settings=self.settings)
+        )
+
+    def code_label(self, financing: str, codelist: str, code: str) -> str:
+        """The meaning of a code, or "" when the financing's plugin does not know it."""
+        return (
+            self.pm.hook.code_label(
+                financing=financing, codelist=codelist, code=code, settings=self.settings
+            )
+            or ""
+        )
+
     def _plugin_of(self, financing: str) -> object | None:
         entry = self._by_code.get(financing)
         return entry[1] if entry else None
@@ -153,6 +172,11 @@ class Hooks:
             available = plugin is not None and any(i.plugin is plugin for i in impls)
             result.append(Capability(hook_name, label, available))
         return result
+
+    def implemented(self, hook_name: str) -> bool:
+        """Does any loaded plugin implement this hook? (Lets a bulk caller skip building
+        objects for a hook nobody answers.)"""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
 
     def can(self, financing: str, hook_name: str) -> bool:
         return any(c.available for c in self.capabilities(financing) if c.name == hook_name)
@@ -270,6 +294,13 @@ class Hooks:
         others = [plugin for _info, plugin in self._by_code.values() if plugin is not mine]
         caller = self.pm.subset_hook_caller("parse_message", remove_plugins=others)
         return caller(message=message, session=session, settings=self.settings)
+
+    # -- codes ------------------------------------------------------------------------------
+
+    def retourcode_meaning(self, financing: str, code: str) -> str | None:
+        return self.pm.hook.retourcode_meaning(
+            financing=financing, code=code, settings=self.settings
+        )
 
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:

@@ -36,6 +36,8 @@ def periodic_jobs(app: Flask) -> list[dict]:
             "queue": "default",
         },
         *_vecozo_jobs(app),
+        # API webhooks: new changes go out to the koppelingen within a minute
+        {"func": "portal.jobs.webhooks.tick", "cron": "* * * * *", "queue": "default"},
     ]
 
 

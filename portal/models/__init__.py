@@ -1,6 +1,13 @@
 """All ORM models. Each aggregate has its own module; later features add theirs here."""
 
 from portal.db import Base
+from portal.models.api import (
+    ApiKoppeling,
+    ApiRegistratie,
+    ApiToken,
+    StatusChange,
+    StatusChangeBatch,
+)
 from portal.models.audit import AuditEvent
 from portal.models.client import Client
 from portal.models.contract import Contract, ContractLine
@@ -30,6 +37,9 @@ from portal.models.user import User
 from portal.models.verzoek import Verzoek
 
 __all__ = [
+    "ApiKoppeling",
+    "ApiRegistratie",
+    "ApiToken",
     "ApprovalRun",
     "AuditEvent",
     "BackgroundJob",
@@ -57,6 +67,8 @@ __all__ = [
     "StackExport",
     "StackExportWeek",
     "StackRule",
+    "StatusChange",
+    "StatusChangeBatch",
     "User",
     "Uursoort",
     "UursoortFinancing",

@@ -132,7 +132,9 @@ class StackedCare:
     weeks: list  # the stacking WeekTotals this care counts (recorded with the export)
 
 
-def stacked_care(session: Session, financier: Financier, begin: date, end: date) -> StackedCare:
+def stacked_care(
+    session: Session, hooks: Hooks, financier: Financier, begin: date, end: date
+) -> StackedCare:
     """This financier's share of every whole ISO week overlapping [begin, end], as the stacking
     service computes it (DESIGN §6): weeks never exported for this financing, each registration's
     part on its legitimation, plus each week's rounding difference as a piece of its own on the
@@ -173,6 +175,7 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
     first = session.scalar(released)
     plan = stacking.export_plan(
         session,
+        hooks=hooks,
         financing=financing,
         start=min(begin, first) if first else begin,
         end=end,
@@ -245,7 +248,7 @@ def choose_care(
     """Step 1 of the run: what this financier's declaration for [begin, end] may count."""
     info = hooks.financing(financier.financing)
     if info is not None and info.can_stack:
-        return stacked_care(session, financier, begin, end)
+        return stacked_care(session, hooks, financier, begin, end)
     return StackedCare(approved_care(session, financier, end), [], [])
 
 

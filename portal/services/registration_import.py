@@ -54,6 +54,51 @@ class ImportReport:
         return [r for r in self.rows if r.errors]
 
 
+@dataclass
+class References:
+    """The employees, clients and products a set of rows (a file, an API batch) names, read
+    at once, and the Dutch refusal when a row names one that does not exist."""
+
+    users: dict[str, User]
+    clients: dict[str, Client]
+    products: dict[str, Product]
+
+    def resolve(
+        self, medewerker: str, client: str, product: str
+    ) -> tuple[User | None, Client | None, Product | None, dict[str, str]]:
+        """(user, client, product, problems per field: medewerker, client, product)."""
+        problems: dict[str, str] = {}
+        user = self.users.get(medewerker.lower())
+        if user is None or not user.active:
+            problems["medewerker"] = f"Medewerker '{medewerker}' is onbekend of niet actief."
+        found = self.clients.get(client)
+        if found is None:
+            problems["client"] = "Cliënt niet gevonden (gebruik cliëntnummer of BSN)."
+        prod = self.products.get(product)
+        if prod is None:
+            problems["product"] = f"Product '{product}' bestaat niet."
+        return user, found, prod, problems
+
+
+def load_references(session: Session, emails: set[str], client_keys: set[str]) -> References:
+    """Employees by e-mail (any case), clients by cliëntnummer or BSN, and every product."""
+    users = {
+        u.email.lower(): u
+        for u in session.scalars(
+            select(User).where(func.lower(User.email).in_({e.lower() for e in emails}))
+        )
+    }
+    clients: dict[str, Client] = {}
+    for c in session.scalars(
+        select(Client).where(or_(Client.clientnummer.in_(client_keys), Client.bsn.in_(client_keys)))
+    ):
+        clients[c.bsn] = c
+        if c.clientnummer:
+            clients[c.clientnummer] = c
+    products = {p.code: p for p in session.scalars(select(Product))}
+    return References(users, clients, products)
+
+
 def _decode(raw: bytes) -> str | None:
     for enc in ("utf-8-sig", "cp1252"):
         try:
@@ -99,25 +144,11 @@ def import_csv(
         report.problems.append(f"Meer dan {MAX_ROWS} regels; splits het bestand.")
         return report
 
-    users = {
-        u.email.lower(): u
-        for u in session.scalars(
-            select(User).where(
-                func.lower(User.email).in_(
-                    {(r.get("medewerker") or "").strip().lower() for r in rows}
-                )
-            )
-        )
-    }
-    keys = {(r.get("client") or "").strip() for r in rows}
-    clients: dict[str, Client] = {}
-    for c in session.scalars(
-        select(Client).where(or_(Client.clientnummer.in_(keys), Client.bsn.in_(keys)))
-    ):
-        clients[c.bsn] = c
-        if c.clientnummer:
-            clients[c.clientnummer] = c
-    products = {p.code: p for p in session.scalars(select(Product))}
+    refs = load_references(
+        session,
+        {(r.get("medewerker") or "").strip() for r in rows},
+        {(r.get("client") or "").strip() for r in rows},
+    )
 
     seen: dict[tuple, int] = {}
     created: list[Registration] = []
@@ -125,15 +156,10 @@ def import_csv(
         rr = RowReport(line=n)
         report.rows.append(rr)
         get = lambda k, row=row: (row.get(k) or "").strip()  # noqa: E731
-        user = users.get(get("medewerker").lower())
-        if user is None or not user.active:
-            rr.errors.append(f"Medewerker '{get('medewerker')}' is onbekend of niet actief.")
-        client = clients.get(get("client"))
-        if client is None:
-            rr.errors.append("Cliënt niet gevonden (gebruik cliëntnummer of BSN).")
-        product = products.get(get("product"))
-        if product is None:
-            rr.errors.append(f"Product '{get('product')}' bestaat niet.")
+        user, client, product, problems = refs.resolve(
+            get("medewerker"), get("client"), get("product")
+        )
+        rr.errors.extend(problems.values())
         if rr.errors:
             continue
         form = {

@@ -19,8 +19,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from portal import validators
 from portal.domain import Issue, Severity, Unit
 from portal.models import Client, Legitimation, Product, Registration
+from portal.models.legitimation import legitimation_product
 from portal.models.registration import REG_CONCEPT, REG_CREDITED
 from portal.services import audit
 
@@ -62,7 +64,8 @@ def parse_duration(value: str) -> int | None:
 
 
 def parse_time(value: str) -> time | None:
-    m = re.match(r"^\s*(\d{1,2})[:.](\d{2})\s*$", value or "")
+    """'9:30', '09.30' and, as typed on a phone's number pad, digits only: '0930', '930'."""
+    m = re.match(r"^\s*(\d{1,2})[:.]?(\d{2})\s*$", value or "")
     if not m:
         return None
     h, mi = int(m.group(1)), int(m.group(2))
@@ -72,17 +75,21 @@ def parse_time(value: str) -> time | None:
 
 
 def parse_date(value: str) -> date | None:
-    value = (value or "").strip()
-    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})$", r"^(\d{1,2})-(\d{1,2})-(\d{4})$"):
-        m = re.match(pattern, value)
-        if m:
-            parts = [int(x) for x in m.groups()]
-            y, mo, d = parts if pattern.startswith("^(\\d{4})") else parts[::-1]
-            try:
-                return date(y, mo, d)
-            except ValueError:
-                return None
-    return None
+    """A date as ``portal.validators.parse_date`` reads it (also digits only: 0412, 04122026);
+    None when it is not one (``date_problem`` says why)."""
+    try:
+        return validators.parse_date(value)
+    except ValueError:
+        return None
+
+
+def date_problem(value: str) -> str:
+    """Why a typed date is not one, in Dutch (the format, or a day that does not exist)."""
+    try:
+        validators.parse_date(value)
+    except ValueError as exc:
+        return str(exc)
+    return "Vul een datum in (dd-mm-jjjj)."
 
 
 def parse_form(session: Session, form: Any) -> RegistrationInput:
@@ -102,10 +109,12 @@ def parse_form(session: Session, form: Any) -> RegistrationInput:
         data.product_id = product.id
     data.datum = parse_date(form.get("datum") or "")
     if data.datum is None:
-        errors["datum"] = "Vul een geldige datum in (dd-mm-jjjj)."
+        errors["datum"] = date_problem(form.get("datum") or "")
     data.starttijd = parse_time(form.get("starttijd") or "")
     if data.starttijd is None:
-        errors["starttijd"] = "Vul een begintijd in als uu:mm, bijvoorbeeld 09:30."
+        errors["starttijd"] = (
+            "Vul een begintijd in als uu:mm of alleen cijfers, bijvoorbeeld 09:30 of 0930."
+        )
     if product is not None:
         if product.is_time:
             data.duur_minuten = parse_duration(form.get("duur") or "")
@@ -128,8 +137,13 @@ def check(
     *,
     today: date,
     exclude_id: int | None = None,
+    lookup: RegistrationLookup | None = None,
 ) -> tuple[dict[str, str], list[Issue]]:
-    """The blocking errors (per field) and the warnings of a registration."""
+    """The blocking errors (per field) and the warnings of a registration.
+
+    ``lookup`` reads the existing registrations and legitimations the rules compare with; by
+    default one query each, a batch intake passes one that read them for the whole batch."""
+    lookup = lookup or DATABASE
     errors = dict(data.errors)
     warnings: list[Issue] = []
     if data.datum is not None and data.datum > today:
@@ -146,7 +160,7 @@ def check(
         and data.client_id
         and data.datum
         and data.starttijd
-        and is_duplicate(
+        and lookup.is_duplicate(
             session, employee_id, data.client_id, data.datum, data.starttijd, exclude_id
         )
     ):
@@ -157,7 +171,7 @@ def check(
         and "duur" not in errors
         and data.duur_minuten
     ):
-        other = find_overlap(
+        other = lookup.find_overlap(
             session, employee_id, data.datum, data.starttijd, data.duur_minuten, exclude_id
         )
         if other is not None:
@@ -167,7 +181,7 @@ def check(
                 f"{other.starttijd:%H:%M} tot {end} op {other.datum:%d-%m-%Y}."
             )
     if data.client_id and data.product_id and data.datum:
-        issue = legitimation_warning(session, data.client_id, data.product_id, data.datum)
+        issue = lookup.legitimation_warning(session, data.client_id, data.product_id, data.datum)
         if issue is not None:
             warnings.append(issue)
     return errors, warnings
@@ -248,20 +262,24 @@ def covering_legitimations(
         Legitimation.begindatum <= day,
         or_(Legitimation.einddatum.is_(None), Legitimation.einddatum >= day),
     )
-    found = []
-    for lg in session.scalars(q):
-        if allowed and lg.financing not in allowed:
-            continue
-        if lg.products and product_id not in {p.id for p in lg.products}:
-            continue
-        found.append(lg)
-    return found
+    return [lg for lg in session.scalars(q) if legitimation_covers(lg, product_id, allowed)]
+
+
+def legitimation_covers(lg: Legitimation, product_id: int, allowed: list[str]) -> bool:
+    """Does an active legitimation (valid that day) cover the product for the uursoort's
+    financings (``allowed``; empty: any)?"""
+    if allowed and lg.financing not in allowed:
+        return False
+    return not lg.products or product_id in {p.id for p in lg.products}
 
 
 def legitimation_warning(session: Session, client_id: int, product_id: int, day: date):
     if covering_legitimations(session, client_id, product_id, day):
         return None
-    product = session.get(Product, product_id)
+    return no_legitimation_issue(session.get(Product, product_id), day)
+
+
+def no_legitimation_issue(product: Product | None, day: date) -> Issue:
     what = product.uursoort.naam if product and product.uursoort else product.naam
     return Issue(
         code="geen_legitimatie",
@@ -274,7 +292,25 @@ def legitimation_warning(session: Session, client_id: int, product_id: int, day:
     )
 
 
-def _issue_dict(issue: Issue) -> dict[str, Any]:
+class RegistrationLookup:
+    """Where :func:`check` reads what a new registration is compared with. This one asks the
+    database (one query per rule); a batch intake subclasses it to read a whole batch's
+    registrations and legitimations at once (``portal.services.registration_batch``)."""
+
+    def is_duplicate(self, session, employee_id, client_id, day, start, exclude_id=None) -> bool:
+        return is_duplicate(session, employee_id, client_id, day, start, exclude_id)
+
+    def find_overlap(self, session, employee_id, day, start, minutes, exclude_id=None):
+        return find_overlap(session, employee_id, day, start, minutes, exclude_id)
+
+    def legitimation_warning(self, session, client_id, product_id, day) -> Issue | None:
+        return legitimation_warning(session, client_id, product_id, day)
+
+
+DATABASE = RegistrationLookup()
+
+
+def issue_dict(issue: Issue) -> dict[str, Any]:
     return {"code": issue.code, "message": issue.message, "field": issue.field}
 
 
@@ -339,7 +375,7 @@ def save(
             if not is_new:
                 session.expire(reg)
             return SaveResult(None, errors, warnings)
-    reg.waarschuwingen = [_issue_dict(i) for i in warnings]
+    reg.waarschuwingen = [issue_dict(i) for i in warnings]
     if is_new:
         session.add(reg)
     try:
@@ -430,9 +466,11 @@ def copy_last_week(
             created.append(result.registration)
         else:
             reason = next(iter(result.errors.values()))
-            skipped.append(
-                f"{data.datum:%d-%m-%Y} {data.starttijd:%H:%M} {old.client.naam}: {reason}"
-            )
+            # care without a start time (a quantity, or a duration only) has no time to show
+            when = f"{data.datum:%d-%m-%Y}"
+            if data.starttijd is not None:
+                when += f" {data.starttijd:%H:%M}"
+            skipped.append(f"{when} {old.client.naam}: {reason}")
     return created, skipped
 
 
@@ -456,15 +494,26 @@ def search_clients(session: Session, query: str, limit: int = 8) -> list[Client]
     return list(session.scalars(q.order_by(Client.achternaam, Client.id).limit(limit)))
 
 
-def registrable_products(session: Session) -> list[Product]:
-    return list(
-        session.scalars(
-            select(Product)
-            .options(joinedload(Product.uursoort))
-            .where(Product.actief.is_(True))
-            .order_by(Product.naam)
-        )
+def registrable_products(session: Session, client_id: int | None = None) -> list[Product]:
+    """Active products; for a chosen client only those an active legitimation of the client
+    holds (care staff never pick a product nobody pays for). A client without any legitimation
+    gets every product: the care is registered and shows up as "niet gedekt"."""
+    stmt = (
+        select(Product)
+        .options(joinedload(Product.uursoort))
+        .where(Product.actief.is_(True))
+        .order_by(Product.naam)
     )
+    if client_id is not None:
+        held = (
+            select(legitimation_product.c.product_id)
+            .join(Legitimation, Legitimation.id == legitimation_product.c.legitimation_id)
+            .where(Legitimation.client_id == client_id, Legitimation.status == "actief")
+        )
+        own = list(session.scalars(stmt.where(Product.id.in_(held))))
+        if own:
+            return own
+    return list(session.scalars(stmt))
 
 
 def duration_label(minutes: int | None) -> str:
@@ -487,8 +536,10 @@ def total_minutes(regs: Iterable[Registration]) -> int:
 
 
 __all__ = [
+    "DATABASE",
     "DUPLICATE",
     "RegistrationInput",
+    "RegistrationLookup",
     "SaveResult",
     "Unit",
     "check",
@@ -497,6 +548,9 @@ __all__ = [
     "delete",
     "duration_label",
     "find_overlap",
+    "issue_dict",
+    "legitimation_covers",
+    "no_legitimation_issue",
     "of_employee",
     "parse_date",
     "parse_duration",

@@ -1,11 +1,13 @@
 """Blueprints, one per area. Each new area adds its blueprint to this list."""
 
 from portal.views.admin import bp as admin_bp
+from portal.views.api_koppelingen import bp as api_koppelingen_bp
 from portal.views.approval import bp as approval_bp
 from portal.views.auth import bp as auth_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
+from portal.views.dossier import bp as dossier_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
@@ -14,7 +16,9 @@ from portal.views.main import bp as main_bp
 from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
 from portal.views.registrations import bp as registrations_bp
+from portal.views.search import bp as search_bp
 from portal.views.stacking import bp as stacking_bp
+from portal.views.worklists import bp as worklists_bp
 
 BLUEPRINTS = [
     admin_bp,
@@ -32,6 +36,10 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    worklists_bp,
+    search_bp,
+    dossier_bp,
+    api_koppelingen_bp,
 ]
 
 # The main navigation: (endpoint, Dutch label, permission). Shown only when the endpoint exists
@@ -49,4 +57,5 @@ NAV: list[tuple[str, str, str]] = [
     ("contracts.index", "Contracten", "contracts.view"),
     ("admin.organisation", "Organisatie", "organisation"),
     ("admin.users", "Gebruikers", "users"),
+    ("api_koppelingen.index", "API", "api_tokens"),
 ]

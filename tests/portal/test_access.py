@@ -75,7 +75,28 @@ def methods(rule: Rule) -> set[str]:
 
 
 def rules(app: Flask) -> list[Rule]:
-    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    """The screens. The JSON API (``/api/v1/``) is not a screen: no cookie session, no CSRF, a
+    bearer token with scopes instead; ``test_api_routes_are_token_only`` below and
+    tests/portal/api cover every API endpoint, scope and refusal."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.startswith("api_v1.")
+    ]
+
+
+def test_api_routes_are_token_only(app, client):
+    api = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api_v1.")]
+    assert api, "the API blueprint is registered"
+    for rule in api:
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint in {"api_v1.openapi", "api_v1.docs"}:  # the description, no data
+            assert client.get(rule.rule).status_code == 200
+            continue
+        assert getattr(view, "api_scope", None), rule.endpoint
+        for method in methods(rule):
+            resp = client.open(dummy_url(app, rule), method=method, csrf=False)
+            assert resp.status_code == 401, (rule.endpoint, method, resp.status_code)
 
 
 def permissions_of(app: Flask, endpoint: str) -> tuple[str, ...] | None:

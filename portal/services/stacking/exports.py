@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,9 @@ from portal.models.export import EXPORT_DECLARATION as EXPORT_DECLARATION
 from portal.models.export import EXPORT_INVOICE as EXPORT_INVOICE
 from portal.services.stacking.allocation import Allocation, StackResult, WeekTotal, allocate
 from portal.services.stacking.weeks import iso_week_label, week_start
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 
 class WeekAlreadyExported(RuntimeError):
@@ -86,6 +90,7 @@ def exported_weeks(
 def export_plan(
     session: Session,
     *,
+    hooks: Hooks,
     financing: str,
     start: date,
     end: date,
@@ -93,7 +98,7 @@ def export_plan(
 ) -> ExportPlan:
     if client_ids is not None:
         client_ids = list(client_ids)
-    result = allocate(session, start=start, end=end, client_ids=client_ids)
+    result = allocate(session, hooks=hooks, start=start, end=end, client_ids=client_ids)
     done = exported_weeks(session, financing, client_ids)
     # one WeekTotal per (client, week) for this financing (several legitimations are summed)
     merged: dict[tuple[int, date], list[WeekTotal]] = defaultdict(list)

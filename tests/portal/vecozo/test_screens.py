@@ -60,7 +60,7 @@ def test_inbox_lists_and_filters(client, db, backoffice, app):
     assert "Geen berichten gevonden met deze filters" in html
     # a wrong date is explained at the field, not a crash
     html = client.get("/berichten/?van=31-02-2026").get_data(as_text=True)
-    assert form_errors(html) == ["Ongeldige datum: gebruik dd-mm-jjjj."]
+    assert form_errors(html) == ["31-02-2026 is geen datum: februari 2026 heeft 28 dagen."]
     # htmx asks for the table only
     frag = client.get("/berichten/?actie=1", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<h1>" not in frag and "WMO301" in frag
