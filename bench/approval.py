@@ -56,13 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n_clients} clients, {n} concept registrations to approve")
 
     from portal.models import Registration
-    from portal.services import approval, stacking
+    from portal.plugins import Hooks, get_plugin_manager
+    from portal.services import approval
 
-    stacking.allocation._default_stackable()  # load the plugins once, as a running app has them
+    hooks = Hooks(get_plugin_manager(load_entrypoints=False), {})  # as a running app has them
 
     with Session(engine) as session:
         t, cpu = time.perf_counter(), time.process_time()
-        run = approval.approve(session, approval.Filters(start=start, end=end), user_id=None)
+        run = approval.approve(session, approval.Filters(start=start, end=end), hooks, user_id=None)
         total, cpu = time.perf_counter() - t, time.process_time() - cpu
         approved, warned = run.aantal, run.aantal_waarschuwingen
         left = session.scalar(

@@ -63,12 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     n = add_registrations(engine, start=start, weeks=args.weeks, per_day=3)
     print(f"generated {n_clients} clients, {n} registrations in {time.perf_counter() - t0:.1f} s")
 
+    from portal.plugins import Hooks, get_plugin_manager
     from portal.services import stacking
 
+    hooks = Hooks(get_plugin_manager(load_entrypoints=False), {})  # as a running app has them
+    hooks.financings  # noqa: B018 (loaded once, as in a running app)
     end = start + timedelta(weeks=args.weeks) - timedelta(days=1)
     with Session(engine) as session:
         t, cpu = time.perf_counter(), time.process_time()
-        result = stacking.allocate(session, start=start, end=end)
+        result = stacking.allocate(session, hooks=hooks, start=start, end=end)
         total, cpu = time.perf_counter() - t, time.process_time() - cpu
     t = time.perf_counter()
     wlz = result.allocations_for("wlz")

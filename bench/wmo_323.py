@@ -201,7 +201,7 @@ def run(session, hooks, fin, care, n_clients: int) -> None:
     timings = []
     for attempt in range(REPEATS):
         t0 = time.perf_counter()
-        prepared = svc.prepare(session, fin, date(2026, 10, 1), care=care)
+        prepared = svc.prepare(session, fin, date(2026, 10, 1), care=care, hooks=hooks)
         decl = prepared.declaration
         session.flush()
         (msg,) = svc.submit(session, decl.id, hooks)
@@ -258,7 +258,10 @@ def run(session, hooks, fin, care, n_clients: int) -> None:
     answer_payload = m.build(answer)
 
     t2 = time.perf_counter()
-    outcome = chain.process(session, answer_payload, today=b.header.dagtekening)
+    # the plugin reads the 325, the core applies it (as the receive job does)
+    outcome = svc.apply_outcome(
+        session, chain.process(session, answer_payload, today=b.header.dagtekening)
+    )
     session.commit()
     process_s = time.perf_counter() - t2
     statuses = {}

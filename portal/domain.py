@@ -172,6 +172,32 @@ class FinancingInfo:
 
 
 @dataclass(frozen=True)
+class ActionCount:
+    """One "vraagt actie" item of the start page: a count and the list behind it.
+
+    ``endpoint`` and ``params`` name the list (``url_for(endpoint, **params)``); ``permission``
+    is who may see it; ``detail`` a short Dutch addition ("12,5 uur", "€ 1.234,00").
+    """
+
+    key: str
+    label: str
+    count: int
+    endpoint: str
+    params: dict = field(default_factory=dict)
+    permission: str = "authenticated"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the main menu that a plugin adds (hook ``menu_items``)."""
+
+    endpoint: str
+    label: str
+    permission: str
+
+
+@dataclass(frozen=True)
 class Capability:
     """A thing a financing can do; unavailable until a plugin implements its hook."""
 

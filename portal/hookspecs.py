@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from portal.domain import (
+        ActionCount,
         Care,
         DeclarationLines,
         DeclarationNumbering,
         FinancingInfo,
         InvoiceDraft,
         Issue,
+        MenuItem,
         MessageDraft,
         ParseOutcome,
         Recognition,
@@ -78,6 +80,42 @@ def register_blueprints(settings: Settings) -> list[Blueprint] | None:
     app factory under ``/f/<financing code>/``. Called once in ``create_app``.
 
     :param settings: all plugin settings, keyed by financing code.
+    """
+
+
+@hookspec
+def menu_items(settings: Settings) -> list[MenuItem] | None:
+    """Entries of the main menu for the plugin's own screens (e.g. a worklist).
+
+    Collects all results (flattened). Called per request by the menu; an entry is shown only when
+    its endpoint exists and the user has its permission.
+
+    :return: :class:`~portal.domain.MenuItem` entries, or None.
+    """
+
+
+@hookspec
+def action_counts(session: Session, today: date, settings: Settings) -> list[ActionCount] | None:
+    """What needs action in the plugin's own screens, for "Vraagt actie" on the start page.
+
+    Collects all results (flattened). Called by the start page on every visit: count with one
+    SQL aggregate (never load the rows), and leave out what is done (a count of 0 is dropped).
+
+    :param session: a read-only database session.
+    :param today: the date that counts as today.
+    :return: :class:`~portal.domain.ActionCount` items linking to the plugin's lists, or None.
+    """
+
+
+@hookspec(firstresult=True)
+def code_label(financing: str, codelist: str, code: str, settings: Settings) -> str | None:
+    """The Dutch meaning of one of the financing's codes, e.g. retourcode ``"0611"``.
+
+    Stops at first non-None result: only the financing's own plugin answers (from its
+    standard's code lists). ``codelist`` is ``"retourcode"`` or ``"productcategorie"``. Called
+    wherever a code is shown to people (start page, lists, the client dossier).
+
+    :return: the meaning without the code, or None when unknown.
     """
 
 

@@ -12,6 +12,7 @@ import pluggy
 
 from portal import hookspecs
 from portal.domain import (
+    ActionCount,
     Capability,
     Care,
     DeclarationLines,
@@ -19,6 +20,7 @@ from portal.domain import (
     FinancingInfo,
     InvoiceDraft,
     Issue,
+    MenuItem,
     MessageDraft,
     ParseOutcome,
     Recognition,
@@ -136,6 +138,23 @@ class Hooks:
         return [
             bp for bps in self.pm.hook.register_blueprints(settings=self.settings) for bp in bps
         ]
+
+    def menu_items(self) -> list[MenuItem]:
+        return _flatten(self.pm.hook.menu_items(settings=self.settings))
+
+    def action_counts(self, session, today) -> list[ActionCount]:
+        return _flatten(
+            self.pm.hook.action_counts(session=session, today=today, settings=self.settings)
+        )
+
+    def code_label(self, financing: str, codelist: str, code: str) -> str:
+        """The meaning of a code, or "" when the financing's plugin does not know it."""
+        return (
+            self.pm.hook.code_label(
+                financing=financing, codelist=codelist, code=code, settings=self.settings
+            )
+            or ""
+        )
 
     def _plugin_of(self, financing: str) -> object | None:
         entry = self._by_code.get(financing)

@@ -107,19 +107,39 @@ def check_email(value: str | None) -> str | None:
     return None
 
 
-def parse_date(value: str | None) -> date | None:
-    """Accepts 2026-01-31 (form inputs) and 31-01-2026 (how people type and export)."""
-    v = clean(value)
+_DATE_FORMS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), (3, 2, 1)),  # 2026-01-31 (form inputs)
+    (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), (1, 2, 3)),  # 31-01-2026
+    (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), (1, 2, 3)),  # 31012026, digits only
+)
+
+
+def parse_date(value: str | None, today: date | None = None) -> date | None:
+    """Accepts 2026-01-31 (form inputs), 31-01-2026 (how people type and export) and digits
+    only as on a phone's number pad: 31012026, or 3101 (this year).
+
+    The error says what was wrong: a wrong format, or a right format that is not a date
+    (31-02-1960: "februari 1960 heeft 29 dagen")."""
+    v = typed = clean(value)
     if not v:
         return None
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-        try:
-            from datetime import datetime
-
-            return datetime.strptime(v, fmt).date()
-        except ValueError:
+    if re.fullmatch(r"\d{4}", v):
+        v = f"{v}{(today or date.today()).year}"
+    for pattern, (d, m, y) in _DATE_FORMS:
+        match = pattern.match(v)
+        if not match:
             continue
-    raise ValueError("Ongeldige datum: gebruik dd-mm-jjjj.")
+        day, month, year = (int(match.group(i)) for i in (d, m, y))
+        if not 1 <= month <= 12:
+            raise ValueError(f"{typed} is geen datum: maand {month} bestaat niet.")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            last = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+            raise ValueError(
+                f"{typed} is geen datum: {month_label(date(year, month, 1))} heeft {last} dagen."
+            ) from None
+    raise ValueError(f"{typed} is geen datum: gebruik dd-mm-jjjj (of alleen cijfers: ddmmjjjj).")
 
 
 def check_period(

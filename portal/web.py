@@ -84,9 +84,14 @@ def _nav() -> list[tuple[str, str]]:
 
     if not current_user.is_authenticated:
         return []
+    from portal.app import hooks
+
+    entries = list(NAV)
+    at = next((i + 1 for i, e in enumerate(entries) if e[0] == "messages.inbox"), len(entries))
+    entries[at:at] = [(m.endpoint, m.label, m.permission) for m in hooks().menu_items()]
     return [
         (endpoint, label)
-        for endpoint, label, permission in NAV
+        for endpoint, label, permission in entries
         if endpoint in current_app.view_functions
         and (permission == "authenticated" or has_permission(permission))
     ]

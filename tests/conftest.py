@@ -114,6 +114,12 @@ def _clean_state(request) -> Iterator[None]:
 
 
 @pytest.fixture
+def hooks(app):
+    """The app's ``Hooks`` facade: what services get passed instead of finding plugins."""
+    return app.extensions["hooks"]
+
+
+@pytest.fixture
 def db(app) -> Iterator[Session]:
     """A session inside an app context, for arranging data and checking results."""
     with app.app_context():

@@ -51,11 +51,9 @@ def upgrade() -> None:
         sa.Column(
             "registration_id", sa.Integer(), sa.ForeignKey("registration.id"), nullable=False
         ),
-        sa.Column("client_id", sa.Integer(), sa.ForeignKey("client.id"), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("financing", sa.String(length=40), nullable=False),
-        sa.Column(
-            "legitimation_id", sa.Integer(), sa.ForeignKey("legitimation.id"), nullable=False
-        ),
+        sa.Column("legitimation_id", sa.Integer(), nullable=False),
         sa.Column("datum", sa.Date(), nullable=False),
         sa.Column("week_start", sa.Date(), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=False),
@@ -73,7 +71,6 @@ def upgrade() -> None:
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_export_part_registration_id", "export_part", ["registration_id"])
-    op.create_index("ix_export_part_financing", "export_part", ["financing"])
     op.create_index("ix_export_part_declaration_line_id", "export_part", ["declaration_line_id"])
     op.create_index("ix_export_part_invoice_line_id", "export_part", ["invoice_line_id"])
     op.create_index("ix_export_part_client_week", "export_part", ["client_id", "week_start"])

@@ -252,8 +252,12 @@ def answer_325(b: msgs.Bericht) -> DeclarationAnswer:
     the whole declaration; a listed prestatie with such a code is rejected; prestaties the 325
     does not list are awarded."""
 
-    def code(c: str) -> AnswerCode:
-        return AnswerCode(c, b.std.meaning("LDT_RetourCode", c))
+    known: dict[str, AnswerCode] = {}
+
+    def code(c: str) -> AnswerCode:  # hundreds of lines share a few codes: look each up once
+        if c not in known:
+            known[c] = AnswerCode(c, b.std.meaning("LDT_RetourCode", c))
+        return known[c]
 
     whole = [c for c in b.header.retourcodes + b.declaratie.retourcodes if c not in OK_CODES]
     total = b.declaratie.toegekend_totaal or 0

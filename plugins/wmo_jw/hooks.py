@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins.wmo_jw import chain, financier, validation
+from plugins.wmo_jw import chain, financier, validation, worklist
 from plugins.wmo_jw import declaration as declaring
 from portal import hookimpl
 from portal.domain import FinancierKind, FinancingInfo, Recognition, Unit
@@ -118,6 +118,23 @@ def register_blueprints(settings):
     from plugins.wmo_jw.views import bp
 
     return [bp]
+
+
+@hookimpl
+def menu_items(settings):
+    return worklist.menu_items()
+
+
+@hookimpl
+def action_counts(session, today, settings):
+    return worklist.action_counts(session, today)
+
+
+@hookimpl
+def code_label(financing, codelist, code, settings):
+    if financing != CODE:
+        return None
+    return worklist.code_label(codelist, code)
 
 
 @hookimpl

@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from plugins.wmo_jw import chain
+from plugins.wmo_jw import chain, worklist
 from plugins.wmo_jw.declaration import rejected_explanation
 from portal.auth import requires
 from portal.db import db_session, lock_row
@@ -43,24 +43,7 @@ def index():
     toewijzingen are normal); only the shown rows are read in full."""
     session = db_session()
     today = date.today()
-    needs = and_(
-        Legitimation.financing == chain.CODE,
-        Legitimation.toewijzingnummer.is_not(None),
-        or_(
-            and_(
-                Legitimation.status == "actief",
-                or_(
-                    Legitimation.keten_stand.is_(None),
-                    Legitimation.keten_stand == "start_ingetrokken",
-                ),
-            ),
-            Legitimation.keten_stand.in_(("start_afgewezen", "stop_afgewezen")),
-            and_(
-                Legitimation.keten_stand == "gestart",
-                or_(Legitimation.status == "vervallen", Legitimation.einddatum < today),
-            ),
-        ),
-    )
+    needs = worklist.needs_action(today)
     count = session.scalar(select(func.count(Legitimation.id)).where(needs))
     rows = session.scalars(
         select(Legitimation)

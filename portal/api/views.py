@@ -380,7 +380,9 @@ def registration_status(registration_id: int):
     Fiattering, stapelen (welke financiering welk deel betaalt), declaratieregels (toegekend
     of afgewezen met retourcodes en hun betekenis), facturen en betaling.
     """
-    found = statuses.registration_statuses(db_session(), [registration_id], meaning=_meaning())
+    found = statuses.registration_statuses(
+        db_session(), [registration_id], hooks=_hooks(), meaning=_meaning()
+    )
     if not found:
         raise ApiProblem(404, "niet-gevonden", "Deze registratie bestaat niet (meer).")
     g.api_client_id = found[0].client_id
@@ -401,7 +403,11 @@ def registration_statuses_by_extern_id():
         for ext in wanted
     }
     found = statuses.registration_statuses(
-        session, [i for i in ids.values() if i], meaning=_meaning(), with_parts=len(ids) <= 50
+        session,
+        [i for i in ids.values() if i],
+        hooks=_hooks(),
+        meaning=_meaning(),
+        with_parts=len(ids) <= 50,
     )
     return s.RegistratieStatussen(
         registraties=[s.RegistratieStatus.model_validate(r) for r in found],

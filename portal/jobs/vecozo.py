@@ -29,6 +29,7 @@ from portal.jobs import enqueue, get_queue, redis_connection
 from portal.models import BackgroundJob, Message, PollRun
 from portal.models._base import utcnow
 from portal.models.message import OUT
+from portal.plugins import Hooks
 from portal.services.messages import (
     PayloadMismatch,
     add_event,
@@ -630,7 +631,7 @@ def poll_once(
                         run.duplicates += 1 if tid else 0
                         continue
                     seen.add(tid)
-                    if _fetch_one(session, client, meta, run):
+                    if _fetch_one(session, client, meta, run, app.extensions["hooks"]):
                         progress_made = True
                     run.heartbeat_at = utcnow()
                 session.commit()
@@ -654,7 +655,9 @@ def poll_once(
     }
 
 
-def _fetch_one(session: Session, client: VecozoClient, meta: dict, run: PollRun) -> bool:
+def _fetch_one(
+    session: Session, client: VecozoClient, meta: dict, run: PollRun, hooks: Hooks
+) -> bool:
     """Store (if new) and acknowledge one listed message. True when something moved."""
     tid = meta["referentiegegevens"]["traceerId"]
     message = find_by_traceer_id(session, tid)
@@ -672,7 +675,7 @@ def _fetch_one(session: Session, client: VecozoClient, meta: dict, run: PollRun)
             run.error = f"{tid}: {exc}"
             return False
         try:
-            message = receive_payload(session, metadata=meta, payload=payload)
+            message = receive_payload(session, metadata=meta, payload=payload, hooks=hooks)
             session.commit()
             run.stored += 1
         except IntegrityError:  # stored at the same moment by another run

@@ -44,9 +44,11 @@ class ExportPart(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
-    financing: Mapped[str] = mapped_column(String(40), index=True)
-    legitimation_id: Mapped[int] = mapped_column(ForeignKey("legitimation.id"))
+    # client and legitimation are copies for querying (the registration and the line are the
+    # references); no foreign keys, so a month's hundreds of thousands of parts go in fast
+    client_id: Mapped[int] = mapped_column(Integer)
+    financing: Mapped[str] = mapped_column(String(40))
+    legitimation_id: Mapped[int] = mapped_column(Integer)
     datum: Mapped[date] = mapped_column(Date)
     week_start: Mapped[date] = mapped_column(Date)  # Monday of the ISO week of ``datum``
     minutes: Mapped[int] = mapped_column(Integer, default=0)  # this part's exact minutes

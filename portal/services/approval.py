@@ -14,10 +14,12 @@ With stacking active (a stack rule exists) a period must run Monday through Sund
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,9 @@ from portal.models._base import utcnow
 from portal.models.registration import REG_APPROVED, REG_CONCEPT, REG_CREDITED
 from portal.services import audit, stacking
 from portal.services.stacking import exports
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
@@ -64,15 +69,46 @@ class Line:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
 class Preview:
-    filters: Filters
-    lines: list[Line]
-    problems: list[str]  # period errors: nothing can be approved
+    """What an approval would freeze. The lines are built on first use: a month of a whole
+    organisation is hundreds of thousands of them, and approving only needs the counts."""
+
+    def __init__(
+        self,
+        filters: Filters,
+        rows: list[tuple],
+        financings: list[str | None],
+        warnings: list[list[str] | None],
+        problems: list[str],  # period errors: nothing can be approved
+    ):
+        self.filters = filters
+        self.problems = problems
+        self._rows = (
+            rows  # (id, client, employee, product, uursoort, datum, start, minutes, aantal)
+        )
+        self._financings = financings
+        self._warnings = warnings
+        self._lines: list[Line] | None = None
+
+    @property
+    def lines(self) -> list[Line]:
+        if self._lines is None:
+            self._lines = [
+                Line(rid, cid, eid, pid, day, start, minutes, aantal, fin, list(warn or ()))
+                for (rid, cid, eid, pid, _uid, day, start, minutes, aantal), fin, warn in zip(
+                    self._rows, self._financings, self._warnings, strict=True
+                )
+            ]
+        return self._lines
 
     @property
     def count(self) -> int:
-        return len(self.lines)
+        return len(self._rows)
+
+    @property
+    def warned(self) -> int:
+        """How many lines carry a warning."""
+        return sum(1 for warn in self._warnings if warn)
 
     @property
     def with_warnings(self) -> list[Line]:
@@ -80,7 +116,11 @@ class Preview:
 
     @property
     def minutes(self) -> int:
-        return sum(ln.minutes or 0 for ln in self.lines)
+        return sum(row[7] or 0 for row in self._rows)
+
+    @property
+    def registration_ids(self) -> list[int]:
+        return [row[0] for row in self._rows]
 
 
 def period_problems(session: Session, start: date, end: date) -> list[str]:
@@ -128,7 +168,7 @@ def _concept_filter(f: Filters) -> list:
     return conds
 
 
-def _concept_rows(session: Session, f: Filters):
+def _concept_rows(session: Session, f: Filters) -> Sequence[Row]:
     q = select(
         Registration.id,
         Registration.client_id,
@@ -140,76 +180,80 @@ def _concept_rows(session: Session, f: Filters):
         Registration.duur_minuten,
         Registration.aantal,
     ).where(*_concept_filter(f))
-    return session.execute(
-        q.order_by(Registration.client_id, Registration.datum, Registration.starttijd)
-    )
+    q = q.order_by(Registration.client_id, Registration.datum, Registration.starttijd)
+    # plain rows through the Core connection, fetched at once: the ORM's per-row machinery
+    # costs more than the whole preview on a month of an organisation
+    return session.connection().execute(q).all()
 
 
-def preview(session: Session, f: Filters) -> Preview:
+def preview(session: Session, f: Filters, hooks: Hooks) -> Preview:
     """The concept registrations of the period (and filters), each with its warnings."""
     problems = period_problems(session, f.start, f.end)
     if problems:
-        return Preview(f, [], problems)
-    rows = list(_concept_rows(session, f))
-    client_ids = sorted({r.client_id for r in rows})
-    ws, we = stacking.week_start(f.start), stacking.week_start(f.end) + timedelta(days=6)
-    ctx = stacking.allocation._Context(
+        return Preview(f, [], [], [], problems)
+    rows = _concept_rows(session, f)
+    client_ids = sorted({r[1] for r in rows})
+    capacity = stacking.Capacity(
         session,
-        ws,
-        we,
-        client_ids if len(client_ids) < 5000 else None,
-        stacking.allocation._default_stackable(),
+        start=f.start,
+        end=f.end,
+        client_ids=client_ids if len(client_ids) < 5000 else None,
+        stackable=stacking.can_stack(hooks),
     )
-    product_uursoort = {pid: u for pid, (_t, u) in ctx.products.items()}
-    lines: list[Line] = []
-    # per client-week: minutes per top legitimation (non-stacked) / per stack (stacked)
+    stack_of = capacity.stack
+    kept: list[tuple] = []
+    financings: list[str | None] = []
+    keys: list[tuple[int, date, int] | None] = []  # (client, week, top legitimation) per line
+    no_legit: list[int] = []
+    # per client-week and top legitimation: minutes, and what the stack holds in a week
     load: dict[tuple[int, date, int], int] = defaultdict(int)
-    stack_room: dict[tuple[int, date, int], int] = {}
-    line_stack: list[tuple[Line, tuple[int, date, int] | None, bool]] = []
-    already = _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort)
-    no_legit: list[Line] = []
+    room: dict[tuple[int, date, int], tuple[int | None, bool]] = {}
     week_of: dict[date, date] = {}
-    stack_for = ctx.stack_for
-    for rid, cid, eid, pid, uid, day, start, minutes, aantal in rows:
-        levels, stacked = stack_for(cid, pid, uid or product_uursoort.get(pid), day)
-        top = levels[0] if levels else None
+    for row in rows:
+        _rid, cid, _eid, pid, uid, day, _start, minutes, _aantal = row
+        stack = stack_of(cid, pid, uid, day)
+        top = stack.top
         financing = top.financing if top is not None else None
         if f.financing and financing != f.financing:
             continue
-        line = Line(rid, cid, eid, pid, day, start, minutes, aantal, financing, [])
-        if top is None:
-            no_legit.append(line)
         key = None
-        if top is not None and minutes:
+        if top is None:
+            no_legit.append(len(kept))
+        elif minutes:
             wk = week_of.get(day)
             if wk is None:
                 wk = week_of[day] = stacking.week_start(day)
-            key = (cid, wk, top.id)
+            key = (cid, wk, top.legitimation_id)
             load[key] += minutes
-            if key not in stack_room:
-                room = sum(lg.cap for lg in levels) if stacked else top.cap
-                stack_room[key] = min(room, stacking.allocation._INF)
-        line_stack.append((line, key, stacked))
-        lines.append(line)
-    _no_legitimation_warnings(session, no_legit)
-    messages: dict[tuple[int, date, int], str | None] = {}
-    for line, key, stacked in line_stack:
-        if key is None:
-            continue
-        if key not in messages:
-            messages[key] = _volume_message(
-                key, load[key] + already.get(key, 0), stack_room[key], stacked
-            )
-        if messages[key]:
-            line.warnings.append(messages[key])
-    _overlap_warnings(session, lines)
-    return Preview(f, lines, [])
+            if key not in room:
+                room[key] = (stack.weekly_room, stack.stacked)
+        kept.append(row)
+        financings.append(financing)
+        keys.append(key)
+    warnings: list[list[str] | None] = [None] * len(kept)
+    for i, msg in zip(no_legit, _no_legitimation_messages(session, kept, no_legit), strict=True):
+        warnings[i] = [msg]
+    already = _approved_minutes(session, client_ids, f, capacity)
+    messages = {
+        key: _volume_message(key, load[key] + already.get(key, 0), weekly, stacked)
+        for key, (weekly, stacked) in room.items()
+    }
+    for i, key in enumerate(keys):
+        if key is not None:
+            msg = messages[key]
+            if msg:
+                if warnings[i] is None:
+                    warnings[i] = [msg]
+                else:
+                    warnings[i].append(msg)
+    _overlap_warnings(kept, warnings)
+    return Preview(f, kept, financings, warnings, [])
 
 
-def _no_legitimation_warnings(session: Session, lines: list[Line]) -> None:
-    """The warning saved with the registration (or a general one) for lines without cover."""
+def _no_legitimation_messages(session: Session, rows: list[tuple], idx: list[int]) -> list[str]:
+    """The warning saved with each registration (or a general one) for lines without cover."""
     saved: dict[int, str] = {}
-    ids = [ln.registration_id for ln in lines]
+    ids = [rows[i][0] for i in idx]
     for i in range(0, len(ids), 1000):
         for rid, warnings in session.execute(
             select(Registration.id, Registration.waarschuwingen).where(
@@ -219,15 +263,12 @@ def _no_legitimation_warnings(session: Session, lines: list[Line]) -> None:
             msg = next((w.get("message") for w in warnings or [] if w.get("message")), None)
             if msg:
                 saved[rid] = msg
-    for ln in lines:
-        ln.warnings.append(
-            saved.get(ln.registration_id)
-            or "Geen geldige legitimatie voor deze cliënt en dit product op deze datum."
-        )
+    general = "Geen geldige legitimatie voor deze cliënt en dit product op deze datum."
+    return [saved.get(rid) or general for rid in ids]
 
 
-def _volume_message(key, total: int, room: int, stacked: bool) -> str | None:
-    if room >= stacking.allocation._INF or total <= room:
+def _volume_message(key, total: int, room: int | None, stacked: bool) -> str | None:
+    if room is None or total <= room:
         return None
     over = stacking.minutes_label(total - room)
     week = stacking.iso_week_label(key[1])
@@ -239,11 +280,12 @@ def _volume_message(key, total: int, room: int, stacked: bool) -> str | None:
     return f"In week {week} gaat de zorg {over} uur boven het volume van de legitimatie."
 
 
-def _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort):
+def _approved_minutes(session, client_ids, f: Filters, capacity) -> dict:
     """Minutes already approved in the weeks, per (client, week, top legitimation)."""
     out: dict[tuple[int, date, int], int] = defaultdict(int)
     if not client_ids:
         return out
+    ws, we = stacking.week_start(f.start), stacking.week_start(f.end) + timedelta(days=6)
     q = select(
         Registration.client_id,
         Registration.product_id,
@@ -259,53 +301,60 @@ def _approved_minutes(session, client_ids, ws, we, ctx, product_uursoort):
     )
     if len(client_ids) < 5000:
         q = q.where(Registration.client_id.in_(client_ids))
-    for cid, pid, uid, day, minutes in session.execute(q):
-        levels, _stacked = ctx.stack_for(cid, pid, uid or product_uursoort.get(pid), day)
-        if levels:
-            out[(cid, stacking.week_start(day), levels[0].id)] += minutes
+    stack_of = capacity.stack
+    for cid, pid, uid, day, minutes in session.connection().execute(q).all():
+        top = stack_of(cid, pid, uid, day).top
+        if top is not None:
+            out[(cid, stacking.week_start(day), top.legitimation_id)] += minutes
     return out
 
 
-def _overlap_warnings(session: Session, lines: list[Line]) -> None:
+def _overlap_warnings(rows: list[tuple], warnings: list[list[str] | None]) -> None:
     """Same employee or same client, overlapping time on one day (one sorted pass each)."""
     timed = [
-        (ln.starttijd.hour * 60 + ln.starttijd.minute, ln)
-        for ln in lines
-        if ln.starttijd is not None and ln.minutes
+        (r[5], r[6].hour * 60 + r[6].minute, r[2], r[1], i)
+        for i, r in enumerate(rows)
+        if r[6] is not None and r[7]
     ]
-    for kind, attr in (("medewerker", "employee_id"), ("cliënt", "client_id")):
-        timed.sort(key=lambda t, attr=attr: (getattr(t[1], attr), t[1].datum, t[0]))
+    for kind, by_employee in (("medewerker", True), ("cliënt", False)):
+        # (who, day, begin) and then the order the rows came in: plain tuples sort in C
+        if by_employee:
+            order = sorted((e, day, begin, i) for day, begin, e, _c, i in timed)
+        else:
+            order = sorted((c, day, begin, e, i) for day, begin, e, c, i in timed)
         group_key = None
         end_prev, prev = -1, None
-        for begin, ln in timed:
-            key = (getattr(ln, attr), ln.datum)
-            if key != group_key:
-                group_key, end_prev, prev = key, -1, None
+        for item in order:
+            who, day, begin, i = item[0], item[1], item[2], item[-1]
+            if (who, day) != group_key:
+                group_key, end_prev, prev = (who, day), -1, None
             if prev is not None and begin < end_prev:
                 msg = (
                     f"Overlapt in tijd met een andere registratie voor dezelfde {kind} "
-                    f"(vanaf {prev.starttijd:%H:%M})."
+                    f"(vanaf {rows[prev][6]:%H:%M})."
                 )
-                for x in (prev, ln):
-                    if msg not in x.warnings:
-                        x.warnings.append(msg)
-            end = begin + ln.minutes
+                for x in (prev, i):
+                    if warnings[x] is None:
+                        warnings[x] = [msg]
+                    elif msg not in warnings[x]:
+                        warnings[x].append(msg)
+            end = begin + rows[i][7]
             if end > end_prev:
-                end_prev, prev = end, ln
+                end_prev, prev = end, i
 
 
 def approve(
-    session: Session, f: Filters, *, user_id: int | None, token: str | None = None
+    session: Session, f: Filters, hooks: Hooks, *, user_id: int | None, token: str | None = None
 ) -> ApprovalRun:
     """Freeze the concept registrations of the period. Raises ApprovalError (Dutch)."""
     if token:
         existing = session.scalar(select(ApprovalRun).where(ApprovalRun.token == token))
         if existing is not None:
             return existing  # a double click: the first one did it
-    pv = preview(session, f)
+    pv = preview(session, f, hooks)
     if pv.problems:
         raise ApprovalError(pv.problems[0])
-    if not pv.lines:
+    if not pv.count:
         raise ApprovalError("Er zijn geen registraties om te fiatteren in deze periode.")
     run = ApprovalRun(
         periode_start=f.start,
@@ -317,7 +366,7 @@ def approve(
         created_by=user_id,
         token=token,
         aantal=0,
-        aantal_waarschuwingen=len(pv.with_warnings),
+        aantal_waarschuwingen=pv.warned,
         minuten=pv.minutes,
     )
     session.add(run)
@@ -328,7 +377,7 @@ def approve(
         raise ApprovalError("Deze fiattering is al uitgevoerd.") from exc
     done = 0
     if f.financing:
-        ids = [ln.registration_id for ln in pv.lines]
+        ids = pv.registration_ids
         for i in range(0, len(ids), 5000):
             res = session.execute(
                 update(Registration)
@@ -342,9 +391,7 @@ def approve(
         # preview was read (higher ids) wait for the next approval.
         res = session.execute(
             update(Registration)
-            .where(
-                *_concept_filter(f), Registration.id <= max(ln.registration_id for ln in pv.lines)
-            )
+            .where(*_concept_filter(f), Registration.id <= max(pv.registration_ids))
             .values(status=REG_APPROVED, approval_run_id=run.id, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )

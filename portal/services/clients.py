@@ -150,8 +150,8 @@ def clean_client(
 
     try:
         geboortedatum = parse_date(raw("geboortedatum"))
-    except ValueError:
-        errors["geboortedatum"] = "Ongeldige geboortedatum: gebruik dd-mm-jjjj."
+    except ValueError as exc:
+        errors["geboortedatum"] = f"Ongeldige geboortedatum: {exc}"
         geboortedatum = None
     else:
         if geboortedatum is None:

@@ -41,8 +41,8 @@ def _date_field(
 ) -> date | None:
     try:
         value = parse_date(data.get(name))
-    except ValueError:
-        errors[name] = f"{label} is geen geldige datum; gebruik dd-mm-jjjj."
+    except ValueError as exc:
+        errors[name] = f"{label}: {exc}"
         return None
     if value is None and required:
         errors[name] = f"{label} is verplicht."

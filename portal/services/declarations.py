@@ -16,8 +16,9 @@
 6. **The answer**: the plugin reads it (``parse_message`` → ``DeclarationAnswer``); the core
    applies it here (:func:`apply_answer`): awarded and rejected lines, a rejection releases its
    parts (correct and declare again), an awarded credit releases its original's parts.
-7. **Follow-ups**: :func:`credit` (the one helper that copies a line as its credit) and
-   :func:`move_to` (a rejected line's care to another financing, e.g. particulier).
+7. **Follow-ups**: a rejected line's care is corrected and declared again by the next run (its
+   parts were released); :func:`credit` (with :func:`credit_line`, the one helper that copies a
+   line as its credit) for an awarded line.
 
 The core names no standard: everything above that belongs to one is asked of its plugin.
 """
@@ -30,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from portal.db import bulk_insert, lock_row
@@ -132,7 +133,9 @@ class StackedCare:
     weeks: list  # the stacking WeekTotals this care counts (recorded with the export)
 
 
-def stacked_care(session: Session, financier: Financier, begin: date, end: date) -> StackedCare:
+def stacked_care(
+    session: Session, hooks: Hooks, financier: Financier, begin: date, end: date
+) -> StackedCare:
     """This financier's share of every whole ISO week overlapping [begin, end], as the stacking
     service computes it (DESIGN §6): weeks never exported for this financing, each registration's
     part on its legitimation, plus each week's rounding difference as a piece of its own on the
@@ -173,6 +176,7 @@ def stacked_care(session: Session, financier: Financier, begin: date, end: date)
     first = session.scalar(released)
     plan = stacking.export_plan(
         session,
+        hooks=hooks,
         financing=financing,
         start=min(begin, first) if first else begin,
         end=end,
@@ -245,7 +249,7 @@ def choose_care(
     """Step 1 of the run: what this financier's declaration for [begin, end] may count."""
     info = hooks.financing(financier.financing)
     if info is not None and info.can_stack:
-        return stacked_care(session, financier, begin, end)
+        return stacked_care(session, hooks, financier, begin, end)
     return StackedCare(approved_care(session, financier, end), [], [])
 
 
@@ -490,6 +494,16 @@ def _store_lines(
 def _record_weeks(session, financing, declarations, weeks, user_id) -> None:
     """The stacked client-weeks these declarations count (the stacking service's record, so an
     export never counts a week twice); each week under the declaration holding its parts."""
+    if len(declarations) == 1:  # the usual case: every week is the one declaration's
+        stacking.record_export(
+            session,
+            EXPORT_DECLARATION,
+            financing,
+            weeks,
+            reference=_export_reference(declarations[0]),
+            user_id=user_id,
+        )
+        return
     owner: dict[tuple[int, date], int] = {}
     for decl in declarations:
         for client_id, wk in session.execute(
@@ -660,14 +674,12 @@ def apply_answer(
             ],
         )
     result = AnswerResult("", declaration_id=decl.id, changed=True)
-    release: list[int] = []
+    credited: list[int] = []  # originals of awarded credits
     if answer.rejected_whole:
         decl.status = DECL_REJECTED
         codes = [c.code for c in answer.codes]
         for line in lines:
             line.status, line.retourcodes = LINE_REJECTED, codes
-            if line.debet_credit == "D":
-                release.append(line.id)
         result.summary = f"Declaratie {decl.nummer} is afgekeurd: " + "; ".join(
             f"{c.code} {c.meaning}" for c in answer.codes
         )
@@ -684,8 +696,6 @@ def apply_answer(
             if la is not None and not la.awarded:
                 line.status, line.retourcodes = LINE_REJECTED, [c.code for c in la.codes]
                 n_rejected += 1
-                if line.debet_credit == "D":
-                    release.append(line.id)
                 for c in la.codes:
                     result.issues.append(
                         Issue(c.code, f"Prestatie {line.referentie}: {c.meaning}", "prestatie")
@@ -698,7 +708,7 @@ def apply_answer(
                 original = session.get(DeclarationLine, line.credit_of_id)
                 if original is not None:
                     original.status = LINE_CREDITED
-                    release.append(original.id)
+                    credited.append(original.id)
         session.flush()
         for i in range(0, len(awarded_ids), 1000):  # one statement per thousand lines
             session.execute(
@@ -708,8 +718,9 @@ def apply_answer(
                 .execution_options(synchronize_session=False)
             )
         session.expire(decl, ["lines"])
+        awarded = set(awarded_ids)
         for line in lines:
-            if line.id in set(awarded_ids):
+            if line.id in awarded:
                 session.expire(line, ["status"])
         if n_rejected:
             result.summary = (
@@ -723,12 +734,22 @@ def apply_answer(
     decl.retourcodes = [c.code for c in answer.codes]
     decl.answer_reference = answer.reference
     decl.answered_at = utcnow()
-    _release(session, release)
+    session.flush()
+    # this declaration's rejected debet lines, in one statement; originals of awarded credits
+    _release(
+        session,
+        select(DeclarationLine.id).where(
+            DeclarationLine.declaration_id == decl.id,
+            DeclarationLine.status == LINE_REJECTED,
+            DeclarationLine.debet_credit == "D",
+        ),
+    )
+    _release(session, credited)
     result.client_ids = sorted({line.client_id for line in lines})
     return result
 
 
-def _release(session: Session, line_ids: list[int]) -> None:
+def _release(session: Session, line_ids: list[int] | Select) -> None:
     """Parts of these lines may be exported again; so may the stacked weeks they were in."""
     weeks = exports.release(session, declaration_line_ids=line_ids)
     if weeks:
@@ -822,22 +843,6 @@ def credit(
         )
     session.flush()
     return made
-
-
-def move_to(session: Session, line_id: int, financing: str, *, user_id: int | None = None) -> int:
-    """A rejected line's care will not be declared to this financier again but paid by
-    ``financing`` (e.g. particulier): its registrations get that financing's legitimation of the
-    client as their part, so the next invoice run of that financing picks them up and no
-    declaration run takes them. Returns how many registrations moved."""
-    line = session.get(DeclarationLine, line_id, with_for_update=True)
-    if line is None:
-        raise DeclarationError("Deze prestatie bestaat niet.")
-    if line.status != LINE_REJECTED or line.debet_credit != "D":
-        raise DeclarationError(
-            f"Prestatie {line.referentie} is niet afgewezen; alleen afgewezen zorg kan naar een "
-            "andere financiering."
-        )
-    raise DeclarationError("Verplaatsen naar een andere financiering kan nog niet.")
 
 
 def _open_rejected():

@@ -164,16 +164,16 @@ def clean_legitimation(
 
     try:
         begin = parse_date(raw("begindatum"))
-    except ValueError:
-        errors["begindatum"] = "Ongeldige begindatum: gebruik dd-mm-jjjj."
+    except ValueError as exc:
+        errors["begindatum"] = f"Ongeldige begindatum: {exc}"
         begin = None
     else:
         if begin is None:
             errors["begindatum"] = "Begindatum is verplicht."
     try:
         end = parse_date(raw("einddatum"))
-    except ValueError:
-        errors["einddatum"] = "Ongeldige einddatum: gebruik dd-mm-jjjj."
+    except ValueError as exc:
+        errors["einddatum"] = f"Ongeldige einddatum: {exc}"
         end = None
     if begin is not None:
         if client.geboortedatum and begin < client.geboortedatum:

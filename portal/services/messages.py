@@ -29,6 +29,7 @@ from portal.domain import Issue, MessageDraft, ParseOutcome
 from portal.models import Financier, Message, MessageStatusEvent
 from portal.models._base import utcnow
 from portal.models.message import IN, OUT, OUTSTANDING
+from portal.plugins import Hooks
 from portal.services import declarations
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def find_by_traceer_id(session: Session, traceer_id: str) -> Message | None:
     return session.scalar(select(Message).where(Message.traceer_id == traceer_id))
 
 
-def receive_payload(session: Session, *, metadata: dict, payload: bytes) -> Message:
+def receive_payload(session: Session, *, metadata: dict, payload: bytes, hooks: Hooks) -> Message:
     """Store a fetched message (idempotent on traceerId), parse it and link it. Caller commits.
 
     Raises :class:`PayloadMismatch` when the payload is not what the metadata announced (nothing
@@ -232,7 +233,7 @@ def receive_payload(session: Session, *, metadata: dict, payload: bytes) -> Mess
         message, "ontvangen", "vecozo", "Opgehaald bij VECOZO; grootte en controlegetal klopten."
     )
     session.flush()
-    _parse(session, message)
+    _parse(session, message, hooks)
     _mark_answered(session, message)
     return message
 
@@ -282,10 +283,7 @@ def financings_that_sent(session: Session, *, reference: str, code: str | None =
     return {f for f in session.scalars(query.distinct()) if f}
 
 
-def _parse(session: Session, message: Message) -> None:
-    from portal.app import hooks as app_hooks
-
-    hooks = app_hooks()
+def _parse(session: Session, message: Message, hooks: Hooks) -> None:
     outcome: ParseOutcome | None
     try:
         with session.begin_nested():

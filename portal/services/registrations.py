@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
+from portal import validators
 from portal.domain import Issue, Severity, Unit
 from portal.models import Client, Legitimation, Product, Registration
+from portal.models.legitimation import legitimation_product
 from portal.models.registration import REG_CONCEPT, REG_CREDITED
 from portal.services import audit
 
@@ -63,7 +65,8 @@ def parse_duration(value: str) -> int | None:
 
 
 def parse_time(value: str) -> time | None:
-    m = re.match(r"^\s*(\d{1,2})[:.](\d{2})\s*$", value or "")
+    """'9:30', '09.30' and, as typed on a phone's number pad, digits only: '0930', '930'."""
+    m = re.match(r"^\s*(\d{1,2})[:.]?(\d{2})\s*$", value or "")
     if not m:
         return None
     h, mi = int(m.group(1)), int(m.group(2))
@@ -73,19 +76,24 @@ def parse_time(value: str) -> time | None:
 
 
 def parse_date(value: str) -> date | None:
-    value = (value or "").strip()
-    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})$", r"^(\d{1,2})-(\d{1,2})-(\d{4})$"):
-        m = re.match(pattern, value)
-        if m:
-            parts = [int(x) for x in m.groups()]
-            y, mo, d = parts if pattern.startswith("^(\\d{4})") else parts[::-1]
-            if not 1900 <= y <= 2199:  # a typing error, and date arithmetic must not overflow
-                return None
-            try:
-                return date(y, mo, d)
-            except ValueError:
-                return None
-    return None
+    """A date as ``portal.validators.parse_date`` reads it (also digits only: 0412, 04122026);
+    None when it is not one (``date_problem`` says why)."""
+    try:
+        day = validators.parse_date(value)
+    except ValueError:
+        return None
+    if day is not None and not 1900 <= day.year <= 2199:
+        return None  # a typing error, and date arithmetic (the day before) must not overflow
+    return day
+
+
+def date_problem(value: str) -> str:
+    """Why a typed date is not one, in Dutch (the format, or a day that does not exist)."""
+    try:
+        validators.parse_date(value)
+    except ValueError as exc:
+        return str(exc)
+    return "Vul een datum in (dd-mm-jjjj)."
 
 
 def parse_form(
@@ -116,10 +124,12 @@ def parse_form(
         data.product_id = product.id
     data.datum = parse_date(form.get("datum") or "")
     if data.datum is None:
-        errors["datum"] = "Vul een geldige datum in (dd-mm-jjjj)."
+        errors["datum"] = date_problem(form.get("datum") or "")
     data.starttijd = parse_time(form.get("starttijd") or "")
     if data.starttijd is None:
-        errors["starttijd"] = "Vul een begintijd in als uu:mm, bijvoorbeeld 09:30."
+        errors["starttijd"] = (
+            "Vul een begintijd in als uu:mm of alleen cijfers, bijvoorbeeld 09:30 of 0930."
+        )
     if product is not None:
         if product.is_time:
             data.duur_minuten = parse_duration(form.get("duur") or "")
@@ -478,9 +488,11 @@ def copy_last_week(
             created.append(result.registration)
         else:
             reason = next(iter(result.errors.values()))
-            skipped.append(
-                f"{data.datum:%d-%m-%Y} {data.starttijd:%H:%M} {old.client.naam}: {reason}"
-            )
+            # care without a start time (a quantity, or a duration only) has no time to show
+            when = f"{data.datum:%d-%m-%Y}"
+            if data.starttijd is not None:
+                when += f" {data.starttijd:%H:%M}"
+            skipped.append(f"{when} {old.client.naam}: {reason}")
     return created, skipped
 
 
@@ -509,15 +521,26 @@ def search_clients(
     return list(session.scalars(q.order_by(Client.achternaam, Client.id).limit(limit)))
 
 
-def registrable_products(session: Session) -> list[Product]:
-    return list(
-        session.scalars(
-            select(Product)
-            .options(joinedload(Product.uursoort))
-            .where(Product.actief.is_(True))
-            .order_by(Product.naam)
-        )
+def registrable_products(session: Session, client_id: int | None = None) -> list[Product]:
+    """Active products; for a chosen client only those an active legitimation of the client
+    holds (care staff never pick a product nobody pays for). A client without any legitimation
+    gets every product: the care is registered and shows up as "niet gedekt"."""
+    stmt = (
+        select(Product)
+        .options(joinedload(Product.uursoort))
+        .where(Product.actief.is_(True))
+        .order_by(Product.naam)
     )
+    if client_id is not None:
+        held = (
+            select(legitimation_product.c.product_id)
+            .join(Legitimation, Legitimation.id == legitimation_product.c.legitimation_id)
+            .where(Legitimation.client_id == client_id, Legitimation.status == "actief")
+        )
+        own = list(session.scalars(stmt.where(Product.id.in_(held))))
+        if own:
+            return own
+    return list(session.scalars(stmt))
 
 
 def duration_label(minutes: int | None) -> str:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, String, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,6 +40,9 @@ from portal.models.declaration import LINE_STATUS_LABELS
 from portal.models.invoice import INVOICE_STATUS_LABELS
 from portal.models.registration import REG_APPROVED, REG_CREDITED, REGISTRATION_STATUS_LABELS
 from portal.services import stacking
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 Meaning = Callable[[str, str], str | None]  # (financing, code) -> Dutch meaning
 
@@ -238,11 +241,13 @@ def _invoice_lines_of(session: Session, parts) -> dict[int, list[InvoiceLineStat
     return out
 
 
-def _parts(session: Session, reg: Registration) -> list[Part]:
+def _parts(session: Session, hooks: Hooks, reg: Registration) -> list[Part]:
     """Stacking's outcome for an approved registration: the whole ISO week of its client."""
     if reg.status != REG_APPROVED or reg.credit_of_id is not None:
         return []
-    result = stacking.allocate(session, start=reg.datum, end=reg.datum, client_ids=[reg.client_id])
+    result = stacking.allocate(
+        session, hooks=hooks, start=reg.datum, end=reg.datum, client_ids=[reg.client_id]
+    )
     return [
         Part(a.financing, a.legitimation_id, a.minutes, a.aantal)
         for a in result.allocations
@@ -258,6 +263,7 @@ def registration_statuses(
     session: Session,
     registration_ids: list[int],
     *,
+    hooks: Hooks,
     meaning: Meaning = _no_meaning,
     with_parts: bool = True,
 ) -> list[RegistrationStatus]:
@@ -307,7 +313,7 @@ def registration_statuses(
                 status_omschrijving=REGISTRATION_STATUS_LABELS.get(reg.status, reg.status),
                 gefiatteerd_op=runs.get(reg.approval_run_id),
                 waarschuwingen=list(reg.waarschuwingen or []),
-                financiering=_parts(session, reg) if with_parts else [],
+                financiering=_parts(session, hooks, reg) if with_parts else [],
                 declaratieregels=[lines[i] for i in line_map.get(reg.id, []) if i in lines],
                 factuurregels=invoice_map.get(reg.id, []),
             )

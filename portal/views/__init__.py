@@ -9,6 +9,7 @@ from portal.views.client_access import bp as client_access_bp
 from portal.views.clients import bp as clients_bp
 from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
+from portal.views.dossier import bp as dossier_bp
 from portal.views.financiers import bp as financiers_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
@@ -17,7 +18,9 @@ from portal.views.main import bp as main_bp
 from portal.views.messages import bp as messages_bp
 from portal.views.products import bp as products_bp
 from portal.views.registrations import bp as registrations_bp
+from portal.views.search import bp as search_bp
 from portal.views.stacking import bp as stacking_bp
+from portal.views.worklists import bp as worklists_bp
 
 BLUEPRINTS = [
     admin_bp,
@@ -37,6 +40,9 @@ BLUEPRINTS = [
     declarations_bp,
     audit_bp,
     client_access_bp,
+    worklists_bp,
+    search_bp,
+    dossier_bp,
     api_koppelingen_bp,
 ]
 

@@ -73,7 +73,7 @@ def index():
     if "van" in request.args:
         f, errors = _filters(request.args)
         if f is not None:
-            pv = svc.preview(session, f)
+            pv = svc.preview(session, f, hooks())
             # the lines with a warning first; a month of a large organisation is not one table
             shown = sorted(pv.lines, key=lambda ln: not ln.warnings)[:SHOWN]
             names = _names(session, shown)
@@ -106,7 +106,9 @@ def approve():
         flash(next(iter(errors.values())), "error")
         return redirect(url_for("approval.index", **back), 303)
     try:
-        run = svc.approve(session, f, user_id=current_user.id, token=request.form.get("token"))
+        run = svc.approve(
+            session, f, hooks(), user_id=current_user.id, token=request.form.get("token")
+        )
     except svc.ApprovalError as exc:
         flash(str(exc), "error")
         return redirect(url_for("approval.index", **back), 303)

@@ -58,7 +58,7 @@ def _form_context(session, values=None, errors=None, registration=None):
     return dict(
         values=values,
         errors=errors or {},
-        products=svc.registrable_products(session),
+        products=svc.registrable_products(session, client.id if client else None),
         chosen_client=client,
         registration=registration,
     )
@@ -84,6 +84,10 @@ def index():
     session = db_session()
     day = svc.parse_date(request.args.get("dag", "")) or today()
     values = {"datum": day.strftime("%d-%m-%Y")}
+    # the client of the last registration stays chosen: the next visit is often the same client
+    kept = request.args.get("client", "")
+    if kept.isdigit():
+        values["client_id"] = kept
     return render(
         "registrations/index.html",
         "registrations/_day.html",
@@ -130,14 +134,31 @@ def create():
             **_day_context(session, day),
         ), 422
     reg = result.registration
-    flash(
-        f"Opgeslagen: {reg.client.naam}, {reg.datum:%d-%m-%Y} {reg.starttijd:%H:%M}, "
-        f"{svc.quantity_label(reg)}.",
-        "info",
-    )
+    when = f"{reg.datum:%d-%m-%Y}" + (f" {reg.starttijd:%H:%M}" if reg.starttijd else "")
+    flash(f"Opgeslagen: {reg.client.naam}, {when}, {svc.quantity_label(reg)}.", "info")
     for w in result.warnings:
         flash(w.message, "warning")
-    return redirect(url_for("registrations.index", dag=reg.datum.isoformat()), 303)
+    return redirect(
+        url_for("registrations.index", dag=reg.datum.isoformat(), client=reg.client_id), 303
+    )
+
+
+@bp.route("/producten")
+@requires("registration")
+def products():
+    """htmx: the product field for the chosen client (only what its legitimations hold)."""
+    session = db_session()
+    raw = request.args.get("client_id", "")
+    client_id = int(raw) if raw.isdigit() else None
+    if client_id is not None and session.get(Client, client_id) is None:
+        client_id = None
+    return render(
+        "registrations/_product.html",
+        "registrations/_product.html",
+        products=svc.registrable_products(session, client_id),
+        values={"product_id": request.args.get("product_id", "")},
+        errors={},
+    )
 
 
 def _own(reg_id: int) -> Registration:
@@ -214,6 +235,7 @@ def week():
         start=start,
         days=days,
         per_day=per_day,
+        day_totals={d: svc.total_minutes(rows) for d, rows in per_day.items()},
         names=DAYS,
         total=svc.total_minutes(regs),
         week=iso_week_label(start),

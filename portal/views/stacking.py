@@ -39,7 +39,7 @@ def index():
     )
     end = date.today()
     start = svc.week_start(end) - timedelta(weeks=8)
-    result = svc.allocate(session, start=start, end=end, with_allocations=False)
+    result = svc.allocate(session, hooks=hooks(), start=start, end=end, with_allocations=False)
     clients = {
         c.id: c
         for c in session.scalars(
@@ -69,7 +69,7 @@ def add_rule():
         flash("Kies het product en het product waarnaar het overloopt.", "error")
         return redirect(url_for("stacking.index"), 303)
     try:
-        svc.add_stack_rule(session, int(p), int(q), user_id=current_user.id)
+        svc.add_stack_rule(session, hooks(), int(p), int(q), user_id=current_user.id)
         session.commit()
         flash(
             "Stapelregel opgeslagen. Stapelen staat nu aan: fiatteren gaat per hele week.", "info"
@@ -102,7 +102,7 @@ def client_week(client_id: int):
     except ValueError:
         wk = svc.week_start(date.today())
     audit_client_view(client_id, "stacking.week_bekeken")
-    result = svc.allocate(session, start=wk, end=wk, client_ids=[client_id])
+    result = svc.allocate(session, hooks=hooks(), start=wk, end=wk, client_ids=[client_id])
     legits = {
         lg.id: lg
         for lg in session.scalars(select(Legitimation).where(Legitimation.client_id == client_id))

@@ -59,7 +59,11 @@ def test_create_client_stores_and_normalises(client, backoffice, db):
         ({"bsn": "123456789"}, "bsn", "11-proef"),
         ({"bsn": "12345"}, "bsn", "9 cijfers"),
         ({"achternaam": ""}, "achternaam", "Achternaam is verplicht"),
-        ({"geboortedatum": "31-02-1960"}, "geboortedatum", "Ongeldige geboortedatum"),
+        (
+            {"geboortedatum": "31-02-1960"},
+            "geboortedatum",
+            "Ongeldige geboortedatum: 31-02-1960 is geen datum: februari 1960 heeft 29 dagen.",
+        ),
         ({"geboortedatum": ""}, "geboortedatum", "verplicht"),
         ({"geslacht": "7"}, "geslacht", "Kies een geslacht"),
         ({"postcode": "12345"}, "postcode", "vier cijfers en twee letters"),

@@ -53,7 +53,7 @@ def test_parallel_facturen_aanmaken_invoices_a_debtor_once(app, db, make_user):
     assert len(ids) == len(s["days"]) == len(set(ids))
 
 
-def test_parallel_stacked_exports_count_a_week_once(app, make_user):
+def test_parallel_stacked_exports_count_a_week_once(app, make_user, hooks):
     """The stacking service's export record: several exports of the same weeks at once (each in
     its own session): one records them, the others are refused with a Dutch message."""
     maker = app.extensions["db_sessionmaker"]
@@ -68,7 +68,7 @@ def test_parallel_stacked_exports_count_a_week_once(app, make_user):
     def export(i: int) -> str:
         with app.app_context(), maker() as session:
             plan = stacking.export_plan(
-                session, financing="wlz", start=date(2019, 1, 1), end=date(2019, 1, 31)
+                session, hooks=hooks, financing="wlz", start=date(2019, 1, 1), end=date(2019, 1, 31)
             )
             if not plan.new:  # an export that started after the winner committed
                 return "niets nieuw"

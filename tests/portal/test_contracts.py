@@ -113,7 +113,7 @@ BAD_LINES = [
     ),
     ({"begindatum": "2025-12-01"}, "De afspraak begint vóór het contract"),
     ({"einddatum": "2027-01-31"}, "De afspraak loopt door na het einde van het contract"),
-    ({"begindatum": "31-02-2026"}, "Begindatum is geen geldige datum"),
+    ({"begindatum": "31-02-2026"}, "Begindatum: 31-02-2026 is geen datum: februari 2026 heeft 28"),
     (
         {"afronding_minuten": "7"},
         "Kies een afronding van 0, 1, 5, 6, 10, 15, 30 of 60 minuten.",
@@ -198,7 +198,7 @@ BAD_CONTRACTS = [
     ({"begindatum": ""}, "begindatum", "Begindatum is verplicht."),
     ({"naam": ""}, "naam", "Naam is verplicht."),
     ({"financier_id": "9999"}, "financier_id", "Kies een financier."),
-    ({"begindatum": "2026-13-01"}, "begindatum", "Begindatum is geen geldige datum"),
+    ({"begindatum": "2026-13-01"}, "begindatum", "Begindatum: 2026-13-01 is geen datum: maand 13"),
 ]
 
 

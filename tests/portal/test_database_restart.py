@@ -104,7 +104,11 @@ def test_postgres_restart_in_the_middle_of_an_approval(pg, pg_app):
     def approve() -> None:
         with pg_app.app_context(), sm() as s:
             try:
-                outcome.append(approval.approve(s, f, user_id=office_id, token="fiat-1"))
+                outcome.append(
+                    approval.approve(
+                        s, f, pg_app.extensions["hooks"], user_id=office_id, token="fiat-1"
+                    )
+                )
             except BaseException as exc:
                 outcome.append(exc)
 
@@ -130,8 +134,12 @@ def test_postgres_restart_in_the_middle_of_an_approval(pg, pg_app):
 
     # the same approval again: done, once; a third time (double click) changes nothing
     with pg_app.app_context(), sm() as s:
-        first = approval.approve(s, f, user_id=office_id, token="fiat-1")
-        again = approval.approve(s, f, user_id=office_id, token="fiat-1")
+        first = approval.approve(
+            s, f, pg_app.extensions["hooks"], user_id=office_id, token="fiat-1"
+        )
+        again = approval.approve(
+            s, f, pg_app.extensions["hooks"], user_id=office_id, token="fiat-1"
+        )
         assert first.id == again.id and first.aantal == 3
     with sm() as s:
         assert s.scalar(select(func.count()).select_from(ApprovalRun)) == 1

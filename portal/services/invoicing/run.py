@@ -26,7 +26,7 @@ from portal.models import (
     Organisation,
     Product,
 )
-from portal.services import audit
+from portal.services import audit, stacking
 from portal.services.invoice_numbers import take_numbers
 from portal.services.invoicing.common import (
     InvoiceError,
@@ -129,15 +129,9 @@ class RunPreview:
         return sum(g.total_cents for g in self.to_invoice)
 
 
-def _allocate(session: Session, start: date, end: date):
-    """The stacking service (issue 3) — the one source of what falls to which financing."""
-    try:
-        from portal.services import stacking
-    except ImportError as exc:  # integration point: issue 3 not merged yet
-        raise InvoiceError(
-            "De stapelberekening is nog niet beschikbaar, dus er kan nog niet worden gefactureerd."
-        ) from exc
-    return stacking.allocate(session, start=start, end=end)
+def _allocate(session: Session, hooks, start: date, end: date):
+    """The stacking service: the one source of what falls to which financing."""
+    return stacking.allocate(session, hooks=hooks, start=start, end=end)
 
 
 def _amount(minutes: int, tarief_cents: int, eenheid: str) -> int:
@@ -185,7 +179,7 @@ def preview(
         raise InvoiceError("Voor deze financiering kan het portaal (nog) geen facturen maken.")
     today = today or date.today()
     per = _invoice_setting(hooks, financing, "invoice_per")
-    result = _allocate(session, start, end)
+    result = _allocate(session, hooks, start, end)
 
     # 1. this financing's allocations, plus each week's rounding difference (WeekTotal is the
     #    rounded week; it goes onto the last day of that week the legitimation was used, so a

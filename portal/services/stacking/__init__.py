@@ -21,8 +21,10 @@ from portal.services.stacking.allocation import (
     StackResult,
     WeekTotal,
     allocate,
+    can_stack,
     round_minutes,
 )
+from portal.services.stacking.capacity import NO_STACK, Capacity, Level, Stack
 from portal.services.stacking.exports import (
     ExportPlan,
     WeekAlreadyExported,
@@ -47,14 +49,19 @@ from portal.services.stacking.weeks import (
 )
 
 __all__ = [
+    "NO_STACK",
     "Allocation",
+    "Capacity",
     "ExportPlan",
+    "Level",
+    "Stack",
     "StackResult",
     "StackingError",
     "WeekAlreadyExported",
     "WeekTotal",
     "add_stack_rule",
     "allocate",
+    "can_stack",
     "check_stack_rule",
     "export_plan",
     "exported_weeks",

@@ -43,8 +43,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from itertools import chain
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
@@ -62,6 +64,9 @@ from portal.models import (
 )
 from portal.models.registration import REG_APPROVED
 from portal.services.stacking.weeks import week_start
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 _INF = 10**12
 
@@ -140,26 +145,11 @@ class StackResult:
 
 # -- financing capabilities (from the plugins) --------------------------------------------------
 
-_HOOKS_CACHE: list = []
 
-
-def _default_stackable() -> Callable[[str | None], bool]:
-    try:
-        from flask import has_app_context
-
-        if has_app_context():
-            from portal.app import hooks
-
-            infos = hooks().financings
-        else:
-            raise LookupError
-    except LookupError:
-        if not _HOOKS_CACHE:
-            from portal.plugins import Hooks, get_plugin_manager
-
-            _HOOKS_CACHE.append(Hooks(get_plugin_manager(load_entrypoints=False), {}).financings)
-        infos = _HOOKS_CACHE[0]
-    can = {code: info.can_stack for code, info in infos.items()}
+def can_stack(hooks: Hooks) -> Callable[[str | None], bool]:
+    """Whether a financing takes part in stacking, as its plugin says (``FinancingInfo.can_stack``
+    through the ``Hooks`` facade); Wmo and Jeugdwet never do (§6.4)."""
+    can = {code: info.can_stack for code, info in hooks.financings.items()}
     return lambda financing: bool(financing) and can.get(financing, False)
 
 
@@ -178,13 +168,18 @@ class _Legit:
     products: frozenset[int]  # empty = every product
 
 
+@cache
+def _unit_minutes(eenheid: str) -> int | None:
+    try:
+        return Unit(eenheid).minutes
+    except ValueError:
+        return None
+
+
 def _weekly_cap(volume, eenheid, frequentie) -> int:
     if volume is None or not eenheid:
         return _INF
-    try:
-        per = Unit(eenheid).minutes
-    except ValueError:
-        per = None
+    per = _unit_minutes(eenheid)
     if per is None:
         return _INF
     if frequentie == "week":
@@ -844,11 +839,12 @@ def allocate(
     *,
     start: date,
     end: date,
+    hooks: Hooks,
     client_ids: Iterable[int] | None = None,
-    stackable: Callable[[str | None], bool] | None = None,
     with_allocations: bool = True,
 ) -> StackResult:
     """Spread the approved care of every whole ISO week overlapping [start, end] (module doc).
+    ``hooks``: the ``Hooks`` facade, which says which financings can stack.
 
     Week totals come from set-based sums per client-week wherever the order of registrations
     cannot matter (at most one stacked product-uursoort in the week, and no legitimation starting
@@ -859,7 +855,7 @@ def allocate(
     ws, we = week_start(start), week_start(end) + timedelta(days=6)
     if client_ids is not None:
         client_ids = list(client_ids)
-    ctx = _Context(session, ws, we, client_ids, stackable or _default_stackable())
+    ctx = _Context(session, ws, we, client_ids, can_stack(hooks))
     week_totals: list[WeekTotal] = []
     not_covered: list[WeekTotal] = []
     weeks_seen: set[date] = set()

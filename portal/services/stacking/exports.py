@@ -24,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -41,6 +42,9 @@ from portal.models.export import EXPORT_DECLARATION as EXPORT_DECLARATION
 from portal.models.export import EXPORT_INVOICE as EXPORT_INVOICE
 from portal.services.stacking.allocation import Allocation, StackResult, WeekTotal, allocate
 from portal.services.stacking.weeks import iso_week_label, week_start
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 
 class WeekAlreadyExported(RuntimeError):
@@ -86,6 +90,7 @@ def exported_weeks(
 def export_plan(
     session: Session,
     *,
+    hooks: Hooks,
     financing: str,
     start: date,
     end: date,
@@ -93,7 +98,7 @@ def export_plan(
 ) -> ExportPlan:
     if client_ids is not None:
         client_ids = list(client_ids)
-    result = allocate(session, start=start, end=end, client_ids=client_ids)
+    result = allocate(session, hooks=hooks, start=start, end=end, client_ids=client_ids)
     done = exported_weeks(session, financing, client_ids)
     # one WeekTotal per (client, week) for this financing (several legitimations are summed)
     merged: dict[tuple[int, date], list[WeekTotal]] = defaultdict(list)
@@ -385,18 +390,24 @@ def exported_keys(
 def release(
     session: Session,
     *,
-    declaration_line_ids: Iterable[int] = (),
-    invoice_line_ids: Iterable[int] = (),
+    declaration_line_ids: Iterable[int] | Select = (),
+    invoice_line_ids: Iterable[int] | Select = (),
 ) -> set[tuple[str, int, date]]:
     """Release the parts of these lines (a credit, a rejection, a replaced concept): a later run
-    may export them again. Returns the (financing, client, week) the released parts were in."""
+    may export them again. The ids may be a SELECT of line ids (thousands of lines: one
+    statement, no parameter lists). Returns the (financing, client, week) of the released
+    parts."""
     released: set[tuple[str, int, date]] = set()
     for column, ids in (
-        (ExportPart.declaration_line_id, sorted(set(declaration_line_ids))),
-        (ExportPart.invoice_line_id, sorted(set(invoice_line_ids))),
+        (ExportPart.declaration_line_id, declaration_line_ids),
+        (ExportPart.invoice_line_id, invoice_line_ids),
     ):
-        for i in range(0, len(ids), 1000):
-            chunk = ids[i : i + 1000]
+        if isinstance(ids, Select):
+            chunks = [ids.scalar_subquery()]
+        else:
+            ids = sorted(set(ids))
+            chunks = [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
+        for chunk in chunks:
             released.update(
                 (f, c, w)
                 for f, c, w in session.execute(

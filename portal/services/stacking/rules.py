@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,10 @@ from portal.models import (
     StackRule,
     legitimation_product,
 )
-from portal.services.stacking.allocation import _default_stackable
+from portal.services.stacking.allocation import can_stack
+
+if TYPE_CHECKING:
+    from portal.plugins import Hooks
 
 
 class StackingError(ValueError):
@@ -27,7 +32,7 @@ def stacking_active(session: Session) -> bool:
 # -- configuration rules ------------------------------------------------------------------------
 
 
-def check_stack_rule(session: Session, product_id: int, onto_product_id: int) -> None:
+def check_stack_rule(session: Session, hooks: Hooks, product_id: int, onto_product_id: int) -> None:
     """Raise StackingError (Dutch) when the rule P -> Q breaks DESIGN §6.2–6.4."""
     product = session.get(Product, product_id)
     onto = session.get(Product, onto_product_id)
@@ -46,7 +51,7 @@ def check_stack_rule(session: Session, product_id: int, onto_product_id: int) ->
             "kan niet naar meerdere onderliggende producten gestapeld worden."
         )
     # Wmo/Jw never stack: refuse when a legitimation of a non-stacking financing holds a product.
-    stackable = _default_stackable()
+    stackable = can_stack(hooks)
     rows = session.execute(
         select(Legitimation.financing)
         .join(legitimation_product, legitimation_product.c.legitimation_id == Legitimation.id)
@@ -72,9 +77,13 @@ def check_stack_rule(session: Session, product_id: int, onto_product_id: int) ->
 
 
 def add_stack_rule(
-    session: Session, product_id: int, onto_product_id: int, user_id: int | None = None
+    session: Session,
+    hooks: Hooks,
+    product_id: int,
+    onto_product_id: int,
+    user_id: int | None = None,
 ) -> StackRule:
-    check_stack_rule(session, product_id, onto_product_id)
+    check_stack_rule(session, hooks, product_id, onto_product_id)
     rule = StackRule(product_id=product_id, onto_product_id=onto_product_id, created_by=user_id)
     session.add(rule)
     session.flush()

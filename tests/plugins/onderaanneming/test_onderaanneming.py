@@ -81,7 +81,7 @@ def _load(db, s, content, nummer="INK-1", bedrag="130,00"):
     )
 
 
-def test_inkoop_loads_the_specification_as_our_approved_production(db):
+def test_inkoop_loads_the_specification_as_our_approved_production(db, hooks):
     s = _inkoop_setup(db)
     content = CSV.replace(b"\n;09-10", b"\n;09-10").replace(b";09-10-2025", b"C200;09-10-2025")
     content = content.replace(b"bsn;", b"bsn;").replace(b"\nC200", b"\n")
@@ -108,7 +108,7 @@ def test_inkoop_loads_the_specification_as_our_approved_production(db):
     ]
     assert all(r.import_bestand == "onderaanneming 73111111 factuur INK-1" for r in regs)
     # they flow into our own declarations: stacking puts them on the Wlz legitimation
-    result = stacking.allocate(db, start=date(2025, 10, 1), end=date(2025, 10, 31))
+    result = stacking.allocate(db, hooks=hooks, start=date(2025, 10, 1), end=date(2025, 10, 31))
     wlz = sum(a.minutes for a in result.allocations if a.financing == "wlz")
     assert wlz == 150
     assert sum(n.minutes for n in result.not_covered) == 30

@@ -10,7 +10,7 @@ from portal.models import ApprovalRun, Registration
 from portal.services import approval, stacking
 
 
-def test_demo_has_registrations_of_the_last_two_months(db):
+def test_demo_has_registrations_of_the_last_two_months(db, hooks):
     assert seed(db)
     db.commit()
     today = date.today()
@@ -34,7 +34,7 @@ def test_demo_has_registrations_of_the_last_two_months(db):
         for a, b in pairwise(day_regs):
             assert a.eind_minuut <= b.starttijd.hour * 60 + b.starttijd.minute
     monday = today - timedelta(days=today.weekday() + 7)
-    pv = approval.preview(db, approval.Filters(start=monday, end=monday + timedelta(days=6)))
+    pv = approval.preview(db, approval.Filters(start=monday, end=monday + timedelta(days=6)), hooks)
     assert not pv.problems and pv.count > 0
-    result = stacking.allocate(db, start=run.periode_start, end=run.periode_eind)
+    result = stacking.allocate(db, hooks=hooks, start=run.periode_start, end=run.periode_eind)
     assert {w.financing for w in result.week_totals} >= {"wlz"}

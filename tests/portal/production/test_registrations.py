@@ -60,8 +60,17 @@ def test_saved_with_audit(db, employee):
         ("duur", "0", "De duur moet meer dan 0 minuten zijn."),
         ("duur", "24:30", "De duur mag niet langer zijn dan 24 uur."),
         ("datum", "11-02-2019", "Je kunt geen zorg registreren op een datum na vandaag."),
-        ("datum", "31-02-2019", "Vul een geldige datum in (dd-mm-jjjj)."),
-        ("starttijd", "25:00", "Vul een begintijd in als uu:mm, bijvoorbeeld 09:30."),
+        ("datum", "31-02-2019", "31-02-2019 is geen datum: februari 2019 heeft 28 dagen."),
+        (
+            "datum",
+            "31/02",
+            "31/02 is geen datum: gebruik dd-mm-jjjj (of alleen cijfers: ddmmjjjj).",
+        ),
+        (
+            "starttijd",
+            "25:00",
+            "Vul een begintijd in als uu:mm of alleen cijfers, bijvoorbeeld 09:30 of 0930.",
+        ),
     ],
 )
 def test_refused_with_dutch_message(db, employee, field, value, message):
@@ -180,3 +189,35 @@ def test_plugin_validation_is_called(db, employee):
     assert seen == [client.id]
     assert result.errors == {"duur": "Niet toegestaan door de financier."}
     assert db.query(Registration).count() == 0
+
+
+def test_copy_last_week_of_care_without_times(db, employee):
+    """Dagbesteding per dagdeel has no start time: copying the week skips what is in the future
+    with a reason (it used to fail with a server error formatting the missing time)."""
+    from portal.models.registration import REG_CONCEPT
+    from tests.portal.production.factory import legitimation, registration
+
+    org = organisation(db)
+    c = new_client(db)
+    legitimation(db, c, org.gemeente, [org.dag], uren=None)
+    for day in (date(2019, 1, 28), date(2019, 1, 31)):
+        registration(db, c, org.dag, employee.id, day, start=None, aantal=1, status=REG_CONCEPT)
+    db.commit()
+    created, skipped = regs.copy_last_week(
+        db, employee.id, date(2019, 2, 4), today=date(2019, 2, 5)
+    )
+    assert [r.datum for r in created] == [date(2019, 2, 4)]
+    assert skipped and skipped[0].startswith("07-02-2019 Jansen")
+
+
+def test_digits_only_as_typed_on_a_phone(db, employee):
+    org = organisation(db)
+    client, _w, _p = seed_client(db, org)
+    result = save(db, employee, form(client, org.pv, datum="29012019", starttijd="0930"))
+    assert result.ok, result.errors
+    assert (result.registration.datum, result.registration.starttijd) == (
+        date(2019, 1, 29),
+        time(9, 30),
+    )
+    assert regs.parse_time("930") == time(9, 30)
+    assert regs.parse_time("2460") is None

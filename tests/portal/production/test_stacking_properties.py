@@ -83,7 +83,7 @@ def _org(db, rounding=0):
     return org
 
 
-def test_conservation_volume_priority_and_wmo(db, make_user):
+def test_conservation_volume_priority_and_wmo(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db)
     pv_rank = {"wlz": 1, "particulier": 2}
@@ -94,7 +94,7 @@ def test_conservation_volume_priority_and_wmo(db, make_user):
         client, created = _arrange(db, org, employee, legits, regs)
         by_id = {lg.id: lg for lg in created}
         result = stacking.allocate(
-            db, start=MONDAY, end=MONDAY + timedelta(days=13), client_ids=[client.id]
+            db, hooks=hooks, start=MONDAY, end=MONDAY + timedelta(days=13), client_ids=[client.id]
         )
         from portal.models import Registration
 
@@ -132,9 +132,11 @@ def test_conservation_volume_priority_and_wmo(db, make_user):
             assert used <= by_id[lid].volume * 60
         # 3. priorities: within a PV stack, a lower legitimation (or niet gedekt) only gets
         # minutes once every higher one is full
+        # (§6.9: PV's uursoort lists Wlz and particulier only, so pgb never receives PV care)
+        assert not any(by_id[lid].financing == "pgb" for (_wk, lid) in pv_used)
         for wk in delivered:
             pv_legits = sorted(
-                (lg for lg in created if lg.financing in ("wlz", "particulier", "pgb")),
+                (lg for lg in created if lg.financing in ("wlz", "particulier")),
                 key=lambda lg: (pv_rank.get(lg.financing, 10**6), lg.priority, lg.id),
             )
             tops = [lg for lg in pv_legits if lg.financing in pv_rank]
@@ -155,7 +157,7 @@ def test_conservation_volume_priority_and_wmo(db, make_user):
     check()
 
 
-def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
+def test_rounded_parts_add_up_to_the_rounded_week(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db, rounding=30)
     org.wlz_line.afronding_wijze = "dichtstbij"
@@ -170,7 +172,9 @@ def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
         legits = [("wlz", hours[0], 1), ("particulier", hours[1], 2)]
         rows = [(i, 0, m, True) for i, m in enumerate(regs)]  # one week, PV only
         client, created = _arrange(db, org, employee, legits, rows)
-        result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[client.id])
+        result = stacking.allocate(
+            db, hooks=hooks, start=MONDAY, end=MONDAY, client_ids=[client.id]
+        )
         delivered = sum(regs)
         rounded = sum(w.minutes for w in result.week_totals + result.not_covered)
         assert rounded == stacking.allocation._round(delivered, 30, "dichtstbij")
@@ -182,7 +186,7 @@ def test_rounded_parts_add_up_to_the_rounded_week(db, make_user):
     check()
 
 
-def test_no_week_counted_twice_over_two_exports(db, make_user):
+def test_no_week_counted_twice_over_two_exports(db, make_user, hooks):
     employee = make_user("zorgprofessional")
     org = _org(db)
 
@@ -196,7 +200,7 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
     def check(legits, regs, split, reverse):
         client, _created = _arrange(db, org, employee, legits, regs)
         end = MONDAY + timedelta(days=13)
-        whole = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
+        whole = stacking.allocate(db, hooks=hooks, start=MONDAY, end=end, client_ids=[client.id])
         periods = [
             (MONDAY, MONDAY + timedelta(days=split - 1)),
             (MONDAY + timedelta(days=split), end),
@@ -207,7 +211,12 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
         for start, stop in periods:
             for financing in ("wlz", "particulier", "pgb", "wmo_jw"):
                 plan = stacking.export_plan(
-                    db, financing=financing, start=start, end=stop, client_ids=[client.id]
+                    db,
+                    hooks=hooks,
+                    financing=financing,
+                    start=start,
+                    end=stop,
+                    client_ids=[client.id],
                 )
                 assert not plan.changed
                 for w in plan.new:
@@ -221,7 +230,7 @@ def test_no_week_counted_twice_over_two_exports(db, make_user):
     check()
 
 
-def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
+def test_set_based_week_totals_equal_the_registration_walk(db, make_user, hooks):
     """The fast path (sums per client-week) gives exactly what walking every registration gives,
     with rounding, several products and legitimations that end mid-week."""
     employee = make_user("zorgprofessional")
@@ -237,9 +246,9 @@ def test_set_based_week_totals_equal_the_registration_walk(db, make_user):
             created[0].einddatum = MONDAY + timedelta(days=end_day)
             db.flush()
         end = MONDAY + timedelta(days=13)
-        result = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
+        result = stacking.allocate(db, hooks=hooks, start=MONDAY, end=end, client_ids=[client.id])
         ctx = stacking.allocation._Context(
-            db, MONDAY, end, [client.id], stacking.allocation._default_stackable()
+            db, MONDAY, end, [client.id], stacking.allocation.can_stack(hooks)
         )
         _rows, walk_totals, walk_nc = stacking.allocation._walk(db, ctx, MONDAY, end, [client.id])
 

@@ -82,9 +82,9 @@ def _setup(db, *, soorten: dict[str, list[str]], products: dict[str, str], rules
     return Setup(prods, financiers)
 
 
-def _week(db, client, legits):
+def _week(db, hooks, client, legits):
     """{legitimation name or None: (rounded minutes, exact minutes)} of the client's week."""
-    result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[client.id])
+    result = stacking.allocate(db, hooks=hooks, start=MONDAY, end=MONDAY, client_ids=[client.id])
     names = {lg.id: name for name, lg in legits.items()}
     out: dict = {}
     for w in result.week_totals + result.not_covered:
@@ -117,7 +117,9 @@ def _rounding_case(db, particulier_holds: str):
 
 
 @pytest.mark.parametrize("pv2_first", [True, False], ids=["pv2_monday", "pv2_tuesday"])
-def test_rounded_minutes_never_land_on_a_legitimation_without_the_product(db, employee, pv2_first):
+def test_rounded_minutes_never_land_on_a_legitimation_without_the_product(
+    db, employee, pv2_first, hooks
+):
     # Wlz 2 h holds PV1 and PV2, particulier 2 h holds only PV1; Wlz rounds PV2 up to 30 min.
     s, client, legits = _rounding_case(db, particulier_holds="PV1")
     days = (MONDAY, TUESDAY) if pv2_first else (TUESDAY, MONDAY)
@@ -126,12 +128,12 @@ def test_rounded_minutes_never_land_on_a_legitimation_without_the_product(db, em
     db.commit()
     # the 20 minutes PV2's rounding adds have nowhere to go along PV2's chain: niet gedekt,
     # whichever day came first (today: 20 on particulier, or 20 niet gedekt)
-    assert _week(db, client, legits) == {"wlz": (120, 120), None: (20, 0)}
+    assert _week(db, hooks, client, legits) == {"wlz": (120, 120), None: (20, 0)}
 
 
 @pytest.mark.parametrize("pv2_first", [True, False], ids=["pv2_monday", "pv2_tuesday"])
 def test_rounded_minutes_move_down_to_a_legitimation_that_holds_the_product(
-    db, employee, pv2_first
+    db, employee, pv2_first, hooks
 ):
     # The same week, but particulier holds only PV2: PV2's rounding excess goes there.
     s, client, legits = _rounding_case(db, particulier_holds="PV2")
@@ -139,13 +141,13 @@ def test_rounded_minutes_move_down_to_a_legitimation_that_holds_the_product(
     registration(db, client, s.products["PV2"], employee.id, days[0], 10)
     registration(db, client, s.products["PV1"], employee.id, days[1], 110)
     db.commit()
-    assert _week(db, client, legits) == {"wlz": (120, 120), "particulier": (20, 0)}
+    assert _week(db, hooks, client, legits) == {"wlz": (120, 120), "particulier": (20, 0)}
 
 
 # -- 2. overflow only onto financings the uursoort lists (§6.9) -------------------------------
 
 
-def test_overflow_never_reaches_a_financing_outside_the_uursoort_list(db, employee):
+def test_overflow_never_reaches_a_financing_outside_the_uursoort_list(db, employee, hooks):
     s = _setup(
         db, soorten={"PV": ["wlz"]}, products={"PV": "PV"}, rules=[("PV", "PV")], rounding=()
     )
@@ -157,7 +159,7 @@ def test_overflow_never_reaches_a_financing_outside_the_uursoort_list(db, employ
     }
     registration(db, client, pv, employee.id, SATURDAY, 120)
     db.commit()
-    assert _week(db, client, legits) == {"wlz": (60, 60), None: (60, 60)}
+    assert _week(db, hooks, client, legits) == {"wlz": (60, 60), None: (60, 60)}
 
 
 # -- 3. care without a stack rule uses the volume (§6.10) -------------------------------------
@@ -165,7 +167,7 @@ def test_overflow_never_reaches_a_financing_outside_the_uursoort_list(db, employ
 
 @pytest.mark.parametrize("unstacked_first", [True, False], ids=["pv2_monday", "pv2_wednesday"])
 def test_care_without_a_rule_uses_the_volume_stacked_care_gets_what_is_left(
-    db, employee, unstacked_first
+    db, employee, unstacked_first, hooks
 ):
     # particulier 30 min/week holds PV1 (stacks onto itself) and PV2 (no rule)
     s = _setup(
@@ -183,13 +185,13 @@ def test_care_without_a_rule_uses_the_volume_stacked_care_gets_what_is_left(
     registration(db, client, p["PV2"], employee.id, days[0], 30)
     registration(db, client, p["PV1"], employee.id, days[1], 30)
     db.commit()
-    assert _week(db, client, {"particulier": prive}) == {
+    assert _week(db, hooks, client, {"particulier": prive}) == {
         "particulier": (30, 30),
         None: (30, 30),
     }
 
 
-def test_stacked_care_overflows_past_the_volume_the_unstacked_care_used(db, employee):
+def test_stacked_care_overflows_past_the_volume_the_unstacked_care_used(db, employee, hooks):
     # PGB 3 h holds X (no rule) and Y (stacks onto itself); a lower PGB legitimation holds Y
     s = _setup(db, soorten={"PGB": ["pgb"]}, products={"X": "PGB", "Y": "PGB"}, rules=[("Y", "Y")])
     client = new_client(db)
@@ -201,7 +203,7 @@ def test_stacked_care_overflows_past_the_volume_the_unstacked_care_used(db, empl
     registration(db, client, p["Y"], employee.id, MONDAY, 165, start=time(9))
     registration(db, client, p["X"], employee.id, TUESDAY, 60, start=time(9))
     db.commit()
-    assert _week(db, client, legits) == {"high": (180, 180), "low": (45, 45)}
+    assert _week(db, hooks, client, legits) == {"high": (180, 180), "low": (45, 45)}
 
 
 # -- the order of care: total, and the same on every database (§6.11) --------------------------
@@ -229,7 +231,7 @@ def _order_case(db):
 
 @pytest.mark.parametrize("untimed_stored_first", [True, False])
 def test_care_without_a_start_time_comes_after_the_timed_care_of_its_day(
-    db, employee, untimed_stored_first
+    db, employee, untimed_stored_first, hooks
 ):
     s, client, legits = _order_case(db)
     rows = [
@@ -242,15 +244,15 @@ def test_care_without_a_start_time_comes_after_the_timed_care_of_its_day(
         registration(db, client, product, employee.id, MONDAY, 60, start=start)
     db.commit()
     # PV1 at 09:00 fills Wlz; PV2 (untimed) finds Wlz full and particulier does not hold it
-    assert _week(db, client, legits) == {"wlz": (60, 60), None: (60, 60)}
-    result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[client.id])
+    assert _week(db, hooks, client, legits) == {"wlz": (60, 60), None: (60, 60)}
+    result = stacking.allocate(db, hooks=hooks, start=MONDAY, end=MONDAY, client_ids=[client.id])
     wlz_products = {a.product_id for a in result.allocations if a.financing == "wlz"}
     assert wlz_products == {s.products["PV1"].id}
 
 
 @pytest.mark.parametrize("pv2_stored_first", [True, False])
 def test_untimed_care_of_one_day_is_ordered_by_what_was_registered(
-    db, employee, make_user, pv2_stored_first
+    db, employee, make_user, pv2_stored_first, hooks
 ):
     s, client, legits = _order_case(db)
     other = make_user("zorgprofessional")
@@ -262,7 +264,7 @@ def test_untimed_care_of_one_day_is_ordered_by_what_was_registered(
     db.commit()
     # same day, no start times, same duration: the product decides (PV1 before PV2), never the
     # order of storage: PV1 fills Wlz, PV2 is niet gedekt
-    assert _week(db, client, legits) == {"wlz": (60, 60), None: (60, 60)}
+    assert _week(db, hooks, client, legits) == {"wlz": (60, 60), None: (60, 60)}
 
 
 # -- properties: storage order never matters; the set-based path equals the walk ---------------
@@ -382,7 +384,7 @@ def _shape(result, client_id, created, db):
     return totals, Counter((what[rid], tuple(p)) for rid, p in parts.items())
 
 
-def test_storage_order_never_changes_the_allocation(db, make_user, property_setup):
+def test_storage_order_never_changes_the_allocation(db, make_user, property_setup, hooks):
     s = property_setup
     employees = [make_user("zorgprofessional"), make_user("zorgprofessional")]
 
@@ -394,13 +396,15 @@ def test_storage_order_never_changes_the_allocation(db, make_user, property_setu
         random.Random(seed).shuffle(shuffled)
         a, created_a = _arrange(db, s, employees, legits, regs, range(len(regs)))
         b, created_b = _arrange(db, s, employees, legits, regs, shuffled)
-        result = stacking.allocate(db, start=MONDAY, end=MONDAY, client_ids=[a.id, b.id])
+        result = stacking.allocate(
+            db, hooks=hooks, start=MONDAY, end=MONDAY, client_ids=[a.id, b.id]
+        )
         assert _shape(result, a.id, created_a, db) == _shape(result, b.id, created_b, db)
 
     check()
 
 
-def test_set_based_path_equals_the_walk_under_rules_9_to_11(db, make_user, property_setup):
+def test_set_based_path_equals_the_walk_under_rules_9_to_11(db, make_user, property_setup, hooks):
     from portal.services.stacking import allocation
 
     s = property_setup
@@ -412,8 +416,8 @@ def test_set_based_path_equals_the_walk_under_rules_9_to_11(db, make_user, prope
         regs = _unique(regs)
         client, created = _arrange(db, s, employees, legits, regs, range(len(regs)))
         end = MONDAY + timedelta(days=6)
-        result = stacking.allocate(db, start=MONDAY, end=end, client_ids=[client.id])
-        ctx = allocation._Context(db, MONDAY, end, [client.id], allocation._default_stackable())
+        result = stacking.allocate(db, hooks=hooks, start=MONDAY, end=end, client_ids=[client.id])
+        ctx = allocation._Context(db, MONDAY, end, [client.id], allocation.can_stack(hooks))
         _rows, walk_totals, walk_nc = allocation._walk(db, ctx, MONDAY, end, [client.id])
 
         def norm(totals):

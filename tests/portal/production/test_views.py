@@ -152,14 +152,16 @@ def test_niet_gedekt_actions_list(client, db, org, backoffice, make_user):
     assert "Jansen, J." in page and "1:00 uur" in page
 
 
-def test_credit_from_the_week_view_after_export(client, db, org, backoffice, make_user):
+def test_credit_from_the_week_view_after_export(client, db, org, backoffice, make_user, hooks):
     from portal.services import stacking
 
     employee = make_user("zorgprofessional")
     c, _w, _p = seed_client(db, org)
     reg = registration(db, c, org.pv, employee.id, date(2019, 1, 29), 60)
     db.commit()
-    plan = stacking.export_plan(db, financing="wlz", start=date(2019, 1, 28), end=date(2019, 2, 3))
+    plan = stacking.export_plan(
+        db, hooks=hooks, financing="wlz", start=date(2019, 1, 28), end=date(2019, 2, 3)
+    )
     stacking.record_export(db, "AW319", "wlz", plan.new)
     db.commit()
     week = client.get(f"/stapelen/client/{c.id}?week=2019-W05").get_data(as_text=True)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import current_app
 
 from portal import hookimpl
 from portal.domain import (
@@ -134,7 +135,9 @@ def receive(db, payload: bytes, answers_to: str | None = None) -> Message:
             "alsAntwoordOp": answers_to,
         },
     }
-    message = receive_payload(db, metadata=metadata, payload=payload)
+    message = receive_payload(
+        db, metadata=metadata, payload=payload, hooks=current_app.extensions["hooks"]
+    )
     db.commit()
     return message
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import trustme
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.domain import Role
@@ -41,7 +42,9 @@ def _inbound(db, payload: bytes, **meta) -> Message:
         "referentiegegevens": {"conversatieId": str(uuid.uuid4()), "traceerId": str(uuid.uuid4())},
     }
     metadata.update(meta)
-    message = receive_payload(db, metadata=metadata, payload=payload)
+    message = receive_payload(
+        db, metadata=metadata, payload=payload, hooks=current_app.extensions["hooks"]
+    )
     db.commit()
     return message
 
@@ -60,7 +63,7 @@ def test_inbox_lists_and_filters(client, db, backoffice, app):
     assert "Geen berichten gevonden met deze filters" in html
     # a wrong date is explained at the field, not a crash
     html = client.get("/berichten/?van=31-02-2026").get_data(as_text=True)
-    assert form_errors(html) == ["Ongeldige datum: gebruik dd-mm-jjjj."]
+    assert form_errors(html) == ["31-02-2026 is geen datum: februari 2026 heeft 28 dagen."]
     # htmx asks for the table only
     frag = client.get("/berichten/?actie=1", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<h1>" not in frag and "WMO301" in frag
