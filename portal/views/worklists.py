@@ -26,6 +26,7 @@ from portal.services import worklists as wl
 from portal.services.clients import active_legitimation_exists
 from portal.services.dashboard import hours_label
 from portal.validators import month_label
+from portal.web import safe_date
 
 bp = Blueprint("worklists", __name__, url_prefix="/lijsten")
 
@@ -145,6 +146,8 @@ def _month_filter(column_start, column_end):
         try:
             first = datetime.strptime(value, "%Y-%m").date()
         except ValueError:
+            return stmt
+        if safe_date(first) is None:  # 9999-12: the month after would be year 10000
             return stmt
         nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         return stmt.where(column_start < nxt, column_end >= first)
