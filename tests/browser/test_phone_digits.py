@@ -16,9 +16,10 @@ from tests.portal.production.factory import organisation, seed_client
 
 def test_digits_only_and_the_client_kept(live_server, phone, db, make_user):
     org = organisation(db)
-    seed_client(db, org)  # legitimations for persoonlijke verzorging only
+    client, _wlz, _prive = seed_client(db, org)  # legitimations for persoonlijke verzorging only
     db.commit()
-    worker = make_user("zorgprofessional", email="zorg2@test.nl")
+    # Care staff see the clients of their own team.
+    worker = make_user("zorgprofessional", email="zorg2@test.nl", team=client.team)
     browser_login(phone, live_server, worker.email, PASSWORD)
     phone.get_by_test_id("zorg-registreren").click()
     phone.wait_for_url(f"{live_server}/registreren/")
