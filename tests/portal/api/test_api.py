@@ -338,7 +338,7 @@ def test_registration_refusals_name_field_and_reason(api, care, db):
     cases = [
         (reg("f1", day=future), "datum", "Je kunt geen zorg registreren op een datum na vandaag."),
         (reg("f2", minutes=0), "duur_minuten", "De duur moet meer dan 0 minuten zijn."),
-        (reg("f3", start="25:00"), "starttijd", "Vul een begintijd in als uu:mm, bijvoorbeeld 09:30."),
+        (reg("f3", start="25:00"), "starttijd", "Vul een begintijd in als uu:mm of alleen cijfers, bijvoorbeeld 09:30 of 0930."),
         (reg("f4", client="nobody"), "client", "Cliënt niet gevonden (gebruik cliëntnummer of BSN)."),
         (reg("f5", product="XX"), "product", "Product 'XX' bestaat niet."),
         (reg("f6", medewerker="wie@test.nl"), "medewerker", "Medewerker 'wie@test.nl' is onbekend of niet actief."),
