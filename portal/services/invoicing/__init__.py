@@ -57,6 +57,7 @@ from portal.services.invoicing.run import (
     payment_reference,
     preview,
     queue_render,
+    run_label,
 )
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "queue_render",
     "render_html_to_pdf",
     "render_invoice",
+    "run_label",
     "run_zip",
     "send_invoice",
 ]
