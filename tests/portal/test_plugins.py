@@ -229,7 +229,12 @@ GOOD = {
         (FinancierKind.ZORGKANTOOR, "5501"),
     ),
     "zvw_msvt": (
-        dict(volume=4, eenheid="uur", frequentie="week"),
+        dict(
+            volume=4,
+            eenheid="uur",
+            frequentie="week",
+            sleutels={"indicatiesteller": "W. de Vries (wijkverpleegkundige)"},
+        ),
         (FinancierKind.ZORGVERZEKERAAR, "3311"),
     ),
     "fz": (
