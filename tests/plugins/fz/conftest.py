@@ -154,3 +154,32 @@ def answer(db, hooks, settings, message: Message, today=TODAY) -> list[Message]:
     drafts = financier.reply(bytes(message.payload), settings, today=today)
     assert drafts is not None
     return [receive(db, hooks, d, answers_to=message.traceer_id) for d in drafts]
+
+
+def approved(db, employee_id: int, client_id: int, product, datum, *, minutes=None, aantal=None):
+    """An approved (gefiatteerde) registration."""
+    from portal.models.registration import REG_APPROVED, Registration
+
+    reg = Registration(
+        client_id=client_id,
+        product_id=product.id,
+        employee_id=employee_id,
+        datum=datum,
+        duur_minuten=minutes,
+        aantal=aantal,
+        status=REG_APPROVED,
+    )
+    db.add(reg)
+    db.flush()
+    return reg
+
+
+def started(db, hooks, settings, leg, day) -> None:
+    """Report the start and let DJI accept it."""
+    from plugins.fz import placements
+
+    sent = placements.report_start(db, leg, day, settings=settings, today=TODAY)
+    db.commit()
+    answer(db, hooks, settings, sent)
+    db.refresh(leg)
+    assert leg.keten_stand == placements.GESTART
