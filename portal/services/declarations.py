@@ -887,6 +887,9 @@ def rejected_lines(
     return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(limit)))
 
 
-def count_rejected(session: Session) -> int:
-    """How many rejected lines still need a fix."""
-    return session.scalar(select(func.count(DeclarationLine.id)).where(*_open_rejected())) or 0
+def count_rejected(session: Session, financing: str | None = None) -> int:
+    """How many rejected lines (of ``financing``, or of all) still need a fix."""
+    stmt = select(func.count(DeclarationLine.id)).where(*_open_rejected())
+    if financing:
+        stmt = stmt.where(DeclarationLine.financing == financing)
+    return session.scalar(stmt) or 0

@@ -237,7 +237,10 @@ GOOD = {
         ),
         (FinancierKind.ZORGVERZEKERAAR, "3311"),
     ),
-    "fz": (dict(productcode="ZZP3", referentienummer="DJI-778"), (FinancierKind.DJI, "9992")),
+    "fz": (
+        dict(productcode="FZZ3B", referentienummer="DJI-778", sleutels={"titel": "TBSV"}),
+        (FinancierKind.DJI, "9992"),
+    ),
     "pgb": (dict(tarief_cents=5500, sleutels={"wet": "wlz"}), (FinancierKind.BUDGETHOUDER, None)),
     "particulier": (dict(tarief_cents=6000), (FinancierKind.CLIENT, None)),
     "onderaanneming": (dict(referentienummer="PO-2026-1"), (FinancierKind.INSTELLING, "12345678")),
