@@ -289,8 +289,16 @@ def issues(declaration: Declaration, session: Session) -> list[Issue]:
     for line in declaration.lines:
         leg = line.legitimation
         if leg is None or not (leg.sleutels or {}).get("besluitnummer"):
+            # the run never makes such a line (``lines`` skips it); a warning for lines that
+            # came in another way
             found.append(
-                Issue("0551", f"Prestatie {line.referentie}: geen toewijzing (AW33).", "regel")
+                Issue(
+                    "0551",
+                    f"Prestatie {line.referentie}: geen toewijzing (AW33); het zorgkantoor "
+                    "wijst die af met 0551.",
+                    "regel",
+                    Severity.WARNING,
+                )
             )
             continue
         s = leg.sleutels
