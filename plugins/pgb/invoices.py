@@ -115,6 +115,8 @@ def build(invoice) -> InvoiceDraft:
         client=client,
         law_label=LAWS.get(law, "onbekend"),
         legitimation=leg,
+        # the SVB pays from the budget, not the budget holder: no payment QR code to scan
+        payment_qr=None,
     )
     html = document(ctx) if invoice.status != "concept" else ""  # a preview needs no document
     return InvoiceDraft(

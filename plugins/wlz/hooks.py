@@ -1,8 +1,11 @@
+"""Wlz (zorgkantoren): the iWlz chain (AW33 → AW34, AW35/AW36, AW39/AW310) and the AW319/AW320
+declaration. Only hook implementations; the work is in the modules beside this one."""
+
 from __future__ import annotations
 
-from plugins.wlz import validation
+from plugins.wlz import chain, validation
 from portal import hookimpl
-from portal.domain import FinancierKind, FinancingInfo, Unit
+from portal.domain import FinancierKind, FinancingInfo, Recognition, Unit
 
 CODE = validation.CODE
 
@@ -27,3 +30,26 @@ def validate_legitimation(legitimation, financier, client, settings):
     if legitimation.financing != CODE:
         return None
     return validation.legitimation_issues(legitimation, financier, client)
+
+
+@hookimpl
+def recognise_message(message, session, settings):
+    from plugins.wlz import messages
+
+    found = messages.recognise(bytes(message.payload))
+    if found is None:
+        return None
+    rel, name = found
+    return Recognition(CODE, name, f"iWlz {rel.name}")
+
+
+@hookimpl
+def parse_message(message, session, settings):
+    return chain.process(session, bytes(message.payload))
+
+
+@hookimpl
+def chain_actions(legitimation, settings):
+    if legitimation.financing != CODE:
+        return None
+    return chain.actions(legitimation)

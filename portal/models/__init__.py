@@ -15,6 +15,8 @@ from portal.models.declaration import Declaration, DeclarationLine
 from portal.models.export import ExportPart
 from portal.models.financier import Financier
 from portal.models.invoice import (
+    BankPayment,
+    BankStatement,
     Invoice,
     InvoiceLine,
     InvoiceNumberSeries,
@@ -44,6 +46,8 @@ __all__ = [
     "ApprovalRun",
     "AuditEvent",
     "BackgroundJob",
+    "BankPayment",
+    "BankStatement",
     "Base",
     "Client",
     "ClientAssignment",

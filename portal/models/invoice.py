@@ -48,7 +48,9 @@ class InvoiceRun(Base):
     __tablename__ = "invoice_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    financing: Mapped[str] = mapped_column(String(40), index=True)
+    # one financing, or several joined by commas ("pgb,particulier"): a run of one month for
+    # every financing the back office chose, with one task page
+    financing: Mapped[str] = mapped_column(String(200), index=True)
     periode_start: Mapped[date] = mapped_column(Date)
     periode_eind: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="renderen")
@@ -65,6 +67,10 @@ class InvoiceRun(Base):
     @property
     def status_label(self) -> str:
         return RUN_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def financings(self) -> list[str]:
+        return [f for f in (self.financing or "").split(",") if f]
 
 
 class Invoice(Timestamped, Base):
@@ -105,6 +111,11 @@ class Invoice(Timestamped, Base):
     paid_at: Mapped[date | None] = mapped_column(Date)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    # what came in on the bank (sum of the matched BankPayments): partly paid while below the
+    # total, status "betaald" once it reaches it
+    betaald_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # the last failed e-mail attempt (bulk sending shows it per invoice; cleared on success)
+    mail_fout: Mapped[str | None] = mapped_column(String(300))
 
     run: Mapped[InvoiceRun | None] = relationship(back_populates="invoices")
     organisation = relationship("Organisation")
@@ -119,6 +130,21 @@ class Invoice(Timestamped, Base):
     @property
     def status_label(self) -> str:
         return INVOICE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def openstaand_cents(self) -> int:
+        return self.totaal_cents - (self.betaald_cents or 0)
+
+    @property
+    def partly_paid(self) -> bool:
+        return self.is_open and 0 < (self.betaald_cents or 0) < self.totaal_cents
+
+    @property
+    def betaal_label(self) -> str:
+        """The status as the list shows it: "Deels betaald" when some money came in."""
+        if self.partly_paid:
+            return f"Deels betaald ({self.status_label.lower()})"
+        return self.status_label
 
     @property
     def is_open(self) -> bool:
@@ -214,3 +240,63 @@ class PurchaseInvoice(Base):
     @property
     def akkoord(self) -> bool:
         return not self.verschillen
+
+
+class BankStatement(Base):
+    """A bank statement (CAMT.053) read in: once per file (its hash) and per statement id."""
+
+    __tablename__ = "bank_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bestand_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    bestandsnaam: Mapped[str] = mapped_column(String(200), default="")
+    afschrift_id: Mapped[str] = mapped_column(String(80), default="")  # Stmt/Id
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    datum_van: Mapped[date | None] = mapped_column(Date)
+    datum_tot: Mapped[date | None] = mapped_column(Date)
+    n_bijschrijvingen: Mapped[int] = mapped_column(Integer, default=0)
+    n_afschrijvingen: Mapped[int] = mapped_column(Integer, default=0)
+    n_al_bekend: Mapped[int] = mapped_column(Integer, default=0)
+    waarschuwing: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    payments: Mapped[list[BankPayment]] = relationship(
+        back_populates="statement", order_by="BankPayment.id"
+    )
+
+
+PAYMENT_STATUS_LABELS = {
+    "gekoppeld": "Gekoppeld",
+    "open": "Nog koppelen",
+    "genegeerd": "Genegeerd (geen factuur)",
+}
+
+
+class BankPayment(Base):
+    """One incoming payment (a credit entry) of a statement. ``sleutel`` is unique: the same
+    bank entry read twice (the same file, or an overlapping statement) is stored once, so its
+    money is counted once."""
+
+    __tablename__ = "bank_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statement.id"), index=True)
+    sleutel: Mapped[str] = mapped_column(String(120), unique=True)
+    boekdatum: Mapped[date] = mapped_column(Date)
+    bedrag_cents: Mapped[int] = mapped_column(Integer)
+    tegen_naam: Mapped[str] = mapped_column(String(140), default="")
+    tegen_iban: Mapped[str] = mapped_column(String(34), default="")
+    omschrijving: Mapped[str] = mapped_column(String(500), default="")
+    end_to_end_id: Mapped[str] = mapped_column(String(40), default="")
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    gekoppeld_door: Mapped[str] = mapped_column(String(20), default="")  # kenmerk/iban/hand
+    gekoppeld_by: Mapped[int | None] = mapped_column(Integer)
+
+    statement: Mapped[BankStatement] = relationship(back_populates="payments")
+    invoice: Mapped[Invoice | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return PAYMENT_STATUS_LABELS.get(self.status, self.status)

@@ -406,8 +406,18 @@ def prepare(
             session.flush()
             session.expire(decl, ["lines"])
             made_decls.append(decl)
-        if chosen.weeks:
-            _record_weeks(session, financier.financing, made_decls, chosen.weeks, user_id)
+        # only the weeks the plugin declared a part of: a week it held back (care it could not
+        # declare, reported in ``skipped``) comes back in the next run instead of counting as done
+        counted = {
+            (c.client_id, stacking.week_start(c.datum), line.legitimation_id)
+            for line in lines
+            for c in line.care
+        }
+        weeks = [
+            w for w in chosen.weeks if (w.client_id, w.week_start, w.legitimation_id) in counted
+        ]
+        if weeks:
+            _record_weeks(session, financier.financing, made_decls, weeks, user_id)
     except AlreadyExported as exc:
         raise DeclarationError(str(exc)) from exc
     except Exception as exc:
@@ -882,6 +892,9 @@ def rejected_lines(
     return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(limit)))
 
 
-def count_rejected(session: Session) -> int:
-    """How many rejected lines still need a fix."""
-    return session.scalar(select(func.count(DeclarationLine.id)).where(*_open_rejected())) or 0
+def count_rejected(session: Session, financing: str | None = None) -> int:
+    """How many rejected lines (of ``financing``, or of all) still need a fix."""
+    stmt = select(func.count(DeclarationLine.id)).where(*_open_rejected())
+    if financing:
+        stmt = stmt.where(DeclarationLine.financing == financing)
+    return session.scalar(stmt) or 0

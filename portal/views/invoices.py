@@ -125,16 +125,22 @@ def index():
 @bp.route("/nieuw", methods=["GET", "POST"])
 @requires("invoices.edit")
 def new_run():
+    """Choose one or more financings and an ended month; the preview shows per financing what
+    would be invoiced; "aanmaken" makes them final in one run."""
     session = db_session()
     today = date.today()
     financings = invoicing.invoice_financings(hooks())
     periods = _periods(today)
     form = request.form if request.method == "POST" else request.args
-    financing = form.get("financing") or (financings[0][0] if financings else "")
+    chosen = [f for f in form.getlist("financing") if f]
+    if not chosen and request.method == "GET":
+        chosen = [code for code, _label in financings]  # all by default: one run for the month
     periode = form.get("periode") or periods[0][0]
     errors: dict[str, str] = {}
-    pv = None
-    if financing not in dict(financings):
+    previews = []
+    if not chosen:
+        errors["financing"] = "Kies minstens één financiering die op factuur gaat."
+    elif any(f not in dict(financings) for f in chosen):
         errors["financing"] = "Kies een financiering die op factuur gaat."
     year, month = _parse_period(periode)
     start = end = None
@@ -146,13 +152,13 @@ def new_run():
         try:
             if request.form.get("action") == "aanmaken":
                 run = invoicing.create_run(
-                    session, hooks(), financing, start, end, user_id=current_user.id, today=today
+                    session, hooks(), chosen, start, end, user_id=current_user.id, today=today
                 )
                 flash(
                     f"{run.n_invoices} facturen aangemaakt; de PDF's worden nu gemaakt.", "success"
                 )
                 return redirect(url_for("invoices.run", run_id=run.id))
-            pv = invoicing.preview(session, hooks(), financing, start, end, today)
+            previews = [invoicing.preview(session, hooks(), f, start, end, today) for f in chosen]
         except InvoiceError as exc:
             errors["_form"] = str(exc)
     return render(
@@ -160,10 +166,12 @@ def new_run():
         "invoices/_preview.html",
         financings=financings,
         periods=periods,
-        financing=financing,
+        chosen=chosen,
         periode=periode,
         errors=errors,
-        pv=pv,
+        previews=previews,
+        n_to_invoice=sum(len(pv.to_invoice) for pv in previews),
+        total_cents=sum(pv.total_cents for pv in previews),
         period_label=invoicing.period_label(start, end) if start else "",
     )
 
@@ -180,7 +188,7 @@ def run(run_id: int):
         run=r,
         job=job,
         failed=_failed_parts(session, r),
-        label=hooks().financing_label(r.financing),
+        label=invoicing.run_label(hooks(), r),
         periode=invoicing.period_label(r.periode_start, r.periode_eind),
     )
 
@@ -211,7 +219,7 @@ def run_zip(run_id: int):
         object_id=r.id,
         detail={"financiering": r.financing, "periode": f"{r.periode_start:%Y-%m}"},
     )
-    name = f"facturen-{r.financing}-{r.periode_start:%Y-%m}.zip"
+    name = f"facturen-{'-'.join(r.financings)}-{r.periode_start:%Y-%m}.zip"
     return Response(
         data,
         mimetype="application/zip",

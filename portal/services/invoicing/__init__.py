@@ -32,6 +32,8 @@ from portal.services.invoicing.documents import (
     VAT_EXEMPT_TEXT,
     document_context,
     document_environment,
+    epc_payload,
+    epc_qr,
     euro,
     hours,
     invoice_pdf,
@@ -57,6 +59,7 @@ from portal.services.invoicing.run import (
     payment_reference,
     preview,
     queue_render,
+    run_label,
 )
 
 __all__ = [
@@ -73,6 +76,8 @@ __all__ = [
     "credit_invoice",
     "document_context",
     "document_environment",
+    "epc_payload",
+    "epc_qr",
     "euro",
     "hooks_label",
     "hours",
@@ -89,6 +94,7 @@ __all__ = [
     "queue_render",
     "render_html_to_pdf",
     "render_invoice",
+    "run_label",
     "run_zip",
     "send_invoice",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -447,7 +447,7 @@ def _line_model(position: int, line: LineDraft) -> InvoiceLine:
 def create_run(
     session: Session,
     hooks,
-    financing: str,
+    financing: str | Sequence[str],
     start: date,
     end: date,
     *,
@@ -455,34 +455,41 @@ def create_run(
     today: date | None = None,
     enqueue_render: bool = True,
 ) -> InvoiceRun:
-    """Make the invoices of the preview final and queue their PDFs. Debtors with blocking
-    issues, or already invoiced for this period, are left out (and stay in the next preview)."""
+    """Make the invoices of the preview final and queue their PDFs: one financing, or several
+    (PGB, particulier and onderaanneming of one month) in one run with one task page. Every
+    invoice keeps its own financing; all take their numbers from the organisation's one
+    gap-free series in this transaction. Debtors with blocking issues, or already invoiced for
+    this period, are left out (and stay in the next preview)."""
     today = today or date.today()
+    financings = [financing] if isinstance(financing, str) else list(dict.fromkeys(financing))
+    if not financings:
+        raise InvoiceError("Kies minstens één financiering.")
     if end >= today:
         raise InvoiceError("Deze periode is nog niet voorbij.")
     org = get_organisation(session)
     if org is None:
         raise InvoiceError("Vul eerst de organisatiegegevens in.")
-    pv = preview(session, hooks, financing, start, end, today)
-    groups = pv.to_invoice
-    if not groups:
+    previews = [preview(session, hooks, f, start, end, today) for f in financings]
+    pairs = [(pv.financing, g) for pv in previews for g in pv.to_invoice]
+    if not pairs:
         raise InvoiceError(
-            f"Er is niets (meer) te factureren voor {hooks.financing_label(financing)} over "
+            f"Er is niets (meer) te factureren voor {_labels(hooks, financings)} over "
             f"{period_label(start, end)}."
         )
-    term = int(_invoice_setting(hooks, financing, "betaaltermijn_dagen"))
     run = InvoiceRun(
-        financing=financing,
+        financing=",".join(financings),
         periode_start=start,
         periode_eind=end,
         status="renderen",
         created_by=user_id,
-        not_covered_minutes=sum(n.minutes for n in pv.not_covered),
+        not_covered_minutes=sum(n.minutes for pv in previews for n in pv.not_covered),
     )
     session.add(run)
     try:
-        invoices = _numbered_invoices(session, hooks, run, groups, org, today, term)
-        _record_parts(session, financing, groups, invoices)
+        invoices = _numbered_invoices(session, hooks, run, pairs, org, today)
+        for f in financings:
+            own = [(g, inv) for (fin, g), inv in zip(pairs, invoices, strict=True) if fin == f]
+            _record_parts(session, f, [g for g, _ in own], [inv for _, inv in own])
     except (IntegrityError, exports.AlreadyExported) as exc:
         # a second run at the same moment (or a double click) invoiced the same debtor and
         # period, or the same care, first: the database refused it
@@ -500,7 +507,11 @@ def create_run(
         user_id=user_id,
         object_type="invoice_run",
         object_id=run.id,
-        detail={"financing": financing, "periode": start.isoformat(), "facturen": len(invoices)},
+        detail={
+            "financing": run.financing,
+            "periode": start.isoformat(),
+            "facturen": len(invoices),
+        },
     )
     if enqueue_render:
         queue_render(session, run)
@@ -509,17 +520,21 @@ def create_run(
     return run
 
 
-def _numbered_invoices(session, hooks, run, groups, org, today, term) -> list[Invoice]:
-    """The run's invoices with their numbers; an IntegrityError means a concurrent run (or a
-    double click) invoiced the same debtor and period first."""
-    financing, start, end = run.financing, run.periode_start, run.periode_eind
+def _numbered_invoices(session, hooks, run, pairs, org, today) -> list[Invoice]:
+    """The run's invoices (``pairs`` of financing and debtor group) with their numbers; an
+    IntegrityError means a concurrent run (or a double click) invoiced the same debtor and
+    period first."""
+    start, end = run.periode_start, run.periode_eind
     invoices = []
-    for group in groups:
+    terms = {}
+    for financing, group in pairs:
+        if financing not in terms:
+            terms[financing] = int(_invoice_setting(hooks, financing, "betaaltermijn_dagen"))
         inv = _transient_invoice(group, financing, start, end, org, today)
         inv.groep_sleutel = _group_key(
             financing, start, group.key, _generation(session, financing, start, group.key)
         )
-        inv.vervaldatum = today + timedelta(days=term)
+        inv.vervaldatum = today + timedelta(days=terms[financing])
         inv.run = run
         session.add(inv)
         invoices.append(inv)
@@ -655,7 +670,17 @@ class _JobLike:
 
 
 def hooks_label(run: InvoiceRun) -> str:
-    return f"facturen {period_label(run.periode_start, run.periode_eind)} ({run.financing})"
+    return f"facturen {period_label(run.periode_start, run.periode_eind)} ({', '.join(run.financings)})"
+
+
+def run_label(hooks, run: InvoiceRun) -> str:
+    """The run's financings as people read them: "PGB, Particulier en Onderaanneming"."""
+    return _labels(hooks, run.financings)
+
+
+def _labels(hooks, financings: Sequence[str]) -> str:
+    labels = [hooks.financing_label(f) for f in financings]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " en " + labels[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -779,6 +804,7 @@ def mark_paid(
     if paid_on > date.today():
         raise InvoiceError("De betaaldatum ligt in de toekomst.")
     inv.status, inv.paid_at = "betaald", paid_on
+    inv.betaald_cents = max(inv.betaald_cents or 0, inv.totaal_cents)
     audit.record(
         session,
         "factuur.betaald",

@@ -312,3 +312,41 @@ def pdf_info(pdf: bytes) -> dict[str, str]:
 def squash(text: str) -> str:
     """Whitespace collapsed, so a check does not depend on column layout."""
     return " ".join(text.split())
+
+
+def multi_scenario(db):
+    """One organisation with care for three financings in October 2025: a PGB budget holder
+    (client email), a private client, and two clients in onderaanneming for one main
+    contractor (one invoice to the contractor)."""
+    org = organisation(db)
+    emp = employee(db)
+    pgb_prod = product(db, "PV-UUR", ["pgb"])
+    pgb_fin = financier(db, "pgb", "budgethouder", "Budgethouder (PGB)")
+    pgb_client = client(db, "123456782", "Vries", tussenvoegsel="de", email="budget@example.nl")
+    legitimation(
+        db, pgb_client, pgb_fin, "pgb", pgb_prod, volume=10, tarief_cents=5500,
+        sleutels={"wet": "wlz"}, referentienummer="ZO-2025-014",
+    )  # fmt: skip
+    for d in [date(2025, 10, 6), date(2025, 10, 13)]:
+        register(db, pgb_client, pgb_prod, emp, d, 120)
+
+    hh = product(db, "HH-UUR", ["particulier"])
+    part_fin = financier(db, "particulier", "client", "Cliënt zelf")
+    part_client = client(db, "111222333", "Jansen", email="jansen@example.nl", voorletters="P.")
+    legitimation(db, part_client, part_fin, "particulier", hh, volume=6, tarief_cents=3500)
+    for d in [date(2025, 10, 7), date(2025, 10, 14), date(2025, 10, 21)]:
+        register(db, part_client, hh, emp, d, 135)
+
+    oa = product(db, "OA-PV", ["onderaanneming"])
+    hoofd = financier(
+        db, "onderaanneming", "instelling", "Thuiszorg Regio Midden", code="73999991",
+        straat="Zorgplein", huisnummer="1", postcode="3811BB", plaats="Amersfoort",
+        email="crediteuren@trm.example",
+    )  # fmt: skip
+    contract_line(db, hoofd, oa, 5400)
+    for i, (bsn, naam) in enumerate([("100000009", "Smit"), ("100000010", "Visser")]):
+        c = client(db, bsn, naam, voorletters="H.")
+        legitimation(db, c, hoofd, "onderaanneming", oa, volume=5, referentienummer=f"ORD-{i}")
+        register(db, c, oa, emp, date(2025, 10, 2), 60)
+    db.commit()
+    return {"org": org, "pgb_client": pgb_client, "part_client": part_client, "hoofd": hoofd}

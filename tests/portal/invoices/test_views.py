@@ -23,7 +23,7 @@ def test_choose_preview_create_render_download(client, db, backoffice, run_jobs)
     b.pgb_scenario(db)
     page = client.get("/facturen/nieuw").get_data(as_text=True)
     assert "PGB" in page and "Particulier" in page and "Onderaanneming" in page
-    assert "Wlz" not in page.split('name="financing"')[1].split("</select>")[0]
+    assert "Wlz" not in page.split("<legend>Financieringen")[1].split("</fieldset>")[0]
 
     # a month that has not ended is refused with the reason
     from datetime import date
