@@ -2,7 +2,7 @@
 another legitimation (naar particulier)
 
 Revision ID: 0023
-Revises: 0015
+Revises: 0024
 Create Date: 2026-12-05
 
 ``declaration_line.vervolg`` says what a back-office worker did with a rejected line
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0015"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
