@@ -856,7 +856,8 @@ def credit(
 
 
 def _open_rejected():
-    """Rejected lines that still need a fix: no later line for the same client, legitimation,
+    """Rejected lines that still need a fix: no follow-up chosen for them (corrected, moved to
+    particulier) and no later line for the same client, legitimation,
     product and product period has been sent since (a re-declaration supersedes the rejection,
     whatever its own answer; a new rejection is then the one to act on)."""
     later = aliased(DeclarationLine)
@@ -874,7 +875,11 @@ def _open_rejected():
             Declaration.status != DECL_CONCEPT,
         )
     )
-    return DeclarationLine.status == LINE_REJECTED, ~sent.exists()
+    return (
+        DeclarationLine.status == LINE_REJECTED,
+        DeclarationLine.vervolg.is_(None),  # a follow-up was chosen (portal.services.followups)
+        ~sent.exists(),
+    )
 
 
 def rejected_lines(
