@@ -381,6 +381,8 @@ def generate_organisation(engine: Engine, n_clients: int, seed: int = 1) -> dict
                 rng.choice(TOWNS), rng.choice(TEAMS), rng.random() > 0.08, True, now, now,
             ))  # fmt: skip
             hours = dict(eenheid="uur", frequentie="week")
+            # who set the indicatie (the Zvw plugin asks for it)
+            zvw = dict(sleutels={"indicatiesteller": "Wijkverpleegkundige"}, **hours)
             kind = rng.random()
             wlz = dict(volume=rng.choice((2, 3, 4, 6)), code="H126", **hours)
             if kind < 0.30:  # Wlz PV stacked with private PV, sometimes Wmo begeleiding too
@@ -396,13 +398,13 @@ def generate_organisation(engine: Engine, n_clients: int, seed: int = 1) -> dict
             elif kind < 0.70:  # Wmo begeleiding next to wijkverpleging
                 _wmo(leg, cid, rng, gemeenten)
                 leg(cid, "zvw_msvt", rng.choice(verzekeraars), ["VP-UUR", "PV-UUR"],
-                    volume=rng.choice((3, 4, 6)), **hours)  # fmt: skip
+                    volume=rng.choice((3, 4, 6)), **zvw)  # fmt: skip
                 if rng.random() < 0.4:
                     leg(cid, "particulier", fin["particulier"], ["PV-UUR"], prio=2, volume=1,
                         tarief=6200, **hours)  # fmt: skip
             elif kind < 0.88:  # wijkverpleging stacked with private care, Wmo household help
                 leg(cid, "zvw_msvt", rng.choice(verzekeraars), ["VP-UUR", "PV-UUR"], volume=4,
-                    **hours)  # fmt: skip
+                    **zvw)  # fmt: skip
                 leg(cid, "particulier", fin["particulier"], ["PV-UUR"], prio=2, volume=2,
                     tarief=6200, **hours)  # fmt: skip
                 if rng.random() < 0.5:
@@ -414,7 +416,7 @@ def generate_organisation(engine: Engine, n_clients: int, seed: int = 1) -> dict
             else:  # onderaanneming next to wijkverpleging
                 leg(cid, "onderaanneming", fin["hoofdaannemer"], ["OA-PV"], volume=3,
                     referentie="ORD-2026-118", **hours)  # fmt: skip
-                leg(cid, "zvw_msvt", rng.choice(verzekeraars), ["VP-UUR"], volume=2, **hours)
+                leg(cid, "zvw_msvt", rng.choice(verzekeraars), ["VP-UUR"], volume=2, **zvw)
 
         _bulk(conn, client_t, CLIENT_COLUMNS, clients)
         _bulk(conn, leg_t, LEG_COLUMNS, legs)

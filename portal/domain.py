@@ -38,6 +38,7 @@ class Unit(StrEnum):
     ETMAAL = "etmaal"
     WEEK = "week"
     MAAND = "maand"
+    JAAR = "jaar"
     STUK = "stuk"
     EURO = "euro"
 
@@ -62,6 +63,7 @@ UNIT_LABELS = {
     Unit.ETMAAL: "etmaal",
     Unit.WEEK: "week",
     Unit.MAAND: "maand",
+    Unit.JAAR: "jaar",
     Unit.STUK: "stuk",
     Unit.EURO: "euro",
 }

@@ -155,6 +155,7 @@ def test_unit_not_accepted_by_zvw(client, backoffice, setup, db):
         "eenheid": "dagdeel",
         "frequentie": "week",
         "product_ids": [str(prod["VP-UUR"].id)],
+        "sleutel_indicatiesteller": "W. de Vries",
     }
     resp = _post(client, c, data)
     assert any(

@@ -229,10 +229,18 @@ GOOD = {
         (FinancierKind.ZORGKANTOOR, "5501"),
     ),
     "zvw_msvt": (
-        dict(volume=4, eenheid="uur", frequentie="week"),
+        dict(
+            volume=4,
+            eenheid="uur",
+            frequentie="week",
+            sleutels={"indicatiesteller": "W. de Vries (wijkverpleegkundige)"},
+        ),
         (FinancierKind.ZORGVERZEKERAAR, "3311"),
     ),
-    "fz": (dict(productcode="ZZP3", referentienummer="DJI-778"), (FinancierKind.DJI, "9992")),
+    "fz": (
+        dict(productcode="FZZ3B", referentienummer="DJI-778", sleutels={"titel": "TBSV"}),
+        (FinancierKind.DJI, "9992"),
+    ),
     "pgb": (dict(tarief_cents=5500, sleutels={"wet": "wlz"}), (FinancierKind.BUDGETHOUDER, None)),
     "particulier": (dict(tarief_cents=6000), (FinancierKind.CLIENT, None)),
     "onderaanneming": (dict(referentienummer="PO-2026-1"), (FinancierKind.INSTELLING, "12345678")),

@@ -1,0 +1,92 @@
+"""A thuiszorg organisation with two insurers, its products and Zvw indicaties (March 2025)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from plugins.zvw_msvt import financier as insurer
+from portal.models import Legitimation
+from tests.portal.invoices import builders as b
+
+TODAY = date(2025, 4, 10)
+MARCH = date(2025, 3, 1)
+AGB = "73730001"
+UZOVI = "3311"
+UZOVI2 = "7029"
+BSN = "123456782"
+BSN2 = "111222333"
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@pytest.fixture
+def insurer_settings(tmp_path):
+    """Plugin settings with a fresh store for the simulated insurers."""
+    return {"zvw_msvt": {"verzekeraar_db": str(tmp_path / "verzekeraar.db")}}
+
+
+@pytest.fixture
+def store(insurer_settings):
+    return insurer.store_for(insurer_settings)
+
+
+class World:
+    """The builders of one test: add products, contract lines, indicaties and care."""
+
+    def __init__(self, db):
+        self.db = db
+        b.organisation(db)
+        self.emp = b.employee(db)
+        self.zv = b.financier(
+            db, "zvw_msvt", "zorgverzekeraar", "Zorgverzekeraar Midden", code=UZOVI
+        )
+        self.zv2 = b.financier(
+            db, "zvw_msvt", "zorgverzekeraar", "Zorgverzekeraar Noord", code=UZOVI2
+        )
+        self.private = b.financier(db, "particulier", "client", "Cliënt zelf")
+        self.vp = b.product(db, "VP-UUR", ["zvw_msvt", "particulier"])
+        self.client = b.client(db, BSN, "Jansen", geslacht="2")
+
+    def line(self, product, tarief, *, fin=None, lijst="065", code="1004", eenheid="uur", **kw):
+        return b.contract_line(
+            self.db, fin or self.zv, product, tarief, productcategorie=lijst, productcode=code,
+            eenheid=eenheid, afronding_minuten=kw.pop("afronding_minuten", 0), **kw,
+        )  # fmt: skip
+
+    def indicatie(self, product, *, client=None, fin=None, volume=6, soort="wijkverpleging", **kw):
+        leg = b.legitimation(
+            self.db, client or self.client, fin or self.zv, "zvw_msvt", product, volume=volume,
+            priority=kw.pop("priority", 1), **kw,
+        )  # fmt: skip
+        leg.sleutels = {
+            "soort": soort,
+            "indicatiesteller": "W. de Vries",
+            "verzekerdennummer": "123456789",
+            **kw.pop("sleutels", {}),
+        }
+        self.db.flush()
+        return leg
+
+    def private_agreement(self, product, volume=2, client=None):
+        b.contract_line(self.db, self.private, product, 6200, afronding_minuten=0)
+        return b.legitimation(
+            self.db, client or self.client, self.private, "particulier", product, priority=2,
+            volume=volume, tarief_cents=6200,
+        )  # fmt: skip
+
+    def care(self, product, days, minutes, client=None):
+        return [
+            b.register(self.db, client or self.client, product, self.emp, d, minutes) for d in days
+        ]
+
+    def legitimation(self, leg_id) -> Legitimation:
+        return self.db.get(Legitimation, leg_id)
+
+
+@pytest.fixture
+def world(db):
+    return World(db)
