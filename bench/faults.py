@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,6 +65,7 @@ class Row:
 @dataclass
 class Matrix:
     rows: list[Row] = field(default_factory=list)
+    diagnosis: str = ""
 
     @property
     def lost(self) -> int:
@@ -114,7 +116,8 @@ class Harness:
         self.workers: list[subprocess.Popen] = []
         self.worker_logs: list = []
         self.restarted_workers = 0
-        self.standin = None
+        self.standin_server = None
+        self.instance: Path | None = None
         self.app = None
         self._stop_rounds = threading.Event()
         self._rounds: threading.Thread | None = None
@@ -189,9 +192,28 @@ class Harness:
         self.workers.append(proc)
         return proc
 
+    def _scheduler_pids(self) -> set[int]:
+        """The pids of RQ's scheduler processes (each a child of a worker), from Redis."""
+        from redis import Redis
+
+        conn = Redis.from_url(self.redis.url)
+        try:
+            return {
+                int(pid)
+                for key in conn.scan_iter("rq:scheduler:*")
+                if (pid := conn.hget(key, "pid")) is not None
+            }
+        except Exception:
+            return set()
+        finally:
+            conn.close()
+
     def kill_worker(self) -> None:
-        """SIGKILL the first live worker and its work horse."""
-        proc = next(p for p in self.workers if p.poll() is None)
+        """SIGKILL a live worker and its children (work horse, scheduler): the one that runs
+        RQ's scheduler when there is one, the hard case (retried jobs wait for a scheduler)."""
+        live = [p for p in self.workers if p.poll() is None]
+        holders = self._scheduler_pids()
+        proc = next((p for p in live if holders & set(_descendants(p.pid))), live[0])
         for pid in [proc.pid, *_descendants(proc.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -211,12 +233,15 @@ class Harness:
                 proc.kill()
         for log in self.worker_logs:
             log.close()
-        if self.standin is not None:
+        if self.standin_server is not None:
             self.standin_server.shutdown()
+            self.standin_server.server_close()
         if self.app is not None:
             self.app.extensions["db_engine"].dispose()
         self.redis.close()
         self.pg.close()
+        if self.instance is not None:
+            shutil.rmtree(self.instance, ignore_errors=True)
 
     # -- what the scheduler (and a supervisor) would do -------------------------------------
 
@@ -398,6 +423,39 @@ class Harness:
         )
         return n is None or n > 0
 
+    def diagnosis(self) -> str:
+        """What is still open when a row did not settle: job rows, RQ's registries, the end of
+        each worker's log (read before ``close`` removes them)."""
+        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+        from sqlalchemy import select
+
+        from portal.jobs import QUEUES, queue_name, redis_connection
+        from portal.models import BackgroundJob
+
+        lines = []
+        rows = self._query(
+            lambda s: s.execute(
+                select(BackgroundJob.id, BackgroundJob.status, BackgroundJob.error).where(
+                    BackgroundJob.status != "klaar"
+                )
+            ).all()
+        )
+        lines += [f"job {r.id}: {r.status} {r.error or ''}" for r in rows or []]
+        try:
+            conn = redis_connection(self.app)
+            for q in QUEUES:
+                name = queue_name(q, self.app)
+                scheduled = ScheduledJobRegistry(name, connection=conn).count
+                started = StartedJobRegistry(name, connection=conn).count
+                lines.append(f"queue {q}: {scheduled} gepland, {started} bezig")
+            lines.append(f"scheduler-pids: {sorted(self._scheduler_pids())}")
+        except Exception as exc:
+            lines.append(f"redis: {exc!r}")
+        for path in sorted(self.instance.glob("worker-*.log")) if self.instance else []:
+            tail = path.read_text(errors="replace").splitlines()[-8:]
+            lines += [f"{path.name}: {line}" for line in tail]
+        return "\n".join(lines)
+
     def wait(self, predicate, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -427,6 +485,8 @@ def run_matrix(per_fault: int, n_invoices: int, log=print) -> Matrix:
             h.store.clear_faults()
             lost, doubled = h.outgoing_counts(tids)
             note = "" if settled else "niet afgerond"
+            if not settled and not matrix.diagnosis:
+                matrix.diagnosis = h.diagnosis()
             matrix.rows.append(Row(name, per_fault, 0, lost, doubled, time.monotonic() - t0, note))
             log(f"  {name}: {lost} kwijt, {doubled} dubbel")
 
@@ -497,6 +557,8 @@ def run_matrix(per_fault: int, n_invoices: int, log=print) -> Matrix:
                 lost, doubled, n = lost + lost_in, doubled + doubled_in, 2 * per_fault
             note = "" if settled else "niet afgerond"
             matrix.rows.append(Row(name, n, 0, lost, doubled, seconds, note))
+        if not settled:
+            matrix.diagnosis = h.diagnosis()
         total, no_pdf, doubled_numbers = h.invoice_counts(run_id, n_invoices)
         matrix.rows.append(
             Row(
@@ -526,6 +588,8 @@ def main() -> None:
     matrix = run_matrix(per_fault, n_invoices)
     print()
     print(matrix.table())
+    if matrix.diagnosis:
+        print(matrix.diagnosis)
     print(
         f"\n{matrix.messages} berichten, {matrix.invoices} facturen in {time.monotonic() - t0:.0f} s"
     )

@@ -82,11 +82,16 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     qs = [get_queue(q, app) for q in (queues or QUEUES)]
     # a heartbeat every 10 s: a worker killed hard is seen by RQ 70 s later (the started
     # registry's entry expires at heartbeat + 60 s), and the job table follows within
-    # JOB_RECONCILE_SECONDS (portal.jobs.reconcile)
+    # JOB_RECONCILE_SECONDS (portal.jobs.reconcile).
+    # Maintenance every 30 s instead of RQ's 10 minutes: that is where a worker takes over the
+    # scheduler (which moves retried jobs back onto their queue) when the worker holding it was
+    # killed, or restarts its own scheduler after Redis went away. With RQ's default, a retried
+    # job (say a PDF that failed while PostgreSQL restarted) waited up to 10 minutes.
     Worker(
         qs,
         connection=redis_connection(app),
         job_monitoring_interval=app.config.get("RQ_JOB_MONITORING_SECONDS", 10),
+        maintenance_interval=app.config["RQ_MAINTENANCE_SECONDS"],
     ).work(burst=burst, with_scheduler=True)
 
 

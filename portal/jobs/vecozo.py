@@ -524,6 +524,9 @@ def check_outstanding(
             if enqueue_send(session, message_id):
                 done["opnieuw_ingepland"] += 1
         except Exception:
+            # the database or Redis went away: leave the session usable for the next message
+            # (they would all fail on a broken transaction otherwise, one log line each)
+            session.rollback()
             log.exception("could not re-enqueue message %s", message_id)
 
     due = session.scalars(

@@ -60,6 +60,14 @@ LINE_BADGES = {
 }
 
 
+FOLLOWUP_REDECLARE = "opnieuw"  # corrected; the care is declared again
+FOLLOWUP_PARTICULIER = "particulier"  # the care moved to the client's particulier legitimation
+FOLLOWUP_LABELS = {
+    FOLLOWUP_REDECLARE: "Gecorrigeerd, opnieuw declareren",
+    FOLLOWUP_PARTICULIER: "Naar particulier verplaatst",
+}
+
+
 class Declaration(Timestamped, Base):
     __tablename__ = "declaration"
     __table_args__ = (UniqueConstraint("financing", "nummer", name="uq_declaration_number"),)
@@ -127,6 +135,10 @@ class DeclarationLine(Timestamped, Base):
     retourcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
     registration_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     toelichting: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # what was done with a rejected line (portal.services.followups): FOLLOWUP_* below
+    vervolg: Mapped[str | None] = mapped_column(String(20))
+    vervolg_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    vervolg_door: Mapped[int | None] = mapped_column(Integer)
 
     declaration: Mapped[Declaration | None] = relationship(back_populates="lines")
     client = relationship("Client")

@@ -22,6 +22,10 @@ from portal.models._base import Base, utcnow
 
 EXPORT_DECLARATION = "declaratie"
 EXPORT_INVOICE = "factuur"
+# care of a rejected declaration line moved to another legitimation (naar particulier): the row
+# keeps the original (registration, legitimation) actively exported, so the first financing never
+# declares it again, and is invoiced once on ``naar_legitimation_id`` (``invoice_line_id``)
+EXPORT_MOVED = "verplaatst"
 
 
 class ExportPart(Base):
@@ -61,3 +65,5 @@ class ExportPart(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # kind ``verplaatst``: the legitimation the care is billed on now
+    naar_legitimation_id: Mapped[int | None] = mapped_column(Integer, index=True)

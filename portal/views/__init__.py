@@ -11,6 +11,7 @@ from portal.views.contracts import bp as contracts_bp
 from portal.views.declarations import bp as declarations_bp
 from portal.views.dossier import bp as dossier_bp
 from portal.views.financiers import bp as financiers_bp
+from portal.views.followups import bp as followups_bp
 from portal.views.imports import bp as imports_bp
 from portal.views.invoices import bp as invoices_bp
 from portal.views.jobs import bp as jobs_bp
@@ -38,6 +39,7 @@ BLUEPRINTS = [
     stacking_bp,
     messages_bp,
     declarations_bp,
+    followups_bp,
     audit_bp,
     client_access_bp,
     worklists_bp,

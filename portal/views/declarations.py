@@ -83,6 +83,7 @@ def index():
         months=months,
         default_month=default,
         rejected=svc.count_rejected(session),
+        followup_financings=sorted({f.financing for f in financiers}),
         errors={},
     )
 

@@ -243,6 +243,7 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         "agb_id": org.agb_codes[0].id,
         "job_id": job.id,
         "wet": "iwmo",
+        "financing": "wmo_jw",
     }
 
 

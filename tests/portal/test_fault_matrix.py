@@ -24,7 +24,7 @@ pytestmark = [
 def test_fault_matrix_loses_nothing_and_doubles_nothing(monkeypatch, capsys):
     monkeypatch.setenv("PORTAL_INSTANCE", "")  # the harness sets its own
     matrix = run_matrix(per_fault=20, n_invoices=30)
-    table = matrix.table()
+    table = matrix.table() + ("\n" + matrix.diagnosis if matrix.diagnosis else "")
     with capsys.disabled():
         print("\n" + table)
     faults = [r.fault for r in matrix.rows]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -18,6 +18,7 @@ from portal.models import (
     Client,
     Contract,
     ContractLine,
+    ExportPart,
     Financier,
     Invoice,
     InvoiceLine,
@@ -65,6 +66,8 @@ class LineDraft:
     legitimation: Any = None
     # registration id -> [minutes, aantal] of its part on this line's legitimation
     parts: dict[int, list[int]] = field(default_factory=dict)
+    # export parts of care moved here from a rejected declaration line (kind ``verplaatst``)
+    moved_part_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -226,6 +229,10 @@ def preview(
         if line is not None:
             line.minutes += d
 
+    # care moved to this financing from a rejected declaration line (naar particulier): taken by
+    # the next run whatever its date, on lines of its own
+    lines_by_key.update(_moved_lines(session, financing, end))
+
     legs = {
         leg.id: leg
         for leg in session.scalars(
@@ -243,7 +250,7 @@ def preview(
     contracts = _ContractIndex(session, {leg.financier_id for leg in legs.values()})
 
     groups: dict[str, DebtorGroup] = {}
-    for (leg_id, day, product_id, _client_id), line in sorted(
+    for (leg_id, day, product_id, _client_id, *_moved), line in sorted(
         lines_by_key.items(), key=lambda kv: (kv[0][3], kv[0][1], kv[0][2])
     ):
         leg = legs[leg_id]
@@ -285,6 +292,26 @@ def preview(
         group.debtor_name = draft.debtor_name
         group.issues.extend(draft.issues)
     return RunPreview(financing, start, end, ordered, not_covered)
+
+
+def _moved_lines(session: Session, financing: str, end: date) -> dict[tuple, LineDraft]:
+    """Lines for the care moved to legitimations of ``financing`` and not invoiced yet, one per
+    legitimation, day and product (``followups.move_to_particulier``)."""
+    from portal.services.followups import moved_parts
+
+    lines: dict[tuple, LineDraft] = {}
+    for part, product_id in moved_parts(session, financing, end):
+        leg_id = part.naar_legitimation_id
+        k = (leg_id, part.datum, product_id, part.client_id, "verplaatst")
+        line = lines.get(k)
+        if line is None:
+            line = lines[k] = LineDraft(part.client_id, part.datum, product_id, leg_id, 0, [])
+        line.minutes += part.minutes
+        line.aantal += part.aantal
+        if part.registration_id not in line.registration_ids:
+            line.registration_ids.append(part.registration_id)
+        line.moved_part_ids.append(part.id)
+    return lines
 
 
 def _price(line: LineDraft, leg: Legitimation, product: Product, cline, group) -> None:
@@ -528,6 +555,8 @@ def _record_parts(
     pairs = []
     for group, inv in zip(groups, invoices, strict=True):
         for draft, line in zip(group.lines, inv.lines, strict=True):
+            if draft.moved_part_ids:
+                _claim_moved(session, draft.moved_part_ids, line.id)
             for registration_id, (minutes, aantal) in sorted(draft.parts.items()):
                 part = exports.Part(
                     registration_id=registration_id,
@@ -539,6 +568,25 @@ def _record_parts(
                 )
                 pairs.append((part, line.id))
     exports.record_parts(session, exports.EXPORT_INVOICE, financing, pairs)
+
+
+def _claim_moved(session: Session, part_ids: list[int], invoice_line_id: int) -> None:
+    """Moved care is invoiced once: a conditional UPDATE claims its parts for this line; when
+    another run claimed one first (it waits for that run's commit, then finds it taken), the run
+    is refused and rolled back."""
+    claimed = session.execute(
+        update(ExportPart)
+        .where(
+            ExportPart.id.in_(part_ids),
+            ExportPart.kind == exports.EXPORT_MOVED,
+            ExportPart.active.is_(True),
+            ExportPart.invoice_line_id.is_(None),
+        )
+        .values(invoice_line_id=invoice_line_id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != len(part_ids):
+        raise exports.AlreadyExported()
 
 
 def _finalise(hooks, inv: Invoice, nummer: str) -> None:

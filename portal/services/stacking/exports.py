@@ -40,6 +40,7 @@ from portal.models import (
 from portal.models._base import utcnow
 from portal.models.export import EXPORT_DECLARATION as EXPORT_DECLARATION
 from portal.models.export import EXPORT_INVOICE as EXPORT_INVOICE
+from portal.models.export import EXPORT_MOVED as EXPORT_MOVED
 from portal.services.stacking.allocation import Allocation, StackResult, WeekTotal, allocate
 from portal.services.stacking.weeks import iso_week_label, week_start
 
@@ -398,6 +399,9 @@ def release(
     statement, no parameter lists). Returns the (financing, client, week) of the released
     parts."""
     released: set[tuple[str, int, date]] = set()
+    # a part moved away from a rejected line (``verplaatst``) is never released through that
+    # line: it is its new legitimation's now
+    not_moved = ExportPart.kind != EXPORT_MOVED
     for column, ids in (
         (ExportPart.declaration_line_id, declaration_line_ids),
         (ExportPart.invoice_line_id, invoice_line_ids),
@@ -408,17 +412,30 @@ def release(
             ids = sorted(set(ids))
             chunks = [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
         for chunk in chunks:
+            if column is ExportPart.invoice_line_id:
+                # care moved to this legitimation (kind ``verplaatst``) stays moved when its
+                # invoice is credited: the next invoice run of that financing takes it again
+                session.execute(
+                    update(ExportPart)
+                    .where(
+                        column.in_(chunk),
+                        ExportPart.active.is_(True),
+                        ExportPart.kind == EXPORT_MOVED,
+                    )
+                    .values(invoice_line_id=None)
+                    .execution_options(synchronize_session=False)
+                )
             released.update(
                 (f, c, w)
                 for f, c, w in session.execute(
                     select(ExportPart.financing, ExportPart.client_id, ExportPart.week_start)
-                    .where(column.in_(chunk), ExportPart.active.is_(True))
+                    .where(column.in_(chunk), ExportPart.active.is_(True), not_moved)
                     .distinct()
                 )
             )
             session.execute(
                 update(ExportPart)
-                .where(column.in_(chunk), ExportPart.active.is_(True))
+                .where(column.in_(chunk), ExportPart.active.is_(True), not_moved)
                 .values(active=False, released_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
