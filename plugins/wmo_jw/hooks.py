@@ -144,3 +144,10 @@ def retourcode_meaning(financing, code, settings):
     from plugins.wmo_jw.standard import IJW, IWMO
 
     return IWMO.codes("LDT_RetourCode").get(code) or IJW.codes("LDT_RetourCode").get(code)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.wmo_jw import demo
+
+    return demo.seed(session, today, settings)
