@@ -159,3 +159,10 @@ def retourcode_meaning(financing, code, settings):
     if financing != CODE:
         return None
     return codes.retourcodes().get(code, (None,))[0]
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.fz import demo
+
+    return demo.seed(session, today, settings)

@@ -201,11 +201,21 @@ def stacked_care(
     }
     done = exports.exported_keys(session, clients)
     care: list[Care] = []
+    # per (client, week, legitimation): the exact minutes of all its care and the last
+    # (day, product), where the week's rounding difference goes — also when only part of the week
+    # is declared again (one of its lines was rejected, the others still count): then the
+    # difference is declared again only when the rejected care held that last (day, product)
     exact: dict[tuple, int] = defaultdict(int)
     last: dict[tuple, tuple[date, int]] = {}
+    taken: dict[tuple, set[tuple[date, int]]] = defaultdict(set)
     for a in plan.allocations:
         key = (a.client_id, a.week_start, a.legitimation_id)
-        if key not in new_keys or (a.registration_id, a.legitimation_id) in done:
+        if key not in new_keys:
+            continue
+        exact[key] += a.minutes
+        if key not in last or (a.day, a.product_id) > last[key]:
+            last[key] = (a.day, a.product_id)
+        if (a.registration_id, a.legitimation_id) in done:
             continue
         care.append(
             Care(
@@ -219,16 +229,14 @@ def stacked_care(
                 rounded=True,
             )
         )
-        exact[key] += a.minutes
-        if key not in last or (a.day, a.product_id) > last[key]:
-            last[key] = (a.day, a.product_id)
+        taken[key].add((a.day, a.product_id))
     weeks = []
     for w in plan.new:
         key = (w.client_id, w.week_start, w.legitimation_id)
-        if key not in last:
+        if not taken.get(key):
             continue
         weeks.append(w)
-        if w.minutes != exact[key]:
+        if w.minutes != exact[key] and last[key] in taken[key]:
             day, product_id = last[key]
             care.append(
                 Care(

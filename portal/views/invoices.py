@@ -176,6 +176,17 @@ def new_run():
     )
 
 
+def _latest_job(session, key: str) -> BackgroundJob | None:
+    from portal.jobs import job_key
+
+    return session.scalars(
+        select(BackgroundJob)
+        .where(BackgroundJob.id.startswith(job_key(f"{key}-")))
+        .order_by(BackgroundJob.created_at.desc())
+        .limit(1)
+    ).first()
+
+
 @bp.route("/run/<int:run_id>")
 @requires("invoices.view")
 def run(run_id: int):
@@ -187,6 +198,8 @@ def run(run_id: int):
         None,
         run=r,
         job=job,
+        mail_job=_latest_job(session, f"invoice-run-{r.id}-mail"),
+        plan=invoicing.mailable(r.invoices),
         failed=_failed_parts(session, r),
         label=invoicing.run_label(hooks(), r),
         periode=invoicing.period_label(r.periode_start, r.periode_eind),
@@ -236,6 +249,30 @@ def rerender(run_id: int):
     if _failed_parts(session, r):
         invoicing.queue_render(session, r)
         flash("De ontbrekende PDF's worden opnieuw gemaakt.", "success")
+    return redirect(url_for("invoices.run", run_id=run_id))
+
+
+@bp.route("/run/<int:run_id>/versturen", methods=["POST"])
+@requires("invoices.edit")
+def send_run(run_id: int):
+    """E-mail every invoice of the run that has not gone out yet, in one background job; a
+    second click while it runs changes nothing, a click after it finished sends what failed."""
+    session = db_session()
+    r = session.get(InvoiceRun, run_id) or abort(404)
+    plan = invoicing.mailable(r.invoices)
+    if not plan["send"]:
+        flash("Er is niets (meer) per e-mail te versturen in deze run.", "info")
+        return redirect(url_for("invoices.run", run_id=run_id))
+    job = invoicing.queue_sending(
+        session,
+        [inv.id for inv in plan["send"]],
+        reminder=False,
+        key=f"invoice-run-{r.id}-mail",
+        label=f"Facturen versturen: {invoicing.run_label(hooks(), r)}, "
+        f"{invoicing.period_label(r.periode_start, r.periode_eind)}",
+        user_id=current_user.id,
+    )
+    flash(f"{job.total} facturen worden per e-mail verstuurd.", "success")
     return redirect(url_for("invoices.run", run_id=run_id))
 
 
@@ -361,15 +398,54 @@ def credit(invoice_id: int):
 @bp.route("/vervallen")
 @requires("invoices.view")
 def overdue():
+    session = db_session()
     today = date.today()
-    rows = invoicing.overdue(db_session(), today)
+    rows = invoicing.overdue(session, today)
     return render(
         "invoices/overdue.html",
         None,
         invoices=rows,
         today=today,
-        total_cents=sum(i.totaal_cents for i in rows),
+        total_cents=sum(i.openstaand_cents for i in rows),
+        plan=invoicing.mailable(rows, reminder=True, today=today),
+        job=_latest_job(session, "herinneringen"),
     )
+
+
+@bp.route("/vervallen/herinneringen", methods=["POST"])
+@requires("invoices.edit")
+def remind_many():
+    """Reminders in bulk: first a confirmation of what will happen (who gets a reminder by
+    e-mail, who must get one by post, who already got one today), then one background job."""
+    session = db_session()
+    today = date.today()
+    ids = {int(i) for i in request.form.getlist("factuur") if i.isdigit() and len(i) < 10}
+    chosen = [inv for inv in invoicing.overdue(session, today) if inv.id in ids]
+    if not chosen:
+        flash("Kies de facturen die een herinnering moeten krijgen.", "error")
+        return redirect(url_for("invoices.overdue"))
+    plan = invoicing.mailable(chosen, reminder=True, today=today)
+    if request.form.get("action") != "versturen":
+        return render(
+            "invoices/remind_confirm.html",
+            None,
+            plan=plan,
+            today=today,
+            total_cents=sum(inv.openstaand_cents for inv in plan["send"]),
+        )
+    if not plan["send"]:
+        flash("Er is geen herinnering (meer) per e-mail te versturen.", "info")
+        return redirect(url_for("invoices.overdue"))
+    job = invoicing.queue_sending(
+        session,
+        [inv.id for inv in plan["send"]],
+        reminder=True,
+        key="herinneringen",
+        label=f"Herinneringen versturen ({len(plan['send'])})",
+        user_id=current_user.id,
+    )
+    flash(f"{job.total} herinneringen worden per e-mail verstuurd.", "success")
+    return redirect(url_for("invoices.overdue"))
 
 
 @bp.route("/inkoop", methods=["GET", "POST"])

@@ -282,3 +282,53 @@ def test_the_screen_shows_the_line_and_moves_it(app, db, hooks, week5, client, l
     # the declaration page says what was done with the line
     page = client.get(f"/declareren/{line.declaration_id}").get_data(as_text=True)
     assert "Naar particulier verplaatst" in page
+
+
+@pytest.mark.parametrize(
+    ("rounding", "rejected", "expected"),
+    [
+        (0, 60, [("H126", 60)]),
+        (0, 90, [("H127", 90)]),
+        # rounded to 30 minutes: 50 -> 60 and 80 -> 90; the week's 20 rounding minutes were
+        # declared on the last day's line (VP), so they go again only with that line
+        (30, 50, [("H126", 50)]),
+        (30, 100, [("H127", 100)]),
+    ],
+)
+def test_correcting_one_of_two_lines_of_a_week_declares_only_that_line_again(
+    db, hooks, rounding, rejected, expected
+):
+    """A stacked week with two products is two lines; the zorgkantoor rejects one. The next run
+    declares that line's care again (with the week's rounding only if that line held it), and
+    nothing of the other line (still awarded) twice."""
+    b.organisation(db)
+    emp = b.employee(db)
+    pv = b.product(db, "PV-UUR", ["wlz", "particulier"])
+    vp = b.product(db, "VP-UUR", ["wlz", "particulier"])
+    b.stack(db, pv)
+    b.stack(db, vp)
+    zk = b.financier(db, "wlz", "zorgkantoor", "Zorgkantoor Utrecht", code="5503")
+    for prod, code in ((pv, "H126"), (vp, "H127")):
+        cl = b.contract_line(db, zk, prod, 6000, afronding_minuten=rounding, productcode=code)
+        cl.begindatum = cl.contract.begindatum = date(2018, 1, 1)
+    c = b.client(db, "123456782", "Bakker")
+    wlz = b.legitimation(db, c, zk, "wlz", pv, volume=10, begindatum=date(2018, 1, 1))
+    wlz.products = [pv, vp]
+    minutes = (60, 90) if not rounding else (50, 80)
+    b.register(db, c, pv, emp, date(2019, 1, 8), minutes[0])
+    b.register(db, c, vp, emp, date(2019, 1, 9), minutes[1])
+    db.commit()
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    assert sum(ln.volume for ln in decl.lines) == 150
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    line = next(ln for ln in decl.lines if ln.volume == rejected)
+    payload = ei_plugin.reply(bytes(sent.payload), {line.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    followups.mark_corrected(db, line.id)
+    db.commit()
+    again = declarations.prepare(db, zk, FEB, hooks=hooks).declaration
+    db.commit()
+    assert [(ln.productcode, ln.volume) for ln in again.lines] == expected
