@@ -106,6 +106,13 @@ def index():
     )
 
 
+@bp.route("/afgewezen")
+@requires("legitimations.view")
+def rejected():
+    """The rejected prestaties with DJI's reasons (the declaration page links here)."""
+    return redirect(url_for("fz.index", lijst="afgewezen"))
+
+
 @bp.route("/clienten/<int:client_id>")
 @requires("legitimations.view")
 def client(client_id: int):
