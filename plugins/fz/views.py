@@ -67,9 +67,12 @@ def _placement_row(leg: Legitimation) -> dict:
 @bp.route("/")
 @requires("legitimations.view")
 def index():
+    return _worklist(request.args.get("lijst", "aanvang"))
+
+
+def _worklist(lijst: str):
     session = db_session()
     today = date.today()
-    lijst = request.args.get("lijst", "aanvang")
     if lijst not in LISTS:
         lijst = "aanvang"
     rows, rejected = [], []
@@ -110,7 +113,7 @@ def index():
 @requires("legitimations.view")
 def rejected():
     """The rejected prestaties with DJI's reasons (the declaration page links here)."""
-    return redirect(url_for("fz.index", lijst="afgewezen"))
+    return _worklist("afgewezen")
 
 
 @bp.route("/clienten/<int:client_id>")
