@@ -35,6 +35,13 @@ def index():
     return render("zvw_msvt/index.html", rows=rows, ending=ending, today=today)
 
 
+@bp.route("/afgewezen")
+@requires("declarations.view")
+def rejected():
+    """The rejected prestaties (the worklist; the core's follow-up screen links here)."""
+    return index()
+
+
 def _month_arg(today: date) -> date:
     raw = request.args.get("maand", "")
     m = re.fullmatch(r"(\d{4})-(\d{2})", raw)

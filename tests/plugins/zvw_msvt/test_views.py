@@ -104,3 +104,44 @@ def test_start_page_counts_rejections(db, hooks, answered):
     counts = {c.key: c.count for c in hooks.action_counts(db, TODAY)}
     assert counts["zvw_msvt.afgewezen"] == 1
     assert declarations.count_rejected(db, "zvw_msvt") == 1
+
+
+def test_a_client_not_insured_is_moved_to_particulier_and_invoiced_once(
+    client, login_as, db, hooks, world, answered
+):
+    from portal.models import DeclarationLine
+    from portal.services import invoicing
+
+    login_as(Role.BACKOFFICE)
+    b.contract_line(db, world.private, world.vp, 6200, afronding_minuten=0)
+    db.commit()
+    (line,) = declarations.rejected_lines(db, "zvw_msvt")
+    html = client.get("/f/zvw_msvt/").get_data(as_text=True)
+    assert f"/declareren/vervolg/regels/{line.id}/particulier" in html
+    resp = client.post(
+        f"/declareren/vervolg/regels/{line.id}/particulier",
+        data={"aanmaken": "1", "next": "/f/zvw_msvt/"},
+    )
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/f/zvw_msvt/")
+    # a double click changes nothing
+    client.post(
+        f"/declareren/vervolg/regels/{line.id}/particulier",
+        data={"aanmaken": "1", "next": "/f/zvw_msvt/"},
+    )
+    db.expire_all()
+    assert declarations.rejected_lines(db, "zvw_msvt") == []
+    assert "Er zijn geen afgewezen prestaties" in client.get("/f/zvw_msvt/").get_data(as_text=True)
+    # the particulier run invoices the hour at the private tariff; the next Zvw run does not
+    # declare it again
+    run = invoicing.create_run(
+        db, hooks, "particulier", date(2025, 3, 1), date(2025, 3, 31), today=TODAY,
+        enqueue_render=False,
+    )  # fmt: skip
+    (invoice,) = run.invoices
+    assert invoice.totaal_cents == 6200
+    again = declarations.prepare(db, world.zv, date(2025, 3, 1), hooks=hooks)
+    assert again.declaration is None or all(
+        ln.client_id != line.client_id or ln.begindatum != line.begindatum
+        for ln in again.declaration.lines
+    )
+    assert db.get(DeclarationLine, line.id).status == "afgewezen"
