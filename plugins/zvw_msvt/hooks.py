@@ -142,3 +142,10 @@ def action_counts(session, today, settings):
     from plugins.zvw_msvt import overview
 
     return overview.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.zvw_msvt import demo
+
+    return demo.seed(session, today, settings)
