@@ -152,10 +152,3 @@ def code_label(financing, codelist, code, settings):
     if financing != CODE or codelist != "retourcode":
         return None
     return codes.retourcodes().get(code, (None,))[0]
-
-
-@hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    return codes.retourcodes().get(code, (None,))[0]
