@@ -152,3 +152,10 @@ def code_label(financing, codelist, code, settings):
     if financing != CODE or codelist != "retourcode":
         return None
     return codes.retourcodes().get(code, (None,))[0]
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.fz import demo
+
+    return demo.seed(session, today, settings)

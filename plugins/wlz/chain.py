@@ -408,7 +408,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             f"Het AW33-bericht is gericht aan AGB {aw33.header.ontvanger}, niet aan een AGB-code "
             "van deze organisatie; niets verwerkt, afgekeurd met retourcode 0001."
         )
-        codes = {id(c.element): ["0233"] for c in aw33.clients}
+        codes = {msgs.path_of(c.element): ["0233"] for c in aw33.clients}
         reply = msgs.build_retour(
             rel,
             "AW33",
@@ -427,7 +427,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             replies=[_draft(rel, "AW34", reply, zk, ident)],
             reference=aw33.header.identificatie,
         )
-    codes: dict[int, list[str]] = {}
+    codes: dict[str, list[str]] = {}
     done, refused, lines, issues, client_ids = 0, 0, [], [], []
     for item in aw33.clients:
         found = _client_issues(item)
@@ -435,7 +435,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             refused += 1
             for target, code, text in found:
                 el = item.element if target is None else _element_of(item, target, rel)
-                codes.setdefault(id(el), []).append(code)
+                codes.setdefault(msgs.path_of(el), []).append(code)
                 issues.append(Issue(code, text, "Client"))
             continue
         try:

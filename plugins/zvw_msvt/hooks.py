@@ -113,3 +113,31 @@ def code_label(financing, codelist, code, settings):
     if codelist == "productcategorie":
         return standard.lists().get(code)
     return None
+
+
+@hookimpl
+def register_blueprints(settings):
+    from plugins.zvw_msvt.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items(settings):
+    from plugins.zvw_msvt import overview
+
+    return overview.menu_items()
+
+
+@hookimpl
+def action_counts(session, today, settings):
+    from plugins.zvw_msvt import overview
+
+    return overview.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.zvw_msvt import demo
+
+    return demo.seed(session, today, settings)
