@@ -17,6 +17,7 @@ worklist.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ from portal.models import (
 from portal.validators import check_bsn
 
 CODE = "wlz"
+log = logging.getLogger(__name__)
 ACCEPTED = ("0200",)  # "Geen opmerking": the only code that accepts a line
 VERZONDEN, GEACCEPTEERD, AFGEWEZEN = "verzonden", "geaccepteerd", "afgewezen"
 INTREKKEN, INGETROKKEN = "intrekken", "ingetrokken"
@@ -475,6 +477,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
 def _refused(payload: bytes, reason: str, today: date) -> ParseOutcome:
     """A message we cannot read: nothing changes. When its header is still readable enough to
     address an answer, the zorgkantoor gets an AW34 with 0001 and no clients."""
+    log.warning("iWlz-bericht geweigerd (%d bytes), niets verwerkt: %s", len(payload), reason)
     return ParseOutcome(
         standard="iWlz",
         code="AW33",
