@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import date, datetime
+from datetime import date
 
 from lxml import etree
 
@@ -146,6 +146,7 @@ def reply(payload: bytes, settings, today: date | None = None) -> list[MessageDr
         return None
     rel, message = found
     if message == "AW34":
+        _learn_from_aw34(payload, settings)
         return []  # a retour: accepted, nothing to answer
     if message not in ("AW35", "AW39"):
         return None
@@ -156,17 +157,16 @@ def reply(payload: bytes, settings, today: date | None = None) -> list[MessageDr
     store = store_for(settings)
     ns = {"m": rel.ns(message)}
     header = msgs.read_header(rel, message, root)
-    codes: dict[int, list[str]] = {}
+    codes: dict[str, list[str]] = {}
     for c in root.findall("m:Clienten/m:Client", ns):
         bsn = c.findtext("m:Bsn", namespaces=ns)
         known = store.toewijzingen(header.ontvanger, header.afzender, bsn)
         if not known:
-            codes[id(c)] = ["0448"]  # client cannot be identified (no toewijzing to this AGB)
-            continue
+            continue  # a client from before this zorgkantoor's memory: taken on trust
         for e in c.iter():
             if not isinstance(e.tag, str) or etree.QName(e).localname not in msgs._LINES:
                 continue
-            codes[id(e)] = _line_codes(e, ns, known)
+            codes[msgs.path_of(e)] = _line_codes(e, ns, known)
     ident = msgs.new_identificatie()
     retour = msgs.build_retour(
         rel,
@@ -206,6 +206,47 @@ def _line_codes(e, ns, known) -> list[str]:
     if mut and begin and mut < begin:
         return ["1156"]
     return ["0200"]
+
+
+def _learn_from_aw34(payload: bytes, settings) -> None:
+    """What the provider accepted (a client with 0200 in its AW34) is what this zorgkantoor
+    holds against its AW35/AW39/AW319 later, also for AW33s placed from another process."""
+    try:
+        rel, _message, root = msgs.load(payload)
+    except msgs.MessageError:
+        return
+    ns = {"m": rel.ns("AW34")}
+    header = msgs.read_header(rel, "AW34", root)
+    store = store_for(settings)
+    for c in root.findall("m:Clienten/m:Client", ns):
+        if [x.text for x in c.findall("m:RetourCodes/m:RetourCode", ns)] != ["0200"]:
+            continue
+        bsn = c.findtext("m:Bsn", namespaces=ns)
+        besluit = c.findtext("m:Indicatie/m:Besluitnummer", namespaces=ns)
+        for path, soort, code_el in (
+            (
+                "m:Indicatie/m:ToegewezenZorgzwaartepakketten/m:ToegewezenZorgzwaartepakket",
+                "zzp",
+                "m:ZzpCode",
+            ),
+            ("m:Indicatie/m:ToegewezenFuncties/m:ToegewezenFunctie", "functie", "m:FunctieCode"),
+        ):
+            for e in c.findall(path, ns):
+                end = e.findtext("m:Einddatum", namespaces=ns)
+                store.save(
+                    header.afzender,
+                    e.findtext("m:Instelling", namespaces=ns),
+                    bsn,
+                    besluit,
+                    msgs.Toewijzing(
+                        soort,
+                        e.findtext(code_el, namespaces=ns),
+                        e.findtext("m:Instelling", namespaces=ns),
+                        header.afzender,
+                        date.fromisoformat(e.findtext("m:Ingangsdatum", namespaces=ns)),
+                        einddatum=date.fromisoformat(end) if end else None,
+                    ),
+                )
 
 
 def _aw320(payload: bytes, settings, today: date) -> list[MessageDraft]:
@@ -256,6 +297,8 @@ def _prestatie_code(rec, store: ZorgkantoorStore, zk: str, agb: str) -> str | No
     if functie and zzp:
         return "1113"
     known = store.toewijzingen(zk, agb, rec["0403"])
+    if not known:
+        return None  # a client from before this zorgkantoor's memory: taken on trust
     besluit = str(rec.int("0411"))
     mine = [k for k in known if k[0] == besluit]
     if not mine:
@@ -278,7 +321,3 @@ def _prestatie_code(rec, store: ZorgkantoorStore, zk: str, agb: str) -> str | No
         if rec.int("0425") > limit:
             return "0611"
     return None
-
-
-def _now() -> str:
-    return datetime.now().strftime("%H:%M:%S")

@@ -127,16 +127,6 @@ def build_declaration(declaration, session, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    from plugins.wlz import declaration
-
-    rc = declaration.retourcodes().get(code)
-    return rc.betekenis if rc else None
-
-
-@hookimpl
 def code_label(financing, codelist, code, settings):
     if financing != CODE or codelist != "retourcode":
         return None
@@ -144,3 +134,34 @@ def code_label(financing, codelist, code, settings):
 
     rc = declaration.retourcodes().get(code)
     return rc.betekenis if rc else None
+
+
+# --- screens ------------------------------------------------------------------------------------
+
+
+@hookimpl
+def register_blueprints(settings):
+    from plugins.wlz.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items(settings):
+    from plugins.wlz import worklist
+
+    return worklist.menu_items()
+
+
+@hookimpl
+def action_counts(session, today, settings):
+    from plugins.wlz import worklist
+
+    return worklist.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.wlz import demo
+
+    return demo.seed(session, today, settings)

@@ -138,15 +138,6 @@ def code_label(financing, codelist, code, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    from plugins.wmo_jw.standard import IJW, IWMO
-
-    return IWMO.codes("LDT_RetourCode").get(code) or IJW.codes("LDT_RetourCode").get(code)
-
-
-@hookimpl
 def seed_demo(session, today, settings):
     from plugins.wmo_jw import demo
 

@@ -104,14 +104,6 @@ def financier_reply(payload, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    found = standard.retourcodes().get(code)
-    return found.meaning if found else None
-
-
-@hookimpl
 def code_label(financing, codelist, code, settings):
     if financing != CODE:
         return None
@@ -142,3 +134,10 @@ def action_counts(session, today, settings):
     from plugins.zvw_msvt import overview
 
     return overview.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.zvw_msvt import demo
+
+    return demo.seed(session, today, settings)

@@ -289,12 +289,18 @@ def show(invoice_id: int):
     inv = _invoice(invoice_id)
     if inv.client_id:
         audit_client_view(inv.client_id, "factuur.bekeken")
+    from portal.models import BankPayment
+
     credits = db_session().scalars(select(Invoice).where(Invoice.credit_of_id == inv.id)).all()
+    payments = db_session().scalars(
+        select(BankPayment).where(BankPayment.invoice_id == inv.id).order_by(BankPayment.boekdatum)
+    )
     return render(
         "invoices/show.html",
         None,
         inv=inv,
         credits=credits,
+        payments=payments.all(),
         label=hooks().financing_label(inv.financing),
         periode=invoicing.period_label(inv.periode_start, inv.periode_eind),
         today=date.today(),
@@ -505,3 +511,112 @@ def _can_edit() -> bool:
     from portal.auth import has_permission
 
     return has_permission("invoices.edit")
+
+
+# ---------------------------------------------------------------------------------------------
+# bank statements (CAMT.053): import, matched and unmatched payments, matching by hand
+# ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/bank", methods=["GET", "POST"])
+@requires("invoices.view")
+def bank():
+    from portal.models import BankStatement
+    from portal.services.invoicing import bank as bank_service
+    from portal.services.organisation import get_organisation
+
+    session = db_session()
+    error = None
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        upload = request.files.get("bestand")
+        content = upload.read(bank_service.MAX_BYTES + 1) if upload else b""
+        if not content:
+            error = "Kies het bankafschrift (CAMT.053, XML) dat u wilt inlezen."
+        else:
+            org = get_organisation(session)
+            try:
+                statement = bank_service.import_statement(
+                    session,
+                    content,
+                    filename=upload.filename or "",
+                    org_iban=org.iban if org else None,
+                    user_id=current_user.id,
+                )
+            except InvoiceError as exc:
+                session.rollback()
+                error = str(exc)
+            else:
+                counts = bank_service.statement_counts(session, statement.id)
+                flash(
+                    f"Het bankafschrift is ingelezen: {counts['gekoppeld']} betalingen gekoppeld, "
+                    f"{counts['open']} nog te koppelen.",
+                    "success",
+                )
+                return redirect(url_for("invoices.bank_statement", statement_id=statement.id))
+    statements = session.scalars(
+        select(BankStatement).order_by(BankStatement.id.desc()).limit(50)
+    ).all()
+    return render(
+        "invoices/bank.html",
+        None,
+        statements=statements,
+        open_payments=bank_service.open_payments(session),
+        error=error,
+        max_mb=bank_service.MAX_BYTES // (1024 * 1024),
+    )
+
+
+@bp.route("/bank/<int:statement_id>")
+@requires("invoices.view")
+def bank_statement(statement_id: int):
+    from portal.models import BankStatement
+    from portal.services.invoicing import bank as bank_service
+
+    session = db_session()
+    statement = session.get(BankStatement, statement_id) or abort(404)
+    open_ = [p for p in statement.payments if p.status == "open"]
+    return render(
+        "invoices/bank_statement.html",
+        None,
+        statement=statement,
+        counts=bank_service.statement_counts(session, statement.id),
+        open_payments=open_,
+        choices={p.id: bank_service.candidates(session, p) for p in open_},
+        named={p.id: bank_service.referenced_invoices(session, p) for p in open_},
+    )
+
+
+@bp.route("/bank/betaling/<int:payment_id>", methods=["POST"])
+@requires("invoices.edit")
+def bank_payment(payment_id: int):
+    from portal.models import BankPayment
+    from portal.services.invoicing import bank as bank_service
+
+    session = db_session()
+    payment = session.get(BankPayment, payment_id) or abort(404)
+    statement_id = payment.statement_id
+    action = request.form.get("action")
+    try:
+        if action == "koppelen":
+            raw = request.form.get("factuur") or ""
+            if not raw.isdigit() or len(raw) > 9:
+                raise InvoiceError("Kies de factuur die met deze betaling is betaald.")
+            p = bank_service.match_by_hand(session, payment_id, int(raw), user_id=current_user.id)
+            flash(f"De betaling is gekoppeld aan factuur {p.invoice.nummer}.", "success")
+        elif action == "negeren":
+            bank_service.ignore(session, payment_id, user_id=current_user.id)
+            flash("De betaling is genegeerd (geen factuur).", "success")
+        elif action == "ontkoppelen":
+            bank_service.unmatch(session, payment_id, user_id=current_user.id)
+            flash("De betaling is ontkoppeld en staat weer bij 'nog te koppelen'.", "success")
+        else:
+            abort(400)
+    except InvoiceError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    nxt = request.form.get("next") or ""
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = url_for("invoices.bank_statement", statement_id=statement_id)
+    return redirect(nxt)

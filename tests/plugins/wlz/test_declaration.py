@@ -111,7 +111,20 @@ def test_week_5_aw319_from_the_aw33_and_awarded(db, hooks, week5, settings):
     ("change", "code", "words"),
     [
         (lambda s: s.set_tarief(ZK, "H126", 5000), "0611", "niet volgens contract"),
-        (lambda s: s.reset(), "0551", "Geen (geldige) zorgtoewijzing"),
+        (
+            lambda s: (
+                s.reset(),
+                s.save(
+                    ZK,
+                    AGB,
+                    "123456782",
+                    "300099999",
+                    msgs.Toewijzing("functie", "31", AGB, ZK, date(2019, 1, 1)),
+                ),
+            ),
+            "0551",
+            "Geen (geldige) zorgtoewijzing",
+        ),
         (
             lambda s: (
                 s.reset(),
