@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.wmo_jw import chain, financier, rules
@@ -26,6 +27,13 @@ from portal.services import declarations as svc
 from portal.services.messages import receive_payload
 
 TODAY = date.today()
+
+
+@pytest.fixture(autouse=True)
+def fresh_instance(tmp_path, monkeypatch):
+    """A fresh instance folder: the stand-in's financiers (every plugin's store there) start
+    from nothing, as on a new machine, and other tests' stores are left alone."""
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path))
 
 
 def _seeded(db, hooks):
