@@ -10,6 +10,9 @@ by the simulated DJI of the stand-in), each at another point of the story:
 * Bakker — Tbs met voorwaarden, ZZP (FZZ3B): placed, care not started yet (worklist).
 * Visser — schorsing voorlopige hechtenis, ambulant (FZC02): started, placement ended last
   month without an end report (worklist).
+
+The core demo's own forensic clients (placements typed in by hand) are made known to the
+simulated DJI as well, so their start can be reported in the stand-in.
 """
 
 from __future__ import annotations
@@ -116,7 +119,34 @@ def seed(session: Session, today: date, settings) -> int:
                 day += timedelta(days=1)
         added += bool(outcome.client_ids)
     session.flush()
+    _known_to_dji(session, settings, agb)
     return added
+
+
+def _known_to_dji(session: Session, settings, agb: str) -> None:
+    """The core demo's placements typed in by hand: DJI took those plaatsingsbesluiten too, so
+    the simulated DJI knows them (a start on them is accepted); they get the titel their
+    prestatie fits (GVM for forensische begeleiding)."""
+    for leg in session.scalars(
+        select(Legitimation).where(
+            Legitimation.financing == placements.CODE,
+            Legitimation.bron == "handmatig",
+            Legitimation.referentienummer.is_not(None),
+        )
+    ):
+        sleutels = placements.keys(leg)
+        if not sleutels.get("titel"):
+            placements._save(leg, titel="GVM", instelling=agb)
+        financier.register_placement(
+            settings,
+            nummer=leg.referentienummer,
+            bsn=leg.client.bsn,
+            agb=agb,
+            titel=placements.keys(leg)["titel"],
+            prestatiecode=leg.productcode or "",
+            begin=leg.begindatum,
+            eind=leg.einddatum,
+        )
 
 
 def _approved(session, client_id, product, worker, day, *, minutes=None, aantal=None) -> None:

@@ -127,16 +127,6 @@ def build_declaration(declaration, session, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    from plugins.wlz import declaration
-
-    rc = declaration.retourcodes().get(code)
-    return rc.betekenis if rc else None
-
-
-@hookimpl
 def code_label(financing, codelist, code, settings):
     if financing != CODE or codelist != "retourcode":
         return None

@@ -104,14 +104,6 @@ def financier_reply(payload, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    found = standard.retourcodes().get(code)
-    return found.meaning if found else None
-
-
-@hookimpl
 def code_label(financing, codelist, code, settings):
     if financing != CODE:
         return None

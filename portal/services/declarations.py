@@ -442,6 +442,29 @@ def _group_of_credit(session: Session, line: DeclarationLine) -> str | None:
     return None
 
 
+# what a declaration line says about the care (the prestatie), the same on a plugin's LineDraft,
+# a stored line and its credit
+PRESTATIE_FIELDS = (
+    "client_id",
+    "legitimation_id",
+    "product_id",
+    "contract_line_id",
+    "productcategorie",
+    "productcode",
+    "begindatum",
+    "einddatum",
+    "volume",
+    "eenheid",
+    "tarief_cents",
+    "bedrag_cents",
+)
+
+
+def prestatie(line: LineDraft | DeclarationLine) -> dict:
+    """The prestatie fields of a line draft or a line, to store a line or copy it as a credit."""
+    return {name: getattr(line, name) for name in PRESTATIE_FIELDS}
+
+
 def _store_lines(
     session: Session, decl: Declaration, lines: list[LineDraft], references: list[str], now
 ) -> None:
@@ -453,18 +476,7 @@ def _store_lines(
                 declaration_id=decl.id,
                 financing=decl.financing,
                 financier_id=decl.financier_id,
-                client_id=line.client_id,
-                legitimation_id=line.legitimation_id,
-                product_id=line.product_id,
-                contract_line_id=line.contract_line_id,
-                productcategorie=line.productcategorie,
-                productcode=line.productcode,
-                begindatum=line.begindatum,
-                einddatum=line.einddatum,
-                volume=line.volume,
-                eenheid=line.eenheid,
-                tarief_cents=line.tarief_cents,
-                bedrag_cents=line.bedrag_cents,
+                **prestatie(line),
                 debet_credit="D",
                 referentie=ref,
                 status=LINE_CONCEPT,
@@ -801,18 +813,7 @@ def credit_line(line: DeclarationLine, reference: str) -> DeclarationLine:
     return DeclarationLine(
         financing=line.financing,
         financier_id=line.financier_id,
-        client_id=line.client_id,
-        legitimation_id=line.legitimation_id,
-        product_id=line.product_id,
-        contract_line_id=line.contract_line_id,
-        productcategorie=line.productcategorie,
-        productcode=line.productcode,
-        begindatum=line.begindatum,
-        einddatum=line.einddatum,
-        volume=line.volume,
-        eenheid=line.eenheid,
-        tarief_cents=line.tarief_cents,
-        bedrag_cents=line.bedrag_cents,
+        **prestatie(line),
         debet_credit="C",
         referentie=reference,
         credit_of_id=line.id,
@@ -863,7 +864,7 @@ def credit(
     return made
 
 
-def _open_rejected():
+def open_rejected() -> tuple:
     """Rejected lines that still need a fix: no follow-up chosen for them (corrected, moved to
     particulier) and no later line for the same client, legitimation,
     product and product period has been sent since (a re-declaration supersedes the rejection,
@@ -894,7 +895,7 @@ def rejected_lines(
     session: Session, financing: str | None = None, limit: int = 500
 ) -> list[DeclarationLine]:
     """Rejected lines still to be fixed (corrected and re-declared, or left alone), newest first."""
-    stmt = select(DeclarationLine).where(*_open_rejected())
+    stmt = select(DeclarationLine).where(*open_rejected())
     if financing:
         stmt = stmt.where(DeclarationLine.financing == financing)
     return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(limit)))
@@ -902,7 +903,7 @@ def rejected_lines(
 
 def count_rejected(session: Session, financing: str | None = None) -> int:
     """How many rejected lines (of ``financing``, or of all) still need a fix."""
-    stmt = select(func.count(DeclarationLine.id)).where(*_open_rejected())
+    stmt = select(func.count(DeclarationLine.id)).where(*open_rejected())
     if financing:
         stmt = stmt.where(DeclarationLine.financing == financing)
     return session.scalar(stmt) or 0

@@ -373,6 +373,20 @@ def _rejected_debet(line: DeclarationLine) -> None:
         raise FollowupError(f"Prestatie {line.referentie} is al naar particulier verplaatst.")
 
 
+def _audit(
+    session: Session, action: str, line: DeclarationLine, user_id: int | None, detail: dict
+) -> None:
+    audit.record(
+        session,
+        action,
+        user_id=user_id,
+        client_id=line.client_id,
+        object_type="declaration_line",
+        object_id=line.id,
+        detail={"referentie": line.referentie, **detail},
+    )
+
+
 def _mark(line: DeclarationLine, what: str, user_id: int | None) -> None:
     line.vervolg, line.vervolg_at, line.vervolg_door = what, utcnow(), user_id
 
@@ -388,14 +402,12 @@ def mark_corrected(
     if line.vervolg == FOLLOWUP_REDECLARE:
         return line
     _mark(line, FOLLOWUP_REDECLARE, user_id)
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.opnieuw",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={"referentie": line.referentie, "retourcodes": list(line.retourcodes or [])},
+        line,
+        user_id,
+        {"retourcodes": list(line.retourcodes or [])},
     )
     session.flush()
     return line
@@ -425,14 +437,12 @@ def redeclare_now(
             "deze maand."
         )
     mark_corrected(session, line.id, user_id=user_id)
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.direct_opnieuw",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={"referentie": line.referentie, "concept": prepared.declaration.nummer},
+        line,
+        user_id,
+        {"concept": prepared.declaration.nummer},
     )
     return prepared
 
@@ -519,14 +529,12 @@ def move_to_particulier(
         minutes=sum(r.minutes for r in rows),
         aantal=sum(r.aantal for r in rows),
     )
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.particulier",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={
+        line,
+        user_id,
+        {
             "referentie": line.referentie,
             "legitimatie": leg.id,
             "legitimatie_aangemaakt": created,

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.domain import Role
-from portal.models import AuditEvent, ExportPart, Legitimation
+from portal.models import AuditEvent, DeclarationLine, ExportPart, Legitimation
 from portal.plugins import Hooks, get_plugin_manager
-from portal.services import declarations, followups, invoicing
+from portal.services import declarations, followups, invoicing, worklists
 from tests import ei_plugin
 from tests.concurrency import parallel_posts
 from tests.conftest import login
@@ -105,6 +105,8 @@ def test_rejected_wlz_care_moved_to_particulier_is_invoiced_once(db, hooks, week
     assert line.vervolg == "particulier"
     assert declarations.rejected_lines(db, "wlz") == []  # no longer "vraagt actie"
     assert declarations.count_rejected(db) == 0
+    # nor on the worklist and the start page, which count the same lines
+    assert db.scalar(select(func.count(DeclarationLine.id)).where(*worklists.open_rejected())) == 0
     # a double click: refused, nothing moved twice
     with pytest.raises(followups.FollowupError, match="al naar particulier"):
         followups.move_to_particulier(db, line.id, hooks)

@@ -16,7 +16,7 @@ from portal.domain import Role
 from portal.models import ContractLine, Legitimation
 from portal.models.declaration import Declaration
 from tests.conftest import login
-from tests.plugins.fz.conftest import AGB, BSN, approved, person
+from tests.plugins.fz.conftest import AGB, BSN, answer, approved, person
 
 
 def _page(resp) -> str:
@@ -153,3 +153,13 @@ def test_demo_seed_has_forensic_clients_in_every_stand(db, hooks, dji_settings, 
     assert "Visser" in _page(client.get("/f/fz/?lijst=einde"))
     home = _page(client.get("/"))
     assert "Beëindigde plaatsingen zonder melding einde zorg" in home
+    # a placement the core demo typed in by hand is known to the simulated DJI: its start is
+    # accepted
+    typed = db.scalar(
+        select(Legitimation).where(Legitimation.financing == "fz", Legitimation.bron == "handmatig")
+    )
+    sent = placements.report_start(db, typed, typed.begindatum, settings=dji_settings)
+    db.commit()
+    answer(db, hooks, dji_settings, sent, today=date.today())
+    db.refresh(typed)
+    assert typed.keten_stand == placements.GESTART
