@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, request
 
+from plugins.zvw_msvt import declaration as declaring
 from plugins.zvw_msvt import overview
 from plugins.zvw_msvt import standard as std
 from portal.auth import requires
@@ -109,4 +110,5 @@ def contracts():
         lists=std.lists(),
         unit_codes=std.UNIT_CODES,
         unit_labels=std.UNIT_LABELS,
+        problem_of=declaring.contract_line_problem,
     )

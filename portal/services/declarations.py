@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 
 from portal.db import bulk_insert, lock_row
 from portal.domain import (
@@ -689,7 +689,25 @@ def apply_answer(
             declaration_id=decl.id,
             issues=[Issue("niet-verstuurd", "Deze declaratie is nog niet verstuurd.", None)],
         )
-    lines = list(decl.lines)
+    # only what an answer reads and writes (a line's JSON lists of registrations and notes are
+    # not needed here: thousands of lines load much faster without them)
+    lines = list(
+        session.scalars(
+            select(DeclarationLine)
+            .where(DeclarationLine.declaration_id == decl.id)
+            .options(
+                load_only(
+                    DeclarationLine.referentie,
+                    DeclarationLine.status,
+                    DeclarationLine.retourcodes,
+                    DeclarationLine.credit_of_id,
+                    DeclarationLine.client_id,
+                    DeclarationLine.debet_credit,
+                )
+            )
+            .order_by(DeclarationLine.id)
+        )
+    )
     by_ref = {line.referentie: line for line in lines}
     unknown = sorted({la.reference for la in answer.lines} - set(by_ref))
     if unknown:
