@@ -157,3 +157,8 @@ class DeclarationLine(Timestamped, Base):
     @property
     def badge(self) -> str:
         return LINE_BADGES.get(self.status, "off")
+
+    @property
+    def vervolg_label(self) -> str:
+        """What was done with this rejected line, in Dutch ("" when nothing yet)."""
+        return FOLLOWUP_LABELS.get(self.vervolg, self.vervolg) if self.vervolg else ""

@@ -587,6 +587,7 @@ def moved_parts(session: Session, financing: str, until: date) -> list[tuple[Exp
             .join(Registration, Registration.id == ExportPart.registration_id)
             .join(Legitimation, Legitimation.id == ExportPart.naar_legitimation_id)
             .where(
+                ExportPart.naar_legitimation_id.is_not(None),  # its index: few rows, found fast
                 ExportPart.kind == EXPORT_MOVED,
                 ExportPart.active.is_(True),
                 ExportPart.invoice_line_id.is_(None),

@@ -58,7 +58,6 @@ def index(financing: str):
         awarded=awarded,
         handled=handled,
         search=search,
-        labels=svc.FOLLOWUP_LABELS,
         plugin_url=url_for(rejected_endpoint)
         if rejected_endpoint in current_app.view_functions
         else None,
@@ -154,8 +153,11 @@ def particulier(decl_line_id: int):
         )
     except svc.NeedsLegitimation as exc:
         session.rollback()
-        flash(f"{exc} Kies ‘Afspraak aanmaken en verplaatsen’.", "warning")
-        return _back(line)
+        flash(f"{exc} Kies ‘Afspraak aanmaken en naar particulier’.", "warning")
+        # the generic screen has that button (a plugin's screen may not)
+        return redirect(
+            url_for("followups.index", financing=line.financing) + f"#regel-{line.id}", 303
+        )
     except svc.FollowupError as exc:
         session.rollback()
         flash(str(exc), "error")

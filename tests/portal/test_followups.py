@@ -286,6 +286,53 @@ def test_the_screen_shows_the_line_and_moves_it(app, db, hooks, week5, client, l
     assert "Naar particulier verplaatst" in page
 
 
+def test_a_registration_split_by_stacking_moves_its_wlz_part_next_to_its_particulier_part(
+    db, hooks, week5
+):
+    """One registration of 3 hours in a week with 2 hours Wlz: 2 h on Wlz, 1 h particulier. The
+    Wlz line is rejected and moved: the particulier invoice has the 1 h of the stack and the 2 h
+    moved, each once, although both are the same registration on the same legitimation."""
+    zk, emp = week5["zk"], week5["regs"][0].employee_id
+    from portal.models import Registration
+
+    reg = Registration(
+        client_id=week5["client"].id,
+        product_id=week5["product"].id,
+        employee_id=emp,
+        datum=date(2019, 1, 15),
+        duur_minuten=180,
+        status="gefiatteerd",
+    )
+    db.add(reg)
+    db.commit()
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    split = next(ln for ln in decl.lines if ln.begindatum == date(2019, 1, 14))
+    assert split.volume == 120
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    payload = ei_plugin.reply(bytes(sent.payload), {split.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    followups.move_to_particulier(db, split.id, hooks)
+    db.commit()
+    run = _invoice(db, hooks, JAN, date(2019, 1, 31))
+    (inv,) = run.invoices
+    mine = sorted(ln.minuten for ln in inv.lines if ln.datum == date(2019, 1, 15))
+    assert mine == [60, 120]  # the stack's particulier hour, and the moved Wlz hours
+    rows = db.execute(
+        select(ExportPart.kind, ExportPart.legitimation_id, ExportPart.minutes).where(
+            ExportPart.registration_id == reg.id, ExportPart.active.is_(True)
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        [("factuur", week5["prive"].id, 60), ("verplaatst", week5["wlz"].id, 120)]
+    )
+    with pytest.raises(invoicing.InvoiceError):  # and neither again
+        _invoice(db, hooks, JAN, date(2019, 1, 31))
+    db.rollback()
+
+
 @pytest.mark.parametrize(
     ("rounding", "rejected", "expected"),
     [
