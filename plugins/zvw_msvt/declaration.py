@@ -49,6 +49,7 @@ from portal.models import (
     OrganisationAgb,
     Product,
 )
+from portal.models.declaration import LINE_AWARDED, LINE_SENT
 from portal.services.stacking import iso_week_label, minutes_label, week_start
 
 AW319 = ei.load_layout("aw319", "1.4")
@@ -239,8 +240,43 @@ def lines(
         chosen[key] = cl
         groups[key].append(c)
 
+    # a period tariff (month, year) is declared once per period: care in a period whose
+    # prestatie is declared already (sent or awarded, not rejected or credited) is covered by it
+    periodic = [k for k in groups if chosen[k].eenheid in (Unit.MAAND.value, Unit.JAAR.value)]
+    declared: dict[tuple, str] = {}
+    if periodic:
+        for row in session.execute(
+            select(
+                DeclarationLine.client_id,
+                DeclarationLine.legitimation_id,
+                DeclarationLine.contract_line_id,
+                DeclarationLine.begindatum,
+                DeclarationLine.referentie,
+            ).where(
+                DeclarationLine.client_id.in_({k[0] for k in periodic}),
+                DeclarationLine.financier_id == financier.id,
+                DeclarationLine.debet_credit == "D",
+                DeclarationLine.status.in_((LINE_SENT, LINE_AWARDED)),
+                DeclarationLine.eenheid.in_((Unit.MAAND.value, Unit.JAAR.value)),
+            )
+        ):
+            declared[(row.client_id, row.legitimation_id, row.contract_line_id, row.begindatum)] = (
+                row.referentie
+            )
+
     made: list[LineDraft] = []
     for key in sorted(groups, key=lambda k: (k[0], k[3], k[1], k[2])):
+        if key in declared:
+            skipped.append(
+                Issue(
+                    "periode-gedeclareerd",
+                    f"Zorg van {names.get(key[0], key[0])} vanaf {key[3]:%d-%m-%Y} valt onder "
+                    f"de al gedeclareerde periodeprestatie {declared[key]}; niet nog eens "
+                    "gedeclareerd.",
+                    "periode",
+                )
+            )
+            continue
         client_id, leg_id, _cl_id, begin = key
         cl, pieces, leg = chosen[key], groups[key], legs[leg_id]
         kind = std.kind_of(leg)

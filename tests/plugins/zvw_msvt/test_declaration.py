@@ -275,3 +275,20 @@ def test_a_prestatiecode_longer_than_five_is_refused_before_building(db, hooks, 
     assert prepared.declaration is None
     (issue,) = prepared.skipped
     assert "prestatiecode 'VP12345' past niet in de AW319" in issue.message
+
+
+def test_a_year_tariff_is_declared_once_per_year(db, hooks, world):
+    world.line(world.vp, 900000, eenheid="jaar", code="1030")
+    world.indicatie(world.vp, volume=6)
+    world.care(world.vp, WEEK_11, 60)
+    db.commit()
+    first = declarations.prepare(db, world.zv, MARCH, hooks=hooks).declaration
+    declarations.submit(db, first.id, hooks)
+    db.commit()
+    world.care(world.vp, [date(2025, 4, 8)], 60)
+    db.commit()
+    april = declarations.prepare(db, world.zv, date(2025, 4, 1), hooks=hooks)
+    assert april.declaration is None
+    (issue,) = april.skipped
+    assert "al gedeclareerde periodeprestatie" in issue.message
+    assert first.lines[0].referentie in issue.message
