@@ -381,3 +381,48 @@ def test_correcting_one_of_two_lines_of_a_week_declares_only_that_line_again(
     again = declarations.prepare(db, zk, FEB, hooks=hooks).declaration
     db.commit()
     assert [(ln.productcode, ln.volume) for ln in again.lines] == expected
+
+
+def test_a_rejected_credit_is_credited_again(db, hooks, week5, client, login_as):
+    zk = week5["zk"]
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(sent.payload))))
+    db.commit()
+    (line,) = decl.lines
+    (credit,) = declarations.credit(db, [line.id], hooks)
+    db.commit()
+    march = declarations.prepare(db, zk, MAR, hooks=hooks).declaration
+    db.commit()
+    (credit_msg,) = declarations.submit(db, march.id, hooks)
+    db.commit()
+    payload = ei_plugin.reply(bytes(credit_msg.payload), {credit.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    db.refresh(credit)
+    assert credit.status == "afgewezen"
+    # the debet follow-ups do not apply to it; the screen offers to credit again
+    with pytest.raises(followups.FollowupError, match="creditregel"):
+        followups.move_to_particulier(db, credit.id, hooks)
+    db.rollback()
+    login_as(Role.BACKOFFICE)
+    page = client.get("/declareren/vervolg/wlz").get_data(as_text=True)
+    assert f"Prestatie {credit.referentie}" in page and "Opnieuw crediteren" in page
+    again = followups.credit_again(db, credit.id, hooks)
+    db.commit()
+    assert again.credit_of_id == line.id and again.referentie != credit.referentie
+    assert declarations.rejected_lines(db, "wlz") == []
+    with pytest.raises(followups.FollowupError, match="al opnieuw gecrediteerd"):
+        followups.credit_again(db, credit.id, hooks)
+    db.rollback()
+    april = declarations.prepare(db, zk, date(2019, 4, 1), hooks=hooks).declaration
+    db.commit()
+    assert [ln.id for ln in april.lines] == [again.id]
+    (msg,) = declarations.submit(db, april.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(msg.payload))))
+    db.commit()
+    db.refresh(line)
+    assert line.status == "gecrediteerd"
