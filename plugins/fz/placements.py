@@ -211,12 +211,12 @@ def placement_issues(leg: Legitimation) -> list[Issue]:
 def actions(leg: Legitimation, today: date | None = None) -> list[dict[str, Any]]:
     """The chain messages a user may send now for this placement (only valid ones)."""
     today = today or date.today()
-    if leg.financing != CODE or leg.status != "actief":
+    if leg.financing != CODE:
         return []
     s = stand(leg)
-    if s == GEPLAATST and leg.begindatum <= today:
+    if s == GEPLAATST and leg.status == "actief" and leg.begindatum <= today:
         return [{"kind": "aanvang", "label": "Aanvang zorg melden (FZ823)", "bericht": "FZ823"}]
-    if s == GESTART:
+    if s == GESTART:  # also when the placement was ended or withdrawn: the end is still due
         return [{"kind": "einde", "label": "Einde zorg melden (FZ825)", "bericht": "FZ825"}]
     return []
 

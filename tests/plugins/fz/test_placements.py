@@ -62,6 +62,11 @@ def test_start_and_end_roundtrip_with_dji(db, hooks, dji_settings, master):
     assert leg.keten_stand == placements.GESTART
     assert placements.started_on(leg) == date(2026, 1, 5)
     assert placements.actions(leg, TODAY)[0]["kind"] == "einde"
+    # the placement is ended in the portal (Beëindigen): the end of care is still to be reported
+    leg.status, leg.einddatum = "beeindigd", date(2026, 3, 1)
+    db.commit()
+    assert db.scalar(select(Legitimation.id).where(worklist.end_to_report(TODAY))) == leg.id
+    assert placements.actions(leg, TODAY)[0]["kind"] == "einde"
 
     ended = placements.report_end(
         db, leg, date(2026, 3, 1), "01", settings=dji_settings, today=TODAY
