@@ -494,11 +494,19 @@ def process_821(session: Session, fmt: formats.Format, v: dict[str, Any]) -> Par
     session.flush()
     _link_products(session, leg)
     what = "ontvangen" if created else "bijgewerkt"
+    # DJI decided it, so it is stored; what does not fit our lists is shown to check
+    doubts = [i for i in placement_issues(leg) if i.blocking]
+    summary = (
+        f"Plaatsing {leg.referentienummer} ({codes.titel_label(v['titel'])}, "
+        f"{codes.prestatie_label(leg.productcode)}) {what} voor {client.achternaam}."
+    )
+    if doubts:
+        summary += " Controleer: " + " ".join(i.message for i in doubts)
     return _outcome(
         fmt,
-        f"Plaatsing {leg.referentienummer} ({codes.titel_label(v['titel'])}, "
-        f"{codes.prestatie_label(leg.productcode)}) {what} voor {client.achternaam}.",
-        needs_action=created,  # a new placement: the care has to be started
+        summary,
+        needs_action=created or bool(doubts),  # a new placement: the care has to be started
+        issues=doubts,
         reference=v.get("identificatie"),
         client_ids=[client.id],
     )

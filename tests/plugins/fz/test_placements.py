@@ -116,3 +116,13 @@ def test_provisional_format_is_never_sent_to_real_vecozo(app, db, hooks, dji_set
     assert "voorlopig formaat" in str(exc.value) and "niet verstuurd naar VECOZO" in str(exc.value)
     db.rollback()
     assert db.scalar(select(Message.id).where(Message.code == "FZ823")) is None
+
+
+def test_a_placement_whose_prestatie_does_not_fit_the_titel_is_stored_and_flagged(
+    db, hooks, dji_settings, master
+):
+    leg = place(db, hooks, dji_settings, titel="P15", code="FZC01")  # ambulant from detention
+    assert leg is not None  # DJI decided it: stored
+    msg = db.scalar(select(Message).where(Message.code == "FZ821"))
+    assert msg.needs_action and "Controleer:" in msg.summary
+    assert "niet toegestaan bij de titel P15" in msg.summary
