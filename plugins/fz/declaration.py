@@ -183,7 +183,7 @@ def _format_for(declaration: Declaration, settings) -> formats.Format:
 
 def issues(declaration: Declaration, session: Session, settings) -> list[Issue]:
     found: list[Issue] = []
-    refusal = provisional_refusal(_format_for(declaration, settings))
+    refusal = provisional_refusal(_format_for(declaration, settings), warn=True)
     if refusal:
         found.append(refusal)
     rows = session.execute(

@@ -98,7 +98,7 @@ def seed(session: Session, today: date, settings) -> int:
             leg.products = [products[product]]
         if begun:
             start = placed_from + timedelta(days=2)
-            placements._save(
+            placements.save_keys(
                 leg,
                 aanvang={
                     "datum": start.isoformat(),
@@ -136,7 +136,7 @@ def _known_to_dji(session: Session, settings, agb: str) -> None:
     ):
         sleutels = placements.keys(leg)
         if not sleutels.get("titel"):
-            placements._save(leg, titel="GVM", instelling=agb)
+            placements.save_keys(leg, titel="GVM", instelling=agb)
         financier.register_placement(
             settings,
             nummer=leg.referentienummer,

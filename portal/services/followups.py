@@ -73,6 +73,7 @@ __all__ = [
     "NeedsLegitimation",
     "awarded_lines",
     "credit",
+    "credit_again",
     "explain",
     "handled_lines",
     "mark_corrected",
@@ -364,6 +365,11 @@ def _locked_line(session: Session, line_id: int) -> DeclarationLine:
 
 
 def _rejected_debet(line: DeclarationLine) -> None:
+    if line.debet_credit == "C" and line.status == LINE_REJECTED:
+        raise FollowupError(
+            f"Prestatie {line.referentie} is een afgewezen creditregel: crediteer de "
+            "oorspronkelijke prestatie opnieuw (‘Opnieuw crediteren’)."
+        )
     if line.debet_credit != "D" or line.status != LINE_REJECTED:
         raise FollowupError(
             f"Prestatie {line.referentie} is niet afgewezen ({line.status_label.lower()}); "
@@ -564,6 +570,26 @@ def _declared_again(session: Session, parts: list[tuple[ExportPart, int]]) -> st
         .where(keys, ExportPart.active.is_(True), ExportPart.kind == EXPORT_DECLARATION)
         .limit(1)
     )
+
+
+def credit_again(
+    session: Session, line_id: int, hooks: Hooks, *, user_id: int | None = None
+) -> DeclarationLine:
+    """A rejected credit line: credit its original (still awarded) again, with a new reference
+    in the next declaration; the rejected credit leaves "vraagt actie". Returns the new credit."""
+    line = _locked_line(session, line_id)
+    if line.debet_credit != "C" or line.status != LINE_REJECTED or line.credit_of_id is None:
+        raise FollowupError(
+            f"Prestatie {line.referentie} is geen afgewezen creditregel; alleen die kan "
+            "opnieuw worden gecrediteerd."
+        )
+    if line.vervolg:
+        raise FollowupError(f"Prestatie {line.referentie} is al opnieuw gecrediteerd.")
+    made = credit(session, line.credit_of_id, hooks, user_id=user_id)
+    _mark(line, FOLLOWUP_REDECLARE, user_id)
+    _audit(session, "declaratie.vervolg.opnieuw_credit", line, user_id, {"credit": made.referentie})
+    session.flush()
+    return made
 
 
 def credit(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal.domain import Role
 from portal.models import AuditEvent, DeclarationLine, ExportPart, Legitimation
 from portal.plugins import Hooks, get_plugin_manager
-from portal.services import declarations, followups, invoicing, worklists
+from portal.services import declarations, followups, invoicing, statuses, worklists
 from tests import ei_plugin
 from tests.concurrency import parallel_posts
 from tests.conftest import login
@@ -107,6 +107,10 @@ def test_rejected_wlz_care_moved_to_particulier_is_invoiced_once(db, hooks, week
     assert declarations.count_rejected(db) == 0
     # nor on the worklist and the start page, which count the same lines
     assert db.scalar(select(func.count(DeclarationLine.id)).where(*worklists.open_rejected())) == 0
+    # a connected system sees it too (the API's status read-model)
+    (status,) = statuses.line_statuses(db, [line.id])
+    assert (status.status, status.vervolg) == ("afgewezen", "particulier")
+    assert status.vervolg_omschrijving == "Naar particulier verplaatst"
     # a double click: refused, nothing moved twice
     with pytest.raises(followups.FollowupError, match="al naar particulier"):
         followups.move_to_particulier(db, line.id, hooks)
@@ -381,3 +385,48 @@ def test_correcting_one_of_two_lines_of_a_week_declares_only_that_line_again(
     again = declarations.prepare(db, zk, FEB, hooks=hooks).declaration
     db.commit()
     assert [(ln.productcode, ln.volume) for ln in again.lines] == expected
+
+
+def test_a_rejected_credit_is_credited_again(db, hooks, week5, client, login_as):
+    zk = week5["zk"]
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(sent.payload))))
+    db.commit()
+    (line,) = decl.lines
+    (credit,) = declarations.credit(db, [line.id], hooks)
+    db.commit()
+    march = declarations.prepare(db, zk, MAR, hooks=hooks).declaration
+    db.commit()
+    (credit_msg,) = declarations.submit(db, march.id, hooks)
+    db.commit()
+    payload = ei_plugin.reply(bytes(credit_msg.payload), {credit.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    db.refresh(credit)
+    assert credit.status == "afgewezen"
+    # the debet follow-ups do not apply to it; the screen offers to credit again
+    with pytest.raises(followups.FollowupError, match="creditregel"):
+        followups.move_to_particulier(db, credit.id, hooks)
+    db.rollback()
+    login_as(Role.BACKOFFICE)
+    page = client.get("/declareren/vervolg/wlz").get_data(as_text=True)
+    assert f"Prestatie {credit.referentie}" in page and "Opnieuw crediteren" in page
+    again = followups.credit_again(db, credit.id, hooks)
+    db.commit()
+    assert again.credit_of_id == line.id and again.referentie != credit.referentie
+    assert declarations.rejected_lines(db, "wlz") == []
+    with pytest.raises(followups.FollowupError, match="al opnieuw gecrediteerd"):
+        followups.credit_again(db, credit.id, hooks)
+    db.rollback()
+    april = declarations.prepare(db, zk, date(2019, 4, 1), hooks=hooks).declaration
+    db.commit()
+    assert [ln.id for ln in april.lines] == [again.id]
+    (msg,) = declarations.submit(db, april.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(msg.payload))))
+    db.commit()
+    db.refresh(line)
+    assert line.status == "gecrediteerd"

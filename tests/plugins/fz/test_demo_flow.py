@@ -38,7 +38,7 @@ def _declare_and_send(client, run_jobs, standin, fin, month) -> int:
         follow_redirects=True,
     )
     page = _page(resp)
-    assert "GDS801" in page or "Alle controles zijn goed" in page
+    assert "GDS801 gebruikt een voorlopig formaat" in page  # said before sending
     decl_id = int(re.search(r"/declareren/(\d+)/indienen", page).group(1))
     resp = client.post(f"/declareren/{decl_id}/indienen", follow_redirects=True)
     assert "is verstuurd" in _page(resp)
