@@ -121,3 +121,34 @@ def test_seeded_demo_has_wlz_toewijzingen_from_aw33s(db, hooks):
     assert legs and all(leg.toewijzingnummer for leg in legs)
     assert any(leg.keten_stand == "gestart" for leg in legs)
     assert any(leg.keten_stand == "nieuw" for leg in legs)  # one waits for its AW35
+
+
+def test_overplaatsing_with_aanvraag_from_the_screen(client, db, zk, login_as, tmp_path):
+    settings = {"wlz": {"zorgkantoor_db": str(tmp_path / "zk.db")}}
+    start = TODAY.replace(day=1)
+    web = db_session()
+    chain.process(web, _issue(settings, start).payload, today=TODAY)
+    leg = web.scalar(select(Legitimation).where(Legitimation.productcategorie == "804"))
+    draft = chain.start_draft(web, leg, start, today=TODAY)
+    (aw36,) = financier.reply(draft.payload, settings, today=TODAY)
+    chain.process(web, aw36.payload, today=TODAY)
+    web.commit()
+    login_as(Role.BACKOFFICE)
+    page = client.get(f"/f/wlz/clienten/{leg.client_id}").get_data(as_text=True)
+    assert "Aanvraag aangepaste toewijzing" in page and "806 4VG" in page
+    resp = client.post(
+        f"/f/wlz/toewijzingen/{leg.id}/mutatie",
+        data={
+            "mutatiecode": "20",
+            "mutatiedatum": TODAY.isoformat(),
+            "leveringsstatus": "5",
+            "aanvraag_zzp": "806",
+            "aanvraag_leveringsvorm": "4",
+            "aanvraag_ingangsdatum": TODAY.isoformat(),
+        },
+        follow_redirects=True,
+    )
+    assert "Mutatie 20 (AW39)" in resp.get_data(as_text=True)
+    rel, _message, root = msgs.load(_latest(web, "AW39").payload)
+    ns = {"m": rel.ns("AW39")}
+    assert root.findtext(".//m:Aanvraag/m:ZzpCode", namespaces=ns) == "806"
