@@ -261,13 +261,14 @@ RULES: tuple[Rule, ...] = (
         "Een toewijzingnummer is uniek per gemeente en wettelijk domein (over berichten heen).",
         "De portal ziet alleen de toewijzingen die de gemeente aan deze aanbieder stuurt, niet die aan andere aanbieders; binnen het bericht geldt TR101.",
     ),
-    _niet(
+    _r(
         "9385",
         "TR385",
         "9385",
         "301",
-        "Een toewijzing met toegekende, niet gecrediteerde prestaties wordt niet verwijderd (RedenWijziging 13).",
-        "Nog niet gebouwd: de verwerking van een 301 kijkt nog niet naar de toegekende prestaties van de toewijzing die de gemeente verwijdert.",
+        "Een toewijzing met toegekende, niet gecrediteerde prestaties wordt niet verwijderd.",
+        "chain._process_301",
+        "test_a_301_deleting_a_toewijzing_with_awarded_prestaties_gets_9385",
     ),
     _niet(
         "9379",

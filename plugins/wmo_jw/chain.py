@@ -17,7 +17,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugins.wmo_jw import messages as msgs
@@ -679,9 +679,24 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
     new = changed = removed = 0
     seen = set()
     granted: dict[str, list[Legitimation]] = {}  # ReferentieAanbieder -> legitimations (TR379)
-    for t in b.toewijzingen:
+    refused: dict[tuple[str, int], list[str]] = {}  # codes per ToegewezenProduct for the 302
+    for n, t in enumerate(b.toewijzingen):
         seen.add(t.nummer)
         leg = existing.get(t.nummer)
+        if t.reden_wijziging == "13" and leg is not None and _awarded_lines(session, leg):
+            # TR385: a toewijzing with awarded, uncredited prestaties is not deleted; it stays
+            # as it was and the 302 refuses this ToegewezenProduct with 9385
+            refused[("ToegewezenProduct", n)] = ["9385"]
+            outcome.issues.append(
+                Issue(
+                    "9385",
+                    f"Toewijzing {t.nummer}: de gemeente verwijdert een toewijzing waarop al "
+                    "prestaties zijn toegekend; de toewijzing blijft staan. Crediteer eerst de "
+                    "prestaties of neem contact op met de gemeente.",
+                    "RedenWijziging",
+                )
+            )
+            continue
         if leg is not None and t.referentie_aanbieder:
             granted.setdefault(t.referentie_aanbieder, []).append(leg)
         if leg is not None and (leg.sleutels or {}).get("toegewezen_op", "") > _stamp(t):
@@ -745,8 +760,26 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
         + "".join(f" Verzoek {v.referentie} is toegekend." for v in honoured)
     )
     outcome.needs_action = created or new > 0
-    outcome.replies = [_retour_reply(b, payload, today)]
+    if refused:
+        outcome.needs_action = True
+        outcome.summary += " " + " ".join(i.message + f" ({i.code})" for i in outcome.issues)
+    outcome.replies = [_retour_reply(b, payload, today, codes=refused)]
     return outcome
+
+
+def _awarded_lines(session: Session, leg: Legitimation) -> int:
+    """How many awarded, uncredited debet prestaties a toewijzing has (TR385)."""
+    from portal.models.declaration import LINE_AWARDED, DeclarationLine
+
+    return session.scalar(
+        select(func.count())
+        .select_from(DeclarationLine)
+        .where(
+            DeclarationLine.legitimation_id == leg.id,
+            DeclarationLine.status == LINE_AWARDED,
+            DeclarationLine.debet_credit == "D",
+        )
+    )
 
 
 def _legitimations_by_nummer(session: Session, bsn: str, nummers: list[str]):

@@ -185,3 +185,48 @@ def test_a_retour_that_repeats_a_broken_heenbericht_is_shown_with_the_rule(db, o
         codes={("StopProduct", 0): ["9069"]},
     )
     assert "TR018" not in {i.code for i in chain.process(db, clean, today=TODAY).issues}
+
+
+def test_a_301_deleting_a_toewijzing_with_awarded_prestaties_gets_9385(db, org, gemeente_settings):
+    from portal.models.declaration import LINE_AWARDED, DeclarationLine
+
+    first = financier.issue_301(
+        gemeente_settings, IWMO, GEMEENTE, AGB, persoon(), [toewijzing("5001")], today=TODAY
+    )
+    chain.process(db, first.payload, today=TODAY)
+    db.commit()
+    leg = db.scalar(select(Legitimation))
+    line = DeclarationLine(
+        financing="wmo_jw",
+        financier_id=leg.financier_id,
+        client_id=leg.client_id,
+        legitimation_id=leg.id,
+        begindatum=date(2026, 10, 1),
+        einddatum=date(2026, 10, 31),
+        volume=10,
+        eenheid="uur",
+        bedrag_cents=50000,
+        referentie="R-OKT",
+        status=LINE_AWARDED,
+    )
+    db.add(line)
+    db.commit()
+    deleted = toewijzing(
+        "5001", reden_wijziging="13", end=date(2026, 4, 8), toewijzingsdatum=date(2026, 11, 1)
+    )
+    b = bericht(IWMO, "301")
+    b.toewijzingen = [deleted]
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    db.commit()
+    assert outcome.needs_action and [i.code for i in outcome.issues] == ["9385"]
+    header, per_product = _retour_codes(outcome.replies[0].payload)
+    assert header == [] and per_product == {"5001": ["9385"]}
+    db.refresh(leg)
+    assert leg.status == "actief" and leg.reden_wijziging is None  # it stays as it was
+    # once the prestatie is credited the gemeente may delete it
+    line.status = "gecrediteerd"
+    db.commit()
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    db.commit()
+    db.refresh(leg)
+    assert outcome.issues == [] and leg.status == "vervallen"
