@@ -113,7 +113,9 @@ def code_label(financing: str, codelist: str, code: str, settings: Settings) -> 
 
     Stops at first non-None result: only the financing's own plugin answers (from its
     standard's code lists). ``codelist`` is ``"retourcode"`` or ``"productcategorie"``. Called
-    wherever a code is shown to people (start page, lists, the client dossier).
+    wherever a code is shown to people (start page, lists, the client dossier, the follow-ups of
+    rejected lines) and by the status read-model the API serves (``portal.services.statuses``,
+    through ``Hooks.retourcode_meaning``). The one hook for code meanings.
 
     :return: the meaning without the code, or None when unknown.
     """
@@ -391,23 +393,4 @@ def recognise_message(message: Message, session: Session, settings: Settings) ->
         and ``als_antwoord_op`` as VECOZO delivered them); do not change it here.
     :param session: a session to look up what the message refers to (read only).
     :param settings: ``{financing code: {key: value}}``.
-    """
-
-
-# ---------------------------------------------------------------------------------------------
-# codes: what a financier's answer means
-# ---------------------------------------------------------------------------------------------
-
-
-@hookspec(firstresult=True)
-def retourcode_meaning(financing: str, code: str, settings: Settings) -> str | None:
-    """The Dutch meaning of a retourcode on a declaration line of ``financing``.
-
-    Stops at first non-None result: only the financing's own plugin answers, from the
-    standard's code list. Called from the status read-model (``portal.services.statuses``)
-    that the API serves.
-
-    :param financing: the financing code of the line.
-    :param code: the retourcode as stored on the line (e.g. ``"8001"``).
-    :return: the meaning, or None when the code or the financing is not the plugin's.
     """

@@ -298,9 +298,9 @@ class Hooks:
     # -- codes ------------------------------------------------------------------------------
 
     def retourcode_meaning(self, financing: str, code: str) -> str | None:
-        return self.pm.hook.retourcode_meaning(
-            financing=financing, code=code, settings=self.settings
-        )
+        """The meaning of a retourcode (hook ``code_label`` with codelist ``"retourcode"``), or
+        None when the financing's plugin does not know it."""
+        return self.code_label(financing, "retourcode", code) or None
 
 
 def _flatten(results: Iterable[list[Any] | None]) -> list[Any]:

@@ -183,7 +183,7 @@ def _format_for(declaration: Declaration, settings) -> formats.Format:
 
 def issues(declaration: Declaration, session: Session, settings) -> list[Issue]:
     found: list[Issue] = []
-    refusal = provisional_refusal(_format_for(declaration, settings))
+    refusal = provisional_refusal(_format_for(declaration, settings), warn=True)
     if refusal:
         found.append(refusal)
     rows = session.execute(
@@ -227,8 +227,21 @@ def issues(declaration: Declaration, session: Session, settings) -> list[Issue]:
 # --- build -----------------------------------------------------------------------------------
 
 
+def _placement_of(line: DeclarationLine) -> dict[str, Any]:
+    """The placement a line was declared on (a credit: that of the line it credits)."""
+    if line.toelichting and line.toelichting.get("plaatsingsnummer"):
+        return line.toelichting
+    if line.credit_of is not None and (line.credit_of.toelichting or {}).get("plaatsingsnummer"):
+        return line.credit_of.toelichting
+    leg = line.legitimation
+    return {
+        "plaatsingsnummer": leg.referentienummer if leg else None,
+        "titel": (leg.sleutels or {}).get("titel") if leg else None,
+    }
+
+
 def _line_values(line: DeclarationLine, client: Client) -> dict[str, Any]:
-    extra = line.toelichting or {}
+    extra = _placement_of(line)
     return {
         "referentie": line.referentie,
         "vorige_referentie": line.credit_of.referentie if line.credit_of else None,

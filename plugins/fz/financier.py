@@ -165,7 +165,9 @@ def reply(payload: bytes, settings, today: date | None = None) -> list[MessageDr
     try:
         v = fmt.read(payload)
     except formats.FormatError:
-        return _technical_rejection(fmt, payload, settings, today)
+        # a message that does not fit its format gets no retour (VECOZO's check refuses it in
+        # the real chain); the provider sees it in the stand-in's status
+        return []
     if fmt.message in ("FZ823", "FZ825"):
         return [_chain_retour(store, fmt, v, settings, today)]
     return [_declaration_retour(store, fmt, v, payload, settings, today)]
@@ -348,9 +350,3 @@ def _fz304(fmt, payload, results, settings, today) -> MessageDraft:
         reference=ident,
         filename=f"FZ304_{ident}.asc",
     )
-
-
-def _technical_rejection(fmt, payload, settings, today) -> list[MessageDraft]:
-    """A message that does not fit its format: no retour for XML (as in the real chain, where
-    VECOZO's check refuses it); nothing to answer for EI either."""
-    return []

@@ -155,7 +155,7 @@ def code_label(financing, codelist, code, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    return codes.retourcodes().get(code, (None,))[0]
+def seed_demo(session, today, settings):
+    from plugins.fz import demo
+
+    return demo.seed(session, today, settings)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from plugins.fz import codes, formats
-from portal.domain import FinancierKind, Issue, MessageDraft, ParseOutcome
+from portal.domain import FinancierKind, Issue, MessageDraft, ParseOutcome, Severity
 from portal.models import Client, Financier, Legitimation, Organisation
 
 CODE = "fz"
@@ -75,11 +75,22 @@ def vecozo_environment() -> str:
     return "standin"
 
 
-def provisional_refusal(fmt: formats.Format) -> Issue | None:
-    """A provisional format never goes to a real VECOZO environment (only to the stand-in)."""
+def provisional_refusal(fmt: formats.Format, *, warn: bool = False) -> Issue | None:
+    """A provisional format never goes to a real VECOZO environment (only to the stand-in).
+    With ``warn``, the stand-in case is a warning that says so (shown before sending)."""
     env = vecozo_environment()
-    if not fmt.provisional or env == "standin":
+    if not fmt.provisional:
         return None
+    if env == "standin":
+        if not warn:
+            return None
+        return Issue(
+            "voorlopig-formaat",
+            f"{fmt.message} gebruikt een voorlopig formaat ({fmt.label}): het bericht gaat naar "
+            "de stand-in (oefenomgeving), niet naar DJI.",
+            "formaat",
+            Severity.WARNING,
+        )
     return Issue(
         "voorlopig-formaat",
         f"{fmt.message} wordt niet verstuurd naar VECOZO ({env}): het portaal kent van dit "
@@ -123,7 +134,8 @@ def keys(leg: Legitimation) -> dict[str, Any]:
     return dict(leg.sleutels or {})
 
 
-def _save(leg: Legitimation, **changes: Any) -> None:
+def save_keys(leg: Legitimation, **changes: Any) -> None:
+    """Change keys of the placement's ``sleutels`` (a JSON column: marked as modified)."""
     data = keys(leg)
     data.update(changes)
     leg.sleutels = data
@@ -151,8 +163,6 @@ def started_on(leg: Legitimation) -> date | None:
 
 def placement_issues(leg: Legitimation) -> list[Issue]:
     """What the portal checks on a placement besides the core's rules (validate_legitimation)."""
-    from portal.domain import Severity
-
     out: list[Issue] = []
     sleutels = keys(leg)
     titel = sleutels.get("titel")
@@ -361,7 +371,7 @@ def report_start(
     draft = start_draft(session, leg, datum, settings=settings, today=today)
     message = create_outgoing(session, draft, financing=CODE, created_by=user_id)
     message.client_ids = [leg.client_id]
-    _save(
+    save_keys(
         leg,
         aanvang={"datum": datum.isoformat(), "status": VERZONDEN, "bericht": draft.reference},
     )
@@ -399,7 +409,7 @@ def report_end(
     draft = end_draft(session, leg, datum, reden, settings=settings, today=today)
     message = create_outgoing(session, draft, financing=CODE, created_by=user_id)
     message.client_ids = [leg.client_id]
-    _save(
+    save_keys(
         leg,
         einde={
             "datum": datum.isoformat(),
@@ -480,7 +490,7 @@ def process_821(session: Session, fmt: formats.Format, v: dict[str, Any]) -> Par
     leg.begindatum = date.fromisoformat(v["begindatum"])
     leg.einddatum = date.fromisoformat(v["einddatum"]) if v.get("einddatum") else None
     leg.eenheid = prestatie.eenheid if prestatie else leg.eenheid
-    _save(leg, titel=v["titel"], instelling=v["instelling"], soort=v.get("soort"))
+    save_keys(leg, titel=v["titel"], instelling=v["instelling"], soort=v.get("soort"))
     session.flush()
     _link_products(session, leg)
     what = "ontvangen" if created else "bijgewerkt"
@@ -539,7 +549,7 @@ def process_retour(session: Session, fmt: formats.Format, v: dict[str, Any]) -> 
     accepted = bool(codes_found) and all(codes.is_ok(c) for c in codes_found)
     item["codes"] = codes_found
     item["status"] = GEACCEPTEERD if accepted else AFGEWEZEN
-    _save(leg, **{kind: item})
+    save_keys(leg, **{kind: item})
     issues: list[Issue] = []
     if accepted:
         leg.keten_stand = GESTART if kind == "aanvang" else BEEINDIGD

@@ -67,9 +67,12 @@ def _placement_row(leg: Legitimation) -> dict:
 @bp.route("/")
 @requires("legitimations.view")
 def index():
+    return _worklist(request.args.get("lijst", "aanvang"))
+
+
+def _worklist(lijst: str):
     session = db_session()
     today = date.today()
-    lijst = request.args.get("lijst", "aanvang")
     if lijst not in LISTS:
         lijst = "aanvang"
     rows, rejected = [], []
@@ -104,6 +107,13 @@ def index():
         formaten=formats.all_formats(_settings()),
         today=today,
     )
+
+
+@bp.route("/afgewezen")
+@requires("legitimations.view")
+def rejected():
+    """The rejected prestaties with DJI's reasons (the declaration page links here)."""
+    return _worklist("afgewezen")
 
 
 @bp.route("/clienten/<int:client_id>")

@@ -17,6 +17,7 @@ worklist.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ from portal.models import (
 from portal.validators import check_bsn
 
 CODE = "wlz"
+log = logging.getLogger(__name__)
 ACCEPTED = ("0200",)  # "Geen opmerking": the only code that accepts a line
 VERZONDEN, GEACCEPTEERD, AFGEWEZEN = "verzonden", "geaccepteerd", "afgewezen"
 INTREKKEN, INGETROKKEN = "intrekken", "ingetrokken"
@@ -408,7 +410,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             f"Het AW33-bericht is gericht aan AGB {aw33.header.ontvanger}, niet aan een AGB-code "
             "van deze organisatie; niets verwerkt, afgekeurd met retourcode 0001."
         )
-        codes = {id(c.element): ["0233"] for c in aw33.clients}
+        codes = {msgs.path_of(c.element): ["0233"] for c in aw33.clients}
         reply = msgs.build_retour(
             rel,
             "AW33",
@@ -427,7 +429,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             replies=[_draft(rel, "AW34", reply, zk, ident)],
             reference=aw33.header.identificatie,
         )
-    codes: dict[int, list[str]] = {}
+    codes: dict[str, list[str]] = {}
     done, refused, lines, issues, client_ids = 0, 0, [], [], []
     for item in aw33.clients:
         found = _client_issues(item)
@@ -435,7 +437,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
             refused += 1
             for target, code, text in found:
                 el = item.element if target is None else _element_of(item, target, rel)
-                codes.setdefault(id(el), []).append(code)
+                codes.setdefault(msgs.path_of(el), []).append(code)
                 issues.append(Issue(code, text, "Client"))
             continue
         try:
@@ -475,6 +477,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
 def _refused(payload: bytes, reason: str, today: date) -> ParseOutcome:
     """A message we cannot read: nothing changes. When its header is still readable enough to
     address an answer, the zorgkantoor gets an AW34 with 0001 and no clients."""
+    log.warning("iWlz-bericht geweigerd (%d bytes), niets verwerkt: %s", len(payload), reason)
     return ParseOutcome(
         standard="iWlz",
         code="AW33",

@@ -34,9 +34,16 @@ def validate_legitimation(legitimation, financier, client, settings):
 
 @hookimpl
 def recognise_message(message, session, settings):
-    from plugins.wlz import messages
+    from plugins.wlz import declaration, messages
+    from portal.services.messages import financings_that_sent
 
-    found = messages.recognise(bytes(message.payload))
+    payload = bytes(message.payload)
+    if declaration.is_aw320(payload):
+        number = declaration.invoice_number(payload)
+        if number and CODE in financings_that_sent(session, reference=number, code="AW319"):
+            return Recognition(CODE, "AW320", "AW320 (Vektis EI)")
+        return None
+    found = messages.recognise(payload)
     if found is None:
         return None
     rel, name = found
@@ -45,7 +52,14 @@ def recognise_message(message, session, settings):
 
 @hookimpl
 def parse_message(message, session, settings):
-    return chain.process(session, bytes(message.payload))
+    from plugins.wlz import declaration
+
+    payload = bytes(message.payload)
+    if declaration.is_aw320(payload):
+        if message.financing not in (None, CODE):
+            return None
+        return declaration.parse_aw320(payload)
+    return chain.process(session, payload)
 
 
 @hookimpl
@@ -53,3 +67,101 @@ def chain_actions(legitimation, settings):
     if legitimation.financing != CODE:
         return None
     return chain.actions(legitimation)
+
+
+@hookimpl
+def financier_reply(payload, settings):
+    from plugins.wlz import financier
+
+    return financier.reply(bytes(payload), settings)
+
+
+# --- declaring (AW319 / AW320) --------------------------------------------------------------------
+
+
+@hookimpl
+def declaration_lines(financier, care, period_begin, period_end, session, settings):
+    if financier.financing != CODE:
+        return None
+    from plugins.wlz import declaration
+
+    return declaration.lines(financier, care, session, settings)
+
+
+@hookimpl
+def declaration_numbering(declaration, n_lines, session, settings):
+    if declaration.financing != CODE:
+        return None
+    from plugins.wlz import declaration as d
+
+    return d.numbering(declaration, n_lines, session)
+
+
+@hookimpl
+def credit_reference(line, session, settings):
+    if line.financing != CODE:
+        return None
+    from plugins.wlz import declaration
+
+    return declaration.credit_reference(line, session)
+
+
+@hookimpl
+def validate_declaration(declaration, settings):
+    if getattr(declaration, "financing", None) != CODE:
+        return None
+    from sqlalchemy.orm import object_session
+
+    from plugins.wlz import declaration as d
+
+    return d.issues(declaration, object_session(declaration))
+
+
+@hookimpl
+def build_declaration(declaration, session, settings):
+    if getattr(declaration, "financing", None) != CODE:
+        return None
+    from plugins.wlz import declaration as d
+
+    return d.drafts(declaration, session)
+
+
+@hookimpl
+def code_label(financing, codelist, code, settings):
+    if financing != CODE or codelist != "retourcode":
+        return None
+    from plugins.wlz import declaration
+
+    rc = declaration.retourcodes().get(code)
+    return rc.betekenis if rc else None
+
+
+# --- screens ------------------------------------------------------------------------------------
+
+
+@hookimpl
+def register_blueprints(settings):
+    from plugins.wlz.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items(settings):
+    from plugins.wlz import worklist
+
+    return worklist.menu_items()
+
+
+@hookimpl
+def action_counts(session, today, settings):
+    from plugins.wlz import worklist
+
+    return worklist.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.wlz import demo
+
+    return demo.seed(session, today, settings)

@@ -429,7 +429,7 @@ def build_retour(
     heen_message: str,
     heen_root: etree._Element,
     *,
-    codes: dict[int, list[str]],
+    codes: dict[str, list[str]],
     header_codes: list[str],
     identificatie: str,
     dagtekening: date,
@@ -437,13 +437,14 @@ def build_retour(
 ) -> bytes:
     """The retour (AW34/AW36/AW310) of a heenbericht: the heenbericht unchanged (iWlz OP093),
     its header completed with the retour's identification and XSD versions, and RetourCodes on
-    every element the retour's XSD gives them. ``codes`` maps ``id()`` of an element of
+    every element the retour's XSD gives them. ``codes`` maps the :func:`path_of` an element of
     ``heen_root`` to its codes (default 0200); ``keep_clients=False`` leaves the clients out (a
     message rejected as a whole, 0001)."""
     retour = RETOUR_OF[heen_message]
     heen_ns, ret_ns = rel.ns(heen_message), rel.ns(retour)
     with_codes = _retour_elements(rel, retour)
     twin = copy.deepcopy(heen_root)
+    tree = heen_root.getroottree()
     pairs = list(zip(heen_root.iter(), twin.iter(), strict=True))
     for _original, el in pairs:
         if not isinstance(el.tag, str):
@@ -456,7 +457,7 @@ def build_retour(
             continue
         if etree.QName(el).localname in with_codes and el.getparent() is not None:
             rc = etree.SubElement(el, f"{{{ret_ns}}}RetourCodes")
-            for code in codes.get(id(original), ["0200"]):
+            for code in codes.get(tree.getpath(original), ["0200"]):
                 etree.SubElement(rc, f"{{{ret_ns}}}RetourCode").text = code
     root = etree.Element(
         f"{{{ret_ns}}}Bericht", nsmap={retour.lower(): ret_ns, "iwlz": rel.basis_ns}
@@ -487,6 +488,11 @@ def build_retour(
         for cl in root.findall(f"{{{ret_ns}}}Clienten"):
             root.remove(cl)
     return serialise(rel, retour, root)
+
+
+def path_of(element: etree._Element) -> str:
+    """A stable key for an element of a parsed message (lxml proxies have no stable ``id``)."""
+    return element.getroottree().getpath(element)
 
 
 # --- reading ------------------------------------------------------------------------------------

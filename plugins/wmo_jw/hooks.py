@@ -135,12 +135,3 @@ def code_label(financing, codelist, code, settings):
     if financing != CODE:
         return None
     return worklist.code_label(codelist, code)
-
-
-@hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    from plugins.wmo_jw.standard import IJW, IWMO
-
-    return IWMO.codes("LDT_RetourCode").get(code) or IJW.codes("LDT_RetourCode").get(code)

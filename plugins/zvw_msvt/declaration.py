@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plugins.zvw_msvt import standard as std
@@ -49,6 +49,7 @@ from portal.models import (
     OrganisationAgb,
     Product,
 )
+from portal.models.declaration import LINE_AWARDED, LINE_SENT
 from portal.services.stacking import iso_week_label, minutes_label, week_start
 
 AW319 = ei.load_layout("aw319", "1.4")
@@ -77,6 +78,24 @@ def contract_lines(session: Session, financier_id: int) -> dict[int, list[Contra
 def lijst_of(cl: ContractLine) -> str:
     """A Zvw contract line's prestatiecodelijst (kept in ``productcategorie``; 065 when empty)."""
     return cl.productcategorie or "065"
+
+
+def contract_line_problem(cl: ContractLine) -> str | None:
+    """Why a Zvw contract line cannot be declared in AW319, in Dutch; None when it can."""
+    lijst = lijst_of(cl)
+    if lijst not in std.LISTS_USED:
+        return (
+            f"prestatiecodelijst {lijst} hoort niet bij de Zvw-declaratie "
+            "(065 wijkverpleging, 066 ZG, 068 ELV)"
+        )
+    code = cl.productcode or ""
+    if not code or len(code) > 5 or code[0] == " ":
+        return f"prestatiecode '{code}' past niet in de AW319 (1 tot 5 tekens)"
+    if cl.eenheid not in std.UNIT_CODES:
+        return f"eenheid {cl.eenheid} kent de AW319 niet"
+    if cl.eenheid in std.ONLY_WIJKVERPLEGING and lijst != "065":
+        return f"eenheid {cl.eenheid} bestaat alleen voor wijkverpleging (lijst 065)"
+    return None
 
 
 def pick(candidates: list[ContractLine], day: date, lijst: str) -> ContractLine | None:
@@ -204,13 +223,60 @@ def lines(
                 )
             )
             continue
+        problem = contract_line_problem(cl)
+        if problem:
+            skipped.append(
+                Issue(
+                    "contractregel",
+                    f"Zorg op {c.datum:%d-%m-%Y} van {names.get(c.client_id, c.client_id)}: de "
+                    f"contractregel {cl.productcode} kan niet worden gedeclareerd: {problem}. "
+                    "Pas het contract aan.",
+                    "contract",
+                )
+            )
+            continue
         begin, _end = _bucket(cl.eenheid, c.datum, period_begin)
         key = (c.client_id, leg.id, cl.id, begin)
         chosen[key] = cl
         groups[key].append(c)
 
+    # a period tariff (month, year) is declared once per period: care in a period whose
+    # prestatie is declared already (sent or awarded, not rejected or credited) is covered by it
+    periodic = [k for k in groups if chosen[k].eenheid in (Unit.MAAND.value, Unit.JAAR.value)]
+    declared: dict[tuple, str] = {}
+    if periodic:
+        for row in session.execute(
+            select(
+                DeclarationLine.client_id,
+                DeclarationLine.legitimation_id,
+                DeclarationLine.contract_line_id,
+                DeclarationLine.begindatum,
+                DeclarationLine.referentie,
+            ).where(
+                DeclarationLine.client_id.in_({k[0] for k in periodic}),
+                DeclarationLine.financier_id == financier.id,
+                DeclarationLine.debet_credit == "D",
+                DeclarationLine.status.in_((LINE_SENT, LINE_AWARDED)),
+                DeclarationLine.eenheid.in_((Unit.MAAND.value, Unit.JAAR.value)),
+            )
+        ):
+            declared[(row.client_id, row.legitimation_id, row.contract_line_id, row.begindatum)] = (
+                row.referentie
+            )
+
     made: list[LineDraft] = []
     for key in sorted(groups, key=lambda k: (k[0], k[3], k[1], k[2])):
+        if key in declared:
+            skipped.append(
+                Issue(
+                    "periode-gedeclareerd",
+                    f"Zorg van {names.get(key[0], key[0])} vanaf {key[3]:%d-%m-%Y} valt onder "
+                    f"de al gedeclareerde periodeprestatie {declared[key]}; niet nog eens "
+                    "gedeclareerd.",
+                    "periode",
+                )
+            )
+            continue
         client_id, leg_id, _cl_id, begin = key
         cl, pieces, leg = chosen[key], groups[key], legs[leg_id]
         kind = std.kind_of(leg)
@@ -321,23 +387,28 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
         found.append(
             Issue("uzovi", "De zorgverzekeraar heeft geen geldige UZOVI-code.", "financier")
         )
-    clients = {}
-    for line in session.scalars(
-        select(DeclarationLine).where(DeclarationLine.declaration_id == declaration.id)
+    mine = DeclarationLine.declaration_id == declaration.id
+    for ref, end in session.execute(
+        select(DeclarationLine.referentie, DeclarationLine.einddatum)
+        .where(mine, DeclarationLine.einddatum > today)
+        .limit(20)
     ):
-        if line.einddatum > today:
-            found.append(
-                Issue(
-                    "toekomst",
-                    f"Prestatie {line.referentie} loopt tot {line.einddatum:%d-%m-%Y}: een "
-                    "periode in de toekomst kan niet worden gedeclareerd.",
-                    "einddatum",
-                )
+        found.append(
+            Issue(
+                "toekomst",
+                f"Prestatie {ref} loopt tot {end:%d-%m-%Y}: een periode in de toekomst kan niet "
+                "worden gedeclareerd.",
+                "einddatum",
             )
-        clients.setdefault(line.client_id, line)
-    for client in session.scalars(select(Client).where(Client.id.in_(clients))):
-        who = client.achternaam
-        if client.geslacht not in ("1", "2"):
+        )
+    client_ids = select(DeclarationLine.client_id).where(mine).distinct()
+    for who, geslacht, born in session.execute(
+        select(Client.achternaam, Client.geslacht, Client.geboortedatum).where(
+            Client.id.in_(client_ids),
+            or_(Client.geslacht.not_in(("1", "2")), Client.geboortedatum.is_(None)),
+        )
+    ):
+        if geslacht not in ("1", "2"):
             found.append(
                 Issue(
                     "geslacht",
@@ -346,7 +417,7 @@ def issues(declaration: Declaration, session: Session, today: date | None = None
                     "geslacht",
                 )
             )
-        if not client.geboortedatum:
+        if born is None:
             found.append(
                 Issue("geboortedatum", f"Cliënt {who}: geboortedatum ontbreekt.", "geboortedatum")
             )
@@ -365,34 +436,47 @@ def drafts(declaration: Declaration, session: Session, settings=None, today: dat
     today = today or date.today()
     agb = session.scalar(select(OrganisationAgb.agb_code).where(OrganisationAgb.hoofd.is_(True)))
     uzovi = declaration.financier.code
-    rows = list(
-        session.execute(
-            select(DeclarationLine, Legitimation.sleutels)
-            .outerjoin(Legitimation, Legitimation.id == DeclarationLine.legitimation_id)
-            .where(DeclarationLine.declaration_id == declaration.id)
-            .order_by(DeclarationLine.client_id, DeclarationLine.begindatum, DeclarationLine.id)
+    L = DeclarationLine
+    rows = session.execute(
+        select(
+            L.client_id, L.legitimation_id, L.begindatum, L.einddatum, L.productcategorie,
+            L.productcode, L.volume, L.eenheid, L.tarief_cents, L.bedrag_cents, L.debet_credit,
+            L.referentie, L.credit_of_id,
         )
-    )
+        .where(L.declaration_id == declaration.id)
+        .order_by(L.client_id, L.begindatum, L.id)
+    ).all()  # fmt: skip
     if not rows:
         return []
     ei_code = int(declaration.groep or 428)
-    begin = min([declaration.periode_begin] + [ln.begindatum for ln, _ in rows])
-    end = max([declaration.periode_eind] + [ln.einddatum for ln, _ in rows])
+    begin = min([declaration.periode_begin] + [ln.begindatum for ln in rows])
+    end = max([declaration.periode_eind] + [ln.einddatum for ln in rows])
     end = min(end, max(today, begin))
-    credit_refs = {
-        i: ref
-        for i, ref in session.execute(
-            select(DeclarationLine.id, DeclarationLine.referentie).where(
-                DeclarationLine.id.in_({ln.credit_of_id for ln, _ in rows if ln.credit_of_id})
+    credit_refs = dict(
+        session.execute(
+            select(L.id, L.referentie).where(
+                L.id.in_({ln.credit_of_id for ln in rows if ln.credit_of_id})
+            )
+        ).all()
+    )
+    numbers = {
+        leg_id: (keys or {}).get("verzekerdennummer") or ""
+        for leg_id, keys in session.execute(
+            select(Legitimation.id, Legitimation.sleutels).where(
+                Legitimation.id.in_({ln.legitimation_id for ln in rows})
             )
         )
     }
     clients = {
         c.id: c
-        for c in session.scalars(
-            select(Client).where(Client.id.in_({ln.client_id for ln, _ in rows}))
+        for c in session.execute(
+            select(
+                Client.id, Client.bsn, Client.clientnummer, Client.geboortedatum, Client.geslacht,
+                Client.achternaam, Client.tussenvoegsel, Client.voorletters, Client.voornamen,
+                Client.postcode, Client.huisnummer,
+            ).where(Client.id.in_({ln.client_id for ln in rows}))
         )
-    }
+    }  # fmt: skip
     records: list = [
         (
             "01",
@@ -414,11 +498,11 @@ def drafts(declaration: Declaration, session: Session, settings=None, today: dat
     ]
     current = None
     verz = ""
-    for line, sleutels in rows:
+    for line in rows:
         if line.client_id != current:
             current = line.client_id
             c = clients[current]
-            verz = ((sleutels or {}).get("verzekerdennummer") or "")[:15]
+            verz = numbers.get(line.legitimation_id, "")[:15]
             records.append(
                 (
                     "02",
@@ -484,7 +568,7 @@ def _ascii(text: str) -> str:
     )
 
 
-def _initials(c: Client) -> str:
+def _initials(c) -> str:
     found = "".join(ch for ch in _ascii(c.voorletters or "") if ch.isalpha())
     return (found or _ascii(c.voornamen or "X")[:1] or "X")[:6].upper()
 

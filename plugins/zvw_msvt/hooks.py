@@ -104,14 +104,6 @@ def financier_reply(payload, settings):
 
 
 @hookimpl
-def retourcode_meaning(financing, code, settings):
-    if financing != CODE:
-        return None
-    found = standard.retourcodes().get(code)
-    return found.meaning if found else None
-
-
-@hookimpl
 def code_label(financing, codelist, code, settings):
     if financing != CODE:
         return None
@@ -121,3 +113,31 @@ def code_label(financing, codelist, code, settings):
     if codelist == "productcategorie":
         return standard.lists().get(code)
     return None
+
+
+@hookimpl
+def register_blueprints(settings):
+    from plugins.zvw_msvt.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items(settings):
+    from plugins.zvw_msvt import overview
+
+    return overview.menu_items()
+
+
+@hookimpl
+def action_counts(session, today, settings):
+    from plugins.zvw_msvt import overview
+
+    return overview.action_counts(session, today)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.zvw_msvt import demo
+
+    return demo.seed(session, today, settings)

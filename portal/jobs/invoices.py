@@ -74,3 +74,34 @@ def render_one(ctx, invoice_id: int) -> dict:
     invoicing.render_invoice(session, _hooks(ctx), inv)
     session.commit()
     return {"Factuur": inv.nummer}
+
+
+def send_many(ctx, invoice_ids: list[int], reminder: bool = False) -> dict:
+    """E-mail each invoice (or a reminder for it), one transaction each. An invoice that went
+    out before (a second job, a double click) is skipped; a failure is kept on the invoice
+    (``mail_fout``) and counted, and the others go on."""
+    from flask import current_app
+
+    session = ctx.session
+    sent = skipped = failed = 0
+    total = len(invoice_ids)
+    for i, invoice_id in enumerate(invoice_ids, 1):
+        try:
+            invoicing.send_invoice(session, current_app.config, invoice_id, reminder=reminder)
+            sent += 1
+        except invoicing.AlreadySent:
+            session.rollback()
+            skipped += 1
+        except invoicing.InvoiceError as exc:
+            session.rollback()
+            failed += 1
+            inv = session.get(Invoice, invoice_id)
+            if inv is not None:
+                inv.mail_fout = str(exc)[:300]
+                session.commit()
+        session.expunge_all()
+        ctx.progress(i, total, f"{sent} verstuurd, {failed} mislukt, {skipped} al verstuurd")
+    result = {"Verstuurd": sent, "Mislukt": failed}
+    if skipped:
+        result["Al verstuurd (overgeslagen)"] = skipped
+    return result

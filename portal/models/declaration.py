@@ -103,6 +103,38 @@ class Declaration(Timestamped, Base):
     def status_label(self) -> str:
         return DECLARATION_STATUS_LABELS.get(self.status, self.status)
 
+    @property
+    def answer_outcome(self) -> str | None:
+        """For an answered declaration: "toegekend", "deels" or "afgewezen" (nothing awarded
+        of a non-zero total), from the awarded amount the answer recorded."""
+        if self.status != DECL_ANSWERED or self.awarded_cents is None:
+            return None
+        if self.total_cents and self.awarded_cents == 0:
+            return "afgewezen"
+        if self.awarded_cents != self.total_cents:
+            return "deels"
+        return "toegekend"
+
+    @property
+    def status_display(self) -> str:
+        """The status as lists show it: an answer that rejected every line is not a green
+        "Beantwoord"."""
+        outcome = self.answer_outcome
+        if outcome == "afgewezen":
+            return "Beantwoord: alles afgewezen"
+        if outcome == "deels":
+            return "Beantwoord: deels afgewezen"
+        return self.status_label
+
+    @property
+    def status_badge(self) -> str:
+        outcome = self.answer_outcome
+        if outcome == "afgewezen" or self.status == DECL_REJECTED:
+            return "err"
+        if outcome == "deels":
+            return "warn"
+        return "ok" if self.status == DECL_ANSWERED else "off"
+
 
 class DeclarationLine(Timestamped, Base):
     __tablename__ = "declaration_line"
@@ -157,3 +189,8 @@ class DeclarationLine(Timestamped, Base):
     @property
     def badge(self) -> str:
         return LINE_BADGES.get(self.status, "off")
+
+    @property
+    def vervolg_label(self) -> str:
+        """What was done with this rejected line, in Dutch ("" when nothing yet)."""
+        return FOLLOWUP_LABELS.get(self.vervolg, self.vervolg) if self.vervolg else ""

@@ -142,9 +142,7 @@ class Invoice(Timestamped, Base):
     @property
     def betaal_label(self) -> str:
         """The status as the list shows it: "Deels betaald" when some money came in."""
-        if self.partly_paid:
-            return f"Deels betaald ({self.status_label.lower()})"
-        return self.status_label
+        return "Deels betaald" if self.partly_paid else self.status_label
 
     @property
     def is_open(self) -> bool:

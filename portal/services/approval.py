@@ -13,6 +13,7 @@ With stacking active (a stack rule exists) a period must run Monday through Sund
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Filters:
     team: str | None = None
     financing: str | None = None
     client_id: int | None = None
+    # registrations the user left out of this approval (they stay concept)
+    exclude: frozenset[int] = frozenset()
 
     def as_dict(self) -> dict:
         return {
@@ -123,6 +126,59 @@ class Preview:
         return [row[0] for row in self._rows]
 
 
+@dataclass(frozen=True)
+class WeekChoice:
+    """A whole-week period offered instead of one that is not (Monday to Sunday)."""
+
+    start: date
+    end: date
+    label: str
+    nearest: bool = False
+
+    @property
+    def weeks(self) -> int:
+        return ((self.end - self.start).days + 1) // 7
+
+
+def whole_week_choices(start: date, end: date) -> list[WeekChoice]:
+    """The whole-week periods nearest to ``start``–``end``: the weeks that lie inside it and
+    the weeks around it. The one that moves the fewest days is marked ``nearest``."""
+    if end < start or (start.weekday() == 0 and end.weekday() == 6):
+        return []
+    inner_start = start + timedelta(days=(7 - start.weekday()) % 7)
+    inner_end = end - timedelta(days=(end.weekday() + 1) % 7)
+    outer_start = start - timedelta(days=start.weekday())
+    outer_end = end + timedelta(days=6 - end.weekday())
+    choices = []
+    if inner_start <= inner_end:
+        moved = (inner_start - start).days + (end - inner_end).days
+        choices.append((moved, WeekChoice(inner_start, inner_end, "Alleen de hele weken erbinnen")))
+    if (outer_start, outer_end) != (start, end):
+        moved = (start - outer_start).days + (outer_end - end).days
+        choices.append((moved, WeekChoice(outer_start, outer_end, "Uitgebreid tot hele weken")))
+    if not choices:
+        return []
+    best = min(moved for moved, _c in choices)
+    marked, out = False, []
+    for moved, choice in choices:
+        if moved == best and not marked:
+            choice = WeekChoice(choice.start, choice.end, choice.label, nearest=True)
+            marked = True
+        out.append(choice)
+    return out
+
+
+def warning_summary(pv: Preview, top: int = 5) -> list[tuple[str, int]]:
+    """The preview's warnings counted per kind (the text without its figures), most frequent
+    first: what a confirmation shows before approving."""
+    counts: dict[str, int] = defaultdict(int)
+    for warn in pv._warnings:
+        for text in warn or ():
+            kind = re.split(r"[:(\d]", text, maxsplit=1)[0].strip().rstrip(",;.") or text
+            counts[kind] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
 def period_problems(session: Session, start: date, end: date) -> list[str]:
     problems = []
     if end < start:
@@ -163,6 +219,8 @@ def _concept_filter(f: Filters) -> list:
     ]
     if f.client_id:
         conds.append(Registration.client_id == f.client_id)
+    if f.exclude:
+        conds.append(Registration.id.not_in(sorted(f.exclude)))
     if f.team:
         conds.append(Registration.client_id.in_(select(Client.id).where(Client.team == f.team)))
     return conds
@@ -351,6 +409,12 @@ def approve(
         existing = session.scalar(select(ApprovalRun).where(ApprovalRun.token == token))
         if existing is not None:
             return existing  # a double click: the first one did it
+    if f.exclude and stacking.stacking_active(session):
+        raise ApprovalError(
+            "Gestapeld financieren staat aan: een week wordt in zijn geheel gefiatteerd, dus "
+            "registraties uitsluiten kan niet. Corrigeer of verwijder de registratie en fiatteer "
+            "dan de hele week."
+        )
     pv = preview(session, f, hooks)
     if pv.problems:
         raise ApprovalError(pv.problems[0])
@@ -406,6 +470,7 @@ def approve(
         detail={
             "periode": [f.start.isoformat(), f.end.isoformat()],
             "filters": f.as_dict(),
+            "uitgesloten": sorted(f.exclude),
             "aantal": done,
             "waarschuwingen": run.aantal_waarschuwingen,
         },
@@ -542,11 +607,14 @@ __all__ = [
     "ApprovalError",
     "Filters",
     "Preview",
+    "WeekChoice",
     "approve",
     "credit",
     "period_problems",
     "preview",
     "runs",
+    "warning_summary",
+    "whole_week_choices",
     "withdraw",
     "withdraw_problems",
 ]

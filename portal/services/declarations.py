@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 
 from portal.db import bulk_insert, lock_row
 from portal.domain import (
@@ -201,11 +201,21 @@ def stacked_care(
     }
     done = exports.exported_keys(session, clients)
     care: list[Care] = []
+    # per (client, week, legitimation): the exact minutes of all its care and the last
+    # (day, product), where the week's rounding difference goes — also when only part of the week
+    # is declared again (one of its lines was rejected, the others still count): then the
+    # difference is declared again only when the rejected care held that last (day, product)
     exact: dict[tuple, int] = defaultdict(int)
     last: dict[tuple, tuple[date, int]] = {}
+    taken: dict[tuple, set[tuple[date, int]]] = defaultdict(set)
     for a in plan.allocations:
         key = (a.client_id, a.week_start, a.legitimation_id)
-        if key not in new_keys or (a.registration_id, a.legitimation_id) in done:
+        if key not in new_keys:
+            continue
+        exact[key] += a.minutes
+        if key not in last or (a.day, a.product_id) > last[key]:
+            last[key] = (a.day, a.product_id)
+        if (a.registration_id, a.legitimation_id) in done:
             continue
         care.append(
             Care(
@@ -219,16 +229,14 @@ def stacked_care(
                 rounded=True,
             )
         )
-        exact[key] += a.minutes
-        if key not in last or (a.day, a.product_id) > last[key]:
-            last[key] = (a.day, a.product_id)
+        taken[key].add((a.day, a.product_id))
     weeks = []
     for w in plan.new:
         key = (w.client_id, w.week_start, w.legitimation_id)
-        if key not in last:
+        if not taken.get(key):
             continue
         weeks.append(w)
-        if w.minutes != exact[key]:
+        if w.minutes != exact[key] and last[key] in taken[key]:
             day, product_id = last[key]
             care.append(
                 Care(
@@ -434,6 +442,29 @@ def _group_of_credit(session: Session, line: DeclarationLine) -> str | None:
     return None
 
 
+# what a declaration line says about the care (the prestatie), the same on a plugin's LineDraft,
+# a stored line and its credit
+PRESTATIE_FIELDS = (
+    "client_id",
+    "legitimation_id",
+    "product_id",
+    "contract_line_id",
+    "productcategorie",
+    "productcode",
+    "begindatum",
+    "einddatum",
+    "volume",
+    "eenheid",
+    "tarief_cents",
+    "bedrag_cents",
+)
+
+
+def prestatie(line: LineDraft | DeclarationLine) -> dict:
+    """The prestatie fields of a line draft or a line, to store a line or copy it as a credit."""
+    return {name: getattr(line, name) for name in PRESTATIE_FIELDS}
+
+
 def _store_lines(
     session: Session, decl: Declaration, lines: list[LineDraft], references: list[str], now
 ) -> None:
@@ -445,18 +476,7 @@ def _store_lines(
                 declaration_id=decl.id,
                 financing=decl.financing,
                 financier_id=decl.financier_id,
-                client_id=line.client_id,
-                legitimation_id=line.legitimation_id,
-                product_id=line.product_id,
-                contract_line_id=line.contract_line_id,
-                productcategorie=line.productcategorie,
-                productcode=line.productcode,
-                begindatum=line.begindatum,
-                einddatum=line.einddatum,
-                volume=line.volume,
-                eenheid=line.eenheid,
-                tarief_cents=line.tarief_cents,
-                bedrag_cents=line.bedrag_cents,
+                **prestatie(line),
                 debet_credit="D",
                 referentie=ref,
                 status=LINE_CONCEPT,
@@ -669,7 +689,25 @@ def apply_answer(
             declaration_id=decl.id,
             issues=[Issue("niet-verstuurd", "Deze declaratie is nog niet verstuurd.", None)],
         )
-    lines = list(decl.lines)
+    # only what an answer reads and writes (a line's JSON lists of registrations and notes are
+    # not needed here: thousands of lines load much faster without them)
+    lines = list(
+        session.scalars(
+            select(DeclarationLine)
+            .where(DeclarationLine.declaration_id == decl.id)
+            .options(
+                load_only(
+                    DeclarationLine.referentie,
+                    DeclarationLine.status,
+                    DeclarationLine.retourcodes,
+                    DeclarationLine.credit_of_id,
+                    DeclarationLine.client_id,
+                    DeclarationLine.debet_credit,
+                )
+            )
+            .order_by(DeclarationLine.id)
+        )
+    )
     by_ref = {line.referentie: line for line in lines}
     unknown = sorted({la.reference for la in answer.lines} - set(by_ref))
     if unknown:
@@ -793,18 +831,7 @@ def credit_line(line: DeclarationLine, reference: str) -> DeclarationLine:
     return DeclarationLine(
         financing=line.financing,
         financier_id=line.financier_id,
-        client_id=line.client_id,
-        legitimation_id=line.legitimation_id,
-        product_id=line.product_id,
-        contract_line_id=line.contract_line_id,
-        productcategorie=line.productcategorie,
-        productcode=line.productcode,
-        begindatum=line.begindatum,
-        einddatum=line.einddatum,
-        volume=line.volume,
-        eenheid=line.eenheid,
-        tarief_cents=line.tarief_cents,
-        bedrag_cents=line.bedrag_cents,
+        **prestatie(line),
         debet_credit="C",
         referentie=reference,
         credit_of_id=line.id,
@@ -855,7 +882,7 @@ def credit(
     return made
 
 
-def _open_rejected():
+def open_rejected() -> tuple:
     """Rejected lines that still need a fix: no follow-up chosen for them (corrected, moved to
     particulier) and no later line for the same client, legitimation,
     product and product period has been sent since (a re-declaration supersedes the rejection,
@@ -886,7 +913,7 @@ def rejected_lines(
     session: Session, financing: str | None = None, limit: int = 500
 ) -> list[DeclarationLine]:
     """Rejected lines still to be fixed (corrected and re-declared, or left alone), newest first."""
-    stmt = select(DeclarationLine).where(*_open_rejected())
+    stmt = select(DeclarationLine).where(*open_rejected())
     if financing:
         stmt = stmt.where(DeclarationLine.financing == financing)
     return list(session.scalars(stmt.order_by(DeclarationLine.id.desc()).limit(limit)))
@@ -894,7 +921,7 @@ def rejected_lines(
 
 def count_rejected(session: Session, financing: str | None = None) -> int:
     """How many rejected lines (of ``financing``, or of all) still need a fix."""
-    stmt = select(func.count(DeclarationLine.id)).where(*_open_rejected())
+    stmt = select(func.count(DeclarationLine.id)).where(*open_rejected())
     if financing:
         stmt = stmt.where(DeclarationLine.financing == financing)
     return session.scalar(stmt) or 0

@@ -73,6 +73,7 @@ __all__ = [
     "NeedsLegitimation",
     "awarded_lines",
     "credit",
+    "credit_again",
     "explain",
     "handled_lines",
     "mark_corrected",
@@ -364,6 +365,11 @@ def _locked_line(session: Session, line_id: int) -> DeclarationLine:
 
 
 def _rejected_debet(line: DeclarationLine) -> None:
+    if line.debet_credit == "C" and line.status == LINE_REJECTED:
+        raise FollowupError(
+            f"Prestatie {line.referentie} is een afgewezen creditregel: crediteer de "
+            "oorspronkelijke prestatie opnieuw (‘Opnieuw crediteren’)."
+        )
     if line.debet_credit != "D" or line.status != LINE_REJECTED:
         raise FollowupError(
             f"Prestatie {line.referentie} is niet afgewezen ({line.status_label.lower()}); "
@@ -371,6 +377,20 @@ def _rejected_debet(line: DeclarationLine) -> None:
         )
     if line.vervolg == FOLLOWUP_PARTICULIER:
         raise FollowupError(f"Prestatie {line.referentie} is al naar particulier verplaatst.")
+
+
+def _audit(
+    session: Session, action: str, line: DeclarationLine, user_id: int | None, detail: dict
+) -> None:
+    audit.record(
+        session,
+        action,
+        user_id=user_id,
+        client_id=line.client_id,
+        object_type="declaration_line",
+        object_id=line.id,
+        detail={"referentie": line.referentie, **detail},
+    )
 
 
 def _mark(line: DeclarationLine, what: str, user_id: int | None) -> None:
@@ -388,14 +408,12 @@ def mark_corrected(
     if line.vervolg == FOLLOWUP_REDECLARE:
         return line
     _mark(line, FOLLOWUP_REDECLARE, user_id)
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.opnieuw",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={"referentie": line.referentie, "retourcodes": list(line.retourcodes or [])},
+        line,
+        user_id,
+        {"retourcodes": list(line.retourcodes or [])},
     )
     session.flush()
     return line
@@ -425,14 +443,12 @@ def redeclare_now(
             "deze maand."
         )
     mark_corrected(session, line.id, user_id=user_id)
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.direct_opnieuw",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={"referentie": line.referentie, "concept": prepared.declaration.nummer},
+        line,
+        user_id,
+        {"concept": prepared.declaration.nummer},
     )
     return prepared
 
@@ -519,14 +535,12 @@ def move_to_particulier(
         minutes=sum(r.minutes for r in rows),
         aantal=sum(r.aantal for r in rows),
     )
-    audit.record(
+    _audit(
         session,
         "declaratie.vervolg.particulier",
-        user_id=user_id,
-        client_id=line.client_id,
-        object_type="declaration_line",
-        object_id=line.id,
-        detail={
+        line,
+        user_id,
+        {
             "referentie": line.referentie,
             "legitimatie": leg.id,
             "legitimatie_aangemaakt": created,
@@ -558,6 +572,26 @@ def _declared_again(session: Session, parts: list[tuple[ExportPart, int]]) -> st
     )
 
 
+def credit_again(
+    session: Session, line_id: int, hooks: Hooks, *, user_id: int | None = None
+) -> DeclarationLine:
+    """A rejected credit line: credit its original (still awarded) again, with a new reference
+    in the next declaration; the rejected credit leaves "vraagt actie". Returns the new credit."""
+    line = _locked_line(session, line_id)
+    if line.debet_credit != "C" or line.status != LINE_REJECTED or line.credit_of_id is None:
+        raise FollowupError(
+            f"Prestatie {line.referentie} is geen afgewezen creditregel; alleen die kan "
+            "opnieuw worden gecrediteerd."
+        )
+    if line.vervolg:
+        raise FollowupError(f"Prestatie {line.referentie} is al opnieuw gecrediteerd.")
+    made = credit(session, line.credit_of_id, hooks, user_id=user_id)
+    _mark(line, FOLLOWUP_REDECLARE, user_id)
+    _audit(session, "declaratie.vervolg.opnieuw_credit", line, user_id, {"credit": made.referentie})
+    session.flush()
+    return made
+
+
 def credit(
     session: Session, line_id: int, hooks: Hooks, *, user_id: int | None = None
 ) -> DeclarationLine:
@@ -579,6 +613,7 @@ def moved_parts(session: Session, financing: str, until: date) -> list[tuple[Exp
             .join(Registration, Registration.id == ExportPart.registration_id)
             .join(Legitimation, Legitimation.id == ExportPart.naar_legitimation_id)
             .where(
+                ExportPart.naar_legitimation_id.is_not(None),  # its index: few rows, found fast
                 ExportPart.kind == EXPORT_MOVED,
                 ExportPart.active.is_(True),
                 ExportPart.invoice_line_id.is_(None),

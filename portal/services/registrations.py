@@ -351,8 +351,14 @@ def save(
     import_bestand: str | None = None,
     validate: Validator | None = None,
     commit: bool = True,
+    actor_id: int | None = None,
+    reden: str | None = None,
 ) -> SaveResult:
-    """Create (or, for a concept, change) a registration. Nothing is stored when errors."""
+    """Create (or, for a concept, change) a registration. Nothing is stored when errors.
+
+    ``employee_id`` is who delivered the care (the checks for doubles and overlaps are theirs);
+    ``actor_id`` who makes the change when that is someone else (the back office correcting a
+    registration before approving it), recorded in the audit with ``reden``."""
     if registration is not None and not registration.editable:
         return SaveResult(
             None,
@@ -399,14 +405,17 @@ def save(
         # a concurrent double submit got there first (the unique index decides)
         session.rollback()
         return SaveResult(None, {"starttijd": DUPLICATE}, warnings)
+    detail: dict[str, Any] = {"bron": bron}
+    if actor_id is not None and actor_id != employee_id:
+        detail.update(gecorrigeerd_door_backoffice=True, medewerker=employee_id, reden=reden)
     audit.record(
         session,
         "registration.created" if is_new else "registration.changed",
-        user_id=employee_id,
+        user_id=actor_id or employee_id,
         object_type="registration",
         object_id=reg.id,
         client_id=reg.client_id,
-        detail={"bron": bron},
+        detail=detail,
     )
     if commit:
         session.commit()

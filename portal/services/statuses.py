@@ -3,7 +3,7 @@
 The one read-model behind the API's status endpoints: approval, the stacking outcome (which
 financing pays which part, from ``portal.services.stacking.allocate``), the declaration lines and
 invoice lines that carry the registration, awarded or rejected with each retourcode and its Dutch
-meaning (hook ``retourcode_meaning``), the invoice and its payment.
+meaning (hook ``code_label``, codelist ``retourcode``), the invoice and its payment.
 
 Which lines carry a registration: its export parts (``export_part``: which part of its time
 went into which declaration line or invoice line; released parts stay as history).

@@ -11,7 +11,6 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
 
 from portal.models import (
     Contract,
@@ -23,7 +22,7 @@ from portal.models import (
     Message,
     Registration,
 )
-from portal.models.declaration import Declaration, DeclarationLine
+from portal.models.declaration import DeclarationLine
 from portal.models.legitimation import legitimation_product
 from portal.models.registration import REG_APPROVED, REG_CONCEPT, REG_CREDITED
 
@@ -92,24 +91,11 @@ def not_covered(today: date) -> list:
 
 
 def open_rejected() -> list:
-    """Rejected lines nobody has dealt with: no later line for the same client, legitimation,
-    product and period has been sent since (sending it again supersedes the rejection)."""
-    later = aliased(DeclarationLine)
-    sent_again = (
-        select(later.id)
-        .join(Declaration, Declaration.id == later.declaration_id)
-        .where(
-            later.id > DeclarationLine.id,
-            later.financier_id == DeclarationLine.financier_id,
-            later.client_id == DeclarationLine.client_id,
-            later.legitimation_id == DeclarationLine.legitimation_id,
-            later.productcode == DeclarationLine.productcode,
-            later.begindatum == DeclarationLine.begindatum,
-            later.debet_credit == DeclarationLine.debet_credit,
-            Declaration.status != "concept",
-        )
-    )
-    return [DeclarationLine.status == "afgewezen", ~sent_again.exists()]
+    """Rejected lines nobody has dealt with (``declarations.open_rejected``: no follow-up chosen,
+    not sent again since)."""
+    from portal.services.declarations import open_rejected as conditions
+
+    return list(conditions())
 
 
 def codes_of(codes_text: str | None) -> list[str]:

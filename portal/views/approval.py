@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from portal.db import db_session
 from portal.models import Client, Product, Registration, User
 from portal.services import approval as svc
 from portal.services import registrations as regsvc
-from portal.services.stacking import week_start
+from portal.services.stacking import stacking_active, week_start
 from portal.web import render
 
 bp = Blueprint("approval", __name__, url_prefix="/fiatteren")
@@ -33,6 +33,7 @@ def _filters(args) -> tuple[svc.Filters | None, dict[str, str]]:
     if end is None:
         errors["tot"] = "Vul een geldige einddatum in (dd-mm-jjjj)."
     client_id = args.get("client_id", "")
+    exclude = frozenset(int(v) for v in args.getlist("uitsluiten") if v.isdigit())
     if errors:
         return None, errors
     return (
@@ -42,6 +43,7 @@ def _filters(args) -> tuple[svc.Filters | None, dict[str, str]]:
             team=(args.get("team") or "").strip() or None,
             financing=(args.get("financiering") or "").strip() or None,
             client_id=int(client_id) if client_id.isdigit() else None,
+            exclude=exclude,
         ),
         {},
     )
@@ -70,10 +72,14 @@ def index():
         "client_id": request.args.get("client_id", ""),
     }
     pv, errors, names, shown = None, {}, ({}, {}, {}), []
+    choices, summary = [], []
     if "van" in request.args:
         f, errors = _filters(request.args)
         if f is not None:
             pv = svc.preview(session, f, hooks())
+            if pv.problems:  # not whole weeks while stacking: offer the nearest ones
+                choices = svc.whole_week_choices(f.start, f.end)
+            summary = svc.warning_summary(pv)
             # the lines with a warning first; a month of a large organisation is not one table
             shown = sorted(pv.lines, key=lambda ln: not ln.warnings)[:SHOWN]
             names = _names(session, shown)
@@ -91,6 +97,9 @@ def index():
         teams=teams,
         financings=hooks().choices(),
         runs=svc.runs(session),
+        choices=choices,
+        summary=summary,
+        stacking_on=stacking_active(session),
         token=secrets.token_urlsafe(16),
         label=regsvc.duration_label,
     )
@@ -112,9 +121,13 @@ def approve():
     except svc.ApprovalError as exc:
         flash(str(exc), "error")
         return redirect(url_for("approval.index", **back), 303)
+    left_out = (
+        f" {len(f.exclude)} registratie(s) uitgesloten; die blijven concept." if f.exclude else ""
+    )
     flash(
         f"{run.aantal} registratie(s) gefiatteerd ({run.periode_start:%d-%m-%Y} t/m "
-        f"{run.periode_eind:%d-%m-%Y}), waarvan {run.aantal_waarschuwingen} met een waarschuwing.",
+        f"{run.periode_eind:%d-%m-%Y}), waarvan {run.aantal_waarschuwingen} met een waarschuwing."
+        + left_out,
         "info",
     )
     return redirect(url_for("approval.index"), 303)
@@ -154,3 +167,64 @@ def credit(reg_id: int):
             303,
         )
     return redirect(url_for("approval.index"), 303)
+
+
+@bp.route("/registratie/<int:reg_id>/corrigeren", methods=["GET", "POST"])
+@requires("approval")
+def correct(reg_id: int):
+    """The back office corrects a concept registration before approving it (date, time,
+    duration or count, product, remark), with a reason; the care worker stays who delivered it."""
+    session = db_session()
+    reg = session.get(Registration, reg_id)
+    if reg is None or reg.credit_of_id is not None:
+        abort(404)
+    back = request.values.get("terug", "")
+    back = back if back.startswith("/fiatteren/") else url_for("approval.index")
+    errors: dict[str, str] = {}
+    if request.method == "POST" and reg.editable:
+        reden = (request.form.get("reden") or "").strip()
+        form = dict(request.form.items(), client_id=str(reg.client_id))
+        data = regsvc.parse_form(session, form)
+        if not reden:
+            data.errors["reden"] = "Geef een reden voor de correctie."
+        result = (
+            regsvc.SaveResult(None, data.errors, [])
+            if data.errors
+            else regsvc.save(
+                session,
+                data,
+                reg.employee_id,
+                today=date.today(),
+                registration=reg,
+                validate=lambda r: hooks().validate_registration(r),
+                actor_id=current_user.id,
+                reden=reden[:300],
+            )
+        )
+        if result.ok:
+            flash("Registratie gecorrigeerd.", "info")
+            for w in result.warnings:
+                flash(w.message, "warning")
+            return redirect(back, 303)
+        errors = result.errors
+        values = dict(request.form.items())
+    else:
+        values = {
+            "product_id": reg.product_id,
+            "datum": reg.datum.strftime("%d-%m-%Y"),
+            "starttijd": reg.starttijd.strftime("%H:%M") if reg.starttijd else "",
+            "duur": regsvc.duration_label(reg.duur_minuten),
+            "aantal": reg.aantal or "",
+            "opmerking": reg.opmerking or "",
+        }
+    return render(
+        "approval/correct.html",
+        None,
+        registration=reg,
+        client=session.get(Client, reg.client_id),
+        employee=session.get(User, reg.employee_id),
+        products=regsvc.registrable_products(session, reg.client_id),
+        values=values,
+        errors=errors,
+        back=back,
+    ), (422 if errors else 200)

@@ -236,9 +236,12 @@ def show(declaration_id: int):
         client_ids=[line.client_id for line in lines if line.client_id],
     )
     rejected_endpoint = f"{decl.financing}.rejected"
+    message, answers = _messages_of(session, decl)
     return render(
         "declarations/show.html",
         declaration=decl,
+        message=message,
+        answers=answers,
         issues=issues,
         blocking=[i for i in issues if i.blocking],
         lines=lines,
@@ -246,6 +249,21 @@ def show(declaration_id: int):
         n_clients=totals[1],
         rejected_url=url_for(rejected_endpoint) if _has_endpoint(rejected_endpoint) else None,
     )
+
+
+def _messages_of(session, decl):
+    """The declaration's outgoing message (323, AW319…) and the answers to it (325, AW320…)."""
+    from portal.models import Message
+
+    if not decl.message_id:
+        return None, []
+    message = session.get(Message, decl.message_id)
+    if message is None:
+        return None, []
+    answers = session.scalars(
+        select(Message).where(Message.answers_id == message.id).order_by(Message.id)
+    ).all()
+    return message, answers
 
 
 def _has_endpoint(name: str) -> bool:

@@ -23,6 +23,7 @@ from portal.validators import month_label
 from portal.web import audit_view, render
 
 bp = Blueprint("followups", __name__, url_prefix="/declareren/vervolg")
+PAGE = 100  # lines explained per page (newest first; handled lines make room for the next)
 
 
 def _financing_or_404(financing: str) -> str:
@@ -37,7 +38,8 @@ def index(financing: str):
     _financing_or_404(financing)
     session = db_session()
     h = hooks()
-    rows = svc.open_lines(session, h, financing)
+    total = svc.declarations.count_rejected(session, financing)
+    rows = svc.open_lines(session, h, financing, limit=PAGE)
     search = request.args.get("zoek", "").strip()[:100]
     awarded = svc.awarded_lines(session, financing, search) if search else []
     handled = svc.handled_lines(session, financing)
@@ -55,10 +57,10 @@ def index(financing: str):
         financing=financing,
         label=h.financing_label(financing),
         rows=rows,
+        total=total,
         awarded=awarded,
         handled=handled,
         search=search,
-        labels=svc.FOLLOWUP_LABELS,
         plugin_url=url_for(rejected_endpoint)
         if rejected_endpoint in current_app.view_functions
         else None,
@@ -154,8 +156,11 @@ def particulier(decl_line_id: int):
         )
     except svc.NeedsLegitimation as exc:
         session.rollback()
-        flash(f"{exc} Kies ‘Afspraak aanmaken en verplaatsen’.", "warning")
-        return _back(line)
+        flash(f"{exc} Kies ‘Afspraak aanmaken en naar particulier’.", "warning")
+        # the generic screen has that button (a plugin's screen may not)
+        return redirect(
+            url_for("followups.index", financing=line.financing) + f"#regel-{line.id}", 303
+        )
     except svc.FollowupError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -185,6 +190,26 @@ def credit(decl_line_id: int):
     flash(
         f"Prestatie {line.referentie} wordt gecrediteerd in de volgende declaratie aan deze "
         "financier.",
+        "success",
+    )
+    return _back(line)
+
+
+@bp.route("/regels/<int:decl_line_id>/opnieuw-crediteren", methods=["POST"])
+@requires("declarations.edit")
+def credit_again(decl_line_id: int):
+    session = db_session()
+    line = _line_or_404(decl_line_id)
+    try:
+        made = svc.credit_again(session, line.id, hooks(), user_id=current_user.id)
+    except svc.DeclarationError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _back(line)
+    session.commit()
+    flash(
+        f"De oorspronkelijke prestatie wordt opnieuw gecrediteerd (creditregel {made.referentie}) "
+        "in de volgende declaratie aan deze financier.",
         "success",
     )
     return _back(line)

@@ -176,6 +176,17 @@ def new_run():
     )
 
 
+def _latest_job(session, key: str) -> BackgroundJob | None:
+    from portal.jobs import job_key
+
+    return session.scalars(
+        select(BackgroundJob)
+        .where(BackgroundJob.id.startswith(job_key(f"{key}-")))
+        .order_by(BackgroundJob.created_at.desc())
+        .limit(1)
+    ).first()
+
+
 @bp.route("/run/<int:run_id>")
 @requires("invoices.view")
 def run(run_id: int):
@@ -187,6 +198,8 @@ def run(run_id: int):
         None,
         run=r,
         job=job,
+        mail_job=_latest_job(session, f"invoice-run-{r.id}-mail"),
+        plan=invoicing.mailable(r.invoices),
         failed=_failed_parts(session, r),
         label=invoicing.run_label(hooks(), r),
         periode=invoicing.period_label(r.periode_start, r.periode_eind),
@@ -239,6 +252,30 @@ def rerender(run_id: int):
     return redirect(url_for("invoices.run", run_id=run_id))
 
 
+@bp.route("/run/<int:run_id>/versturen", methods=["POST"])
+@requires("invoices.edit")
+def send_run(run_id: int):
+    """E-mail every invoice of the run that has not gone out yet, in one background job; a
+    second click while it runs changes nothing, a click after it finished sends what failed."""
+    session = db_session()
+    r = session.get(InvoiceRun, run_id) or abort(404)
+    plan = invoicing.mailable(r.invoices)
+    if not plan["send"]:
+        flash("Er is niets (meer) per e-mail te versturen in deze run.", "info")
+        return redirect(url_for("invoices.run", run_id=run_id))
+    job = invoicing.queue_sending(
+        session,
+        [inv.id for inv in plan["send"]],
+        reminder=False,
+        key=f"invoice-run-{r.id}-mail",
+        label=f"Facturen versturen: {invoicing.run_label(hooks(), r)}, "
+        f"{invoicing.period_label(r.periode_start, r.periode_eind)}",
+        user_id=current_user.id,
+    )
+    flash(f"{job.total} facturen worden per e-mail verstuurd.", "success")
+    return redirect(url_for("invoices.run", run_id=run_id))
+
+
 def _invoice(invoice_id: int) -> Invoice:
     inv = db_session().get(Invoice, invoice_id)
     if inv is None or inv.nummer is None:
@@ -252,12 +289,18 @@ def show(invoice_id: int):
     inv = _invoice(invoice_id)
     if inv.client_id:
         audit_client_view(inv.client_id, "factuur.bekeken")
+    from portal.models import BankPayment
+
     credits = db_session().scalars(select(Invoice).where(Invoice.credit_of_id == inv.id)).all()
+    payments = db_session().scalars(
+        select(BankPayment).where(BankPayment.invoice_id == inv.id).order_by(BankPayment.boekdatum)
+    )
     return render(
         "invoices/show.html",
         None,
         inv=inv,
         credits=credits,
+        payments=payments.all(),
         label=hooks().financing_label(inv.financing),
         periode=invoicing.period_label(inv.periode_start, inv.periode_eind),
         today=date.today(),
@@ -361,15 +404,54 @@ def credit(invoice_id: int):
 @bp.route("/vervallen")
 @requires("invoices.view")
 def overdue():
+    session = db_session()
     today = date.today()
-    rows = invoicing.overdue(db_session(), today)
+    rows = invoicing.overdue(session, today)
     return render(
         "invoices/overdue.html",
         None,
         invoices=rows,
         today=today,
-        total_cents=sum(i.totaal_cents for i in rows),
+        total_cents=sum(i.openstaand_cents for i in rows),
+        plan=invoicing.mailable(rows, reminder=True, today=today),
+        job=_latest_job(session, "herinneringen"),
     )
+
+
+@bp.route("/vervallen/herinneringen", methods=["POST"])
+@requires("invoices.edit")
+def remind_many():
+    """Reminders in bulk: first a confirmation of what will happen (who gets a reminder by
+    e-mail, who must get one by post, who already got one today), then one background job."""
+    session = db_session()
+    today = date.today()
+    ids = {int(i) for i in request.form.getlist("factuur") if i.isdigit() and len(i) < 10}
+    chosen = [inv for inv in invoicing.overdue(session, today) if inv.id in ids]
+    if not chosen:
+        flash("Kies de facturen die een herinnering moeten krijgen.", "error")
+        return redirect(url_for("invoices.overdue"))
+    plan = invoicing.mailable(chosen, reminder=True, today=today)
+    if request.form.get("action") != "versturen":
+        return render(
+            "invoices/remind_confirm.html",
+            None,
+            plan=plan,
+            today=today,
+            total_cents=sum(inv.openstaand_cents for inv in plan["send"]),
+        )
+    if not plan["send"]:
+        flash("Er is geen herinnering (meer) per e-mail te versturen.", "info")
+        return redirect(url_for("invoices.overdue"))
+    job = invoicing.queue_sending(
+        session,
+        [inv.id for inv in plan["send"]],
+        reminder=True,
+        key="herinneringen",
+        label=f"Herinneringen versturen ({len(plan['send'])})",
+        user_id=current_user.id,
+    )
+    flash(f"{job.total} herinneringen worden per e-mail verstuurd.", "success")
+    return redirect(url_for("invoices.overdue"))
 
 
 @bp.route("/inkoop", methods=["GET", "POST"])
@@ -429,3 +511,112 @@ def _can_edit() -> bool:
     from portal.auth import has_permission
 
     return has_permission("invoices.edit")
+
+
+# ---------------------------------------------------------------------------------------------
+# bank statements (CAMT.053): import, matched and unmatched payments, matching by hand
+# ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/bank", methods=["GET", "POST"])
+@requires("invoices.view")
+def bank():
+    from portal.models import BankStatement
+    from portal.services.invoicing import bank as bank_service
+    from portal.services.organisation import get_organisation
+
+    session = db_session()
+    error = None
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        upload = request.files.get("bestand")
+        content = upload.read(bank_service.MAX_BYTES + 1) if upload else b""
+        if not content:
+            error = "Kies het bankafschrift (CAMT.053, XML) dat u wilt inlezen."
+        else:
+            org = get_organisation(session)
+            try:
+                statement = bank_service.import_statement(
+                    session,
+                    content,
+                    filename=upload.filename or "",
+                    org_iban=org.iban if org else None,
+                    user_id=current_user.id,
+                )
+            except InvoiceError as exc:
+                session.rollback()
+                error = str(exc)
+            else:
+                counts = bank_service.statement_counts(session, statement.id)
+                flash(
+                    f"Het bankafschrift is ingelezen: {counts['gekoppeld']} betalingen gekoppeld, "
+                    f"{counts['open']} nog te koppelen.",
+                    "success",
+                )
+                return redirect(url_for("invoices.bank_statement", statement_id=statement.id))
+    statements = session.scalars(
+        select(BankStatement).order_by(BankStatement.id.desc()).limit(50)
+    ).all()
+    return render(
+        "invoices/bank.html",
+        None,
+        statements=statements,
+        open_payments=bank_service.open_payments(session),
+        error=error,
+        max_mb=bank_service.MAX_BYTES // (1024 * 1024),
+    )
+
+
+@bp.route("/bank/<int:statement_id>")
+@requires("invoices.view")
+def bank_statement(statement_id: int):
+    from portal.models import BankStatement
+    from portal.services.invoicing import bank as bank_service
+
+    session = db_session()
+    statement = session.get(BankStatement, statement_id) or abort(404)
+    open_ = [p for p in statement.payments if p.status == "open"]
+    return render(
+        "invoices/bank_statement.html",
+        None,
+        statement=statement,
+        counts=bank_service.statement_counts(session, statement.id),
+        open_payments=open_,
+        choices={p.id: bank_service.candidates(session, p) for p in open_},
+        named={p.id: bank_service.referenced_invoices(session, p) for p in open_},
+    )
+
+
+@bp.route("/bank/betaling/<int:payment_id>", methods=["POST"])
+@requires("invoices.edit")
+def bank_payment(payment_id: int):
+    from portal.models import BankPayment
+    from portal.services.invoicing import bank as bank_service
+
+    session = db_session()
+    payment = session.get(BankPayment, payment_id) or abort(404)
+    statement_id = payment.statement_id
+    action = request.form.get("action")
+    try:
+        if action == "koppelen":
+            raw = request.form.get("factuur") or ""
+            if not raw.isdigit() or len(raw) > 9:
+                raise InvoiceError("Kies de factuur die met deze betaling is betaald.")
+            p = bank_service.match_by_hand(session, payment_id, int(raw), user_id=current_user.id)
+            flash(f"De betaling is gekoppeld aan factuur {p.invoice.nummer}.", "success")
+        elif action == "negeren":
+            bank_service.ignore(session, payment_id, user_id=current_user.id)
+            flash("De betaling is genegeerd (geen factuur).", "success")
+        elif action == "ontkoppelen":
+            bank_service.unmatch(session, payment_id, user_id=current_user.id)
+            flash("De betaling is ontkoppeld en staat weer bij 'nog te koppelen'.", "success")
+        else:
+            abort(400)
+    except InvoiceError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    nxt = request.form.get("next") or ""
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = url_for("invoices.bank_statement", statement_id=statement_id)
+    return redirect(nxt)

@@ -156,10 +156,18 @@ def show(message_id: int):
         ip=request.remote_addr,
     )
     session.commit()
+    from portal.models.declaration import Declaration
+
+    # the declaration this message sent, or answered
+    sent_ids = [i for i in (message.id, message.answers_id) if i]
+    declarations = session.scalars(
+        select(Declaration).where(Declaration.message_id.in_(sent_ids)).order_by(Declaration.id)
+    ).all()
     return render(
         "messages/show.html",
         message=message,
         answers=answers,
+        declarations=declarations,
         shown=readable(_payload_for_viewer(message), message.code),
         explain=explain_melding,
         vecozo_labels=VECOZO_LABELS,
@@ -208,7 +216,10 @@ def fetch_now():
 
     job = enqueue_poll(db_session(), trigger="handmatig", user_id=current_user.id)
     flash("Berichten worden nu opgehaald bij VECOZO.", "success")
-    return redirect(url_for("jobs.show", job_id=job.id))
+    from portal.views.jobs import local_referrer
+
+    terug = local_referrer()
+    return redirect(url_for("jobs.show", job_id=job.id, **({"terug": terug} if terug else {})))
 
 
 @bp.route("/ophaalrondes")

@@ -76,6 +76,8 @@ class _Handler(socketserver.BaseRequestHandler):
                         chunks.append(chunk)
                     server.record.received.append(Received(b"".join(chunks), tls, auth_tls))
                     send("250 OK")
+                elif verb == "RCPT" and any(a in line for a in server.reject_rcpt):
+                    send("550 5.1.1 Mailbox unavailable")
                 elif verb == "QUIT":
                     send("221 Bye")
                     return
@@ -91,9 +93,14 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 def start(
-    ssl_context: ssl.SSLContext | None, *, offer_starttls: bool = True, implicit_tls: bool = False
+    ssl_context: ssl.SSLContext | None,
+    *,
+    offer_starttls: bool = True,
+    implicit_tls: bool = False,
+    reject_rcpt: tuple[str, ...] = (),
 ) -> tuple[SmtpServer, _Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
+    server.reject_rcpt = reject_rcpt  # recipients answered with 550 (a mailbox that does not exist)
     server.ssl_context = ssl_context
     server.offer_starttls = offer_starttls and ssl_context is not None
     server.implicit_tls = implicit_tls

@@ -244,6 +244,7 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         "job_id": job.id,
         "wet": "iwmo",
         "financing": "wmo_jw",
+        "tab": "declaraties",
     }
 
 

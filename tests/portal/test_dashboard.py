@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from portal.domain import Role
 from portal.models import ExportPart, Invoice, Message, Organisation
 from portal.models.declaration import Declaration, DeclarationLine
 from portal.models.registration import REG_APPROVED, REG_CONCEPT
+from portal.plugins import Hooks, get_plugin_manager
 from tests.portal.production import factory
 
 TODAY = date.today()
@@ -181,8 +184,23 @@ def test_invoices_to_send_and_overdue(client, db, backoffice):
     assert "€ 123,45" in html
 
 
-def test_approved_care_no_financing_can_declare_yet(client, db, backoffice, make_user):
-    """Wlz cannot declare yet (no AW319 builder): approved Wlz care waits, in hours and euros."""
+@pytest.fixture
+def wlz_cannot_declare(app, monkeypatch):
+    """Wlz as it was before it could declare (issue 11): a plugin that only describes itself."""
+    from plugins.wlz import hooks as wlz_hooks
+
+    class DescribeOnly:
+        financing_info = staticmethod(wlz_hooks.financing_info)
+
+    pm = get_plugin_manager(blocked=["wlz"], load_entrypoints=False)
+    pm.register(DescribeOnly(), name="wlz-describe-only")
+    monkeypatch.setitem(app.extensions, "hooks", Hooks(pm, app.config["PLUGIN_SETTINGS"]))
+
+
+def test_approved_care_no_financing_can_declare_yet(
+    client, db, backoffice, make_user, wlz_cannot_declare
+):
+    """A financing that cannot declare yet: its approved care waits, in hours and euros."""
     org = factory.organisation(db)
     emp = make_user(Role.ZORGPROFESSIONAL)
     c = factory.new_client(db)

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.domain import Role
-from portal.models import AuditEvent, ExportPart, Legitimation
+from portal.models import AuditEvent, DeclarationLine, ExportPart, Legitimation
 from portal.plugins import Hooks, get_plugin_manager
-from portal.services import declarations, followups, invoicing
+from portal.services import declarations, followups, invoicing, worklists
 from tests import ei_plugin
 from tests.concurrency import parallel_posts
 from tests.conftest import login
@@ -105,6 +105,8 @@ def test_rejected_wlz_care_moved_to_particulier_is_invoiced_once(db, hooks, week
     assert line.vervolg == "particulier"
     assert declarations.rejected_lines(db, "wlz") == []  # no longer "vraagt actie"
     assert declarations.count_rejected(db) == 0
+    # nor on the worklist and the start page, which count the same lines
+    assert db.scalar(select(func.count(DeclarationLine.id)).where(*worklists.open_rejected())) == 0
     # a double click: refused, nothing moved twice
     with pytest.raises(followups.FollowupError, match="al naar particulier"):
         followups.move_to_particulier(db, line.id, hooks)
@@ -282,3 +284,145 @@ def test_the_screen_shows_the_line_and_moves_it(app, db, hooks, week5, client, l
     # the declaration page says what was done with the line
     page = client.get(f"/declareren/{line.declaration_id}").get_data(as_text=True)
     assert "Naar particulier verplaatst" in page
+
+
+def test_a_registration_split_by_stacking_moves_its_wlz_part_next_to_its_particulier_part(
+    db, hooks, week5
+):
+    """One registration of 3 hours in a week with 2 hours Wlz: 2 h on Wlz, 1 h particulier. The
+    Wlz line is rejected and moved: the particulier invoice has the 1 h of the stack and the 2 h
+    moved, each once, although both are the same registration on the same legitimation."""
+    zk, emp = week5["zk"], week5["regs"][0].employee_id
+    from portal.models import Registration
+
+    reg = Registration(
+        client_id=week5["client"].id,
+        product_id=week5["product"].id,
+        employee_id=emp,
+        datum=date(2019, 1, 15),
+        duur_minuten=180,
+        status="gefiatteerd",
+    )
+    db.add(reg)
+    db.commit()
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    split = next(ln for ln in decl.lines if ln.begindatum == date(2019, 1, 14))
+    assert split.volume == 120
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    payload = ei_plugin.reply(bytes(sent.payload), {split.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    followups.move_to_particulier(db, split.id, hooks)
+    db.commit()
+    run = _invoice(db, hooks, JAN, date(2019, 1, 31))
+    (inv,) = run.invoices
+    mine = sorted(ln.minuten for ln in inv.lines if ln.datum == date(2019, 1, 15))
+    assert mine == [60, 120]  # the stack's particulier hour, and the moved Wlz hours
+    rows = db.execute(
+        select(ExportPart.kind, ExportPart.legitimation_id, ExportPart.minutes).where(
+            ExportPart.registration_id == reg.id, ExportPart.active.is_(True)
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        [("factuur", week5["prive"].id, 60), ("verplaatst", week5["wlz"].id, 120)]
+    )
+    with pytest.raises(invoicing.InvoiceError):  # and neither again
+        _invoice(db, hooks, JAN, date(2019, 1, 31))
+    db.rollback()
+
+
+@pytest.mark.parametrize(
+    ("rounding", "rejected", "expected"),
+    [
+        (0, 60, [("H126", 60)]),
+        (0, 90, [("H127", 90)]),
+        # rounded to 30 minutes: 50 -> 60 and 80 -> 90; the week's 20 rounding minutes were
+        # declared on the last day's line (VP), so they go again only with that line
+        (30, 50, [("H126", 50)]),
+        (30, 100, [("H127", 100)]),
+    ],
+)
+def test_correcting_one_of_two_lines_of_a_week_declares_only_that_line_again(
+    db, hooks, rounding, rejected, expected
+):
+    """A stacked week with two products is two lines; the zorgkantoor rejects one. The next run
+    declares that line's care again (with the week's rounding only if that line held it), and
+    nothing of the other line (still awarded) twice."""
+    b.organisation(db)
+    emp = b.employee(db)
+    pv = b.product(db, "PV-UUR", ["wlz", "particulier"])
+    vp = b.product(db, "VP-UUR", ["wlz", "particulier"])
+    b.stack(db, pv)
+    b.stack(db, vp)
+    zk = b.financier(db, "wlz", "zorgkantoor", "Zorgkantoor Utrecht", code="5503")
+    for prod, code in ((pv, "H126"), (vp, "H127")):
+        cl = b.contract_line(db, zk, prod, 6000, afronding_minuten=rounding, productcode=code)
+        cl.begindatum = cl.contract.begindatum = date(2018, 1, 1)
+    c = b.client(db, "123456782", "Bakker")
+    wlz = b.legitimation(db, c, zk, "wlz", pv, volume=10, begindatum=date(2018, 1, 1))
+    wlz.products = [pv, vp]
+    minutes = (60, 90) if not rounding else (50, 80)
+    b.register(db, c, pv, emp, date(2019, 1, 8), minutes[0])
+    b.register(db, c, vp, emp, date(2019, 1, 9), minutes[1])
+    db.commit()
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    assert sum(ln.volume for ln in decl.lines) == 150
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    line = next(ln for ln in decl.lines if ln.volume == rejected)
+    payload = ei_plugin.reply(bytes(sent.payload), {line.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    followups.mark_corrected(db, line.id)
+    db.commit()
+    again = declarations.prepare(db, zk, FEB, hooks=hooks).declaration
+    db.commit()
+    assert [(ln.productcode, ln.volume) for ln in again.lines] == expected
+
+
+def test_a_rejected_credit_is_credited_again(db, hooks, week5, client, login_as):
+    zk = week5["zk"]
+    decl = declarations.prepare(db, zk, JAN, hooks=hooks).declaration
+    db.commit()
+    (sent,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(sent.payload))))
+    db.commit()
+    (line,) = decl.lines
+    (credit,) = declarations.credit(db, [line.id], hooks)
+    db.commit()
+    march = declarations.prepare(db, zk, MAR, hooks=hooks).declaration
+    db.commit()
+    (credit_msg,) = declarations.submit(db, march.id, hooks)
+    db.commit()
+    payload = ei_plugin.reply(bytes(credit_msg.payload), {credit.referentie: "0611"})
+    declarations.apply_outcome(db, ei_plugin.read_aw320(payload))
+    db.commit()
+    db.refresh(credit)
+    assert credit.status == "afgewezen"
+    # the debet follow-ups do not apply to it; the screen offers to credit again
+    with pytest.raises(followups.FollowupError, match="creditregel"):
+        followups.move_to_particulier(db, credit.id, hooks)
+    db.rollback()
+    login_as(Role.BACKOFFICE)
+    page = client.get("/declareren/vervolg/wlz").get_data(as_text=True)
+    assert f"Prestatie {credit.referentie}" in page and "Opnieuw crediteren" in page
+    again = followups.credit_again(db, credit.id, hooks)
+    db.commit()
+    assert again.credit_of_id == line.id and again.referentie != credit.referentie
+    assert declarations.rejected_lines(db, "wlz") == []
+    with pytest.raises(followups.FollowupError, match="al opnieuw gecrediteerd"):
+        followups.credit_again(db, credit.id, hooks)
+    db.rollback()
+    april = declarations.prepare(db, zk, date(2019, 4, 1), hooks=hooks).declaration
+    db.commit()
+    assert [ln.id for ln in april.lines] == [again.id]
+    (msg,) = declarations.submit(db, april.id, hooks)
+    db.commit()
+    declarations.apply_outcome(db, ei_plugin.read_aw320(ei_plugin.reply(bytes(msg.payload))))
+    db.commit()
+    db.refresh(line)
+    assert line.status == "gecrediteerd"

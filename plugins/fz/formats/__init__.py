@@ -149,6 +149,111 @@ class Format:
         )
 
 
+# --- checking an installed format -----------------------------------------------------------
+
+
+def check(fmt: Format) -> list[str]:
+    """What does not fit between a format's mapping and its schema or layout (Dutch; empty when
+    it fits): an element the XSD does not declare, a rubriek the layout does not have, or a
+    logical name the plugin needs that the mapping lacks. Run it after installing a version
+    (``python -m plugins.fz.formats``)."""
+    problems: list[str] = []
+    if fmt.kind == "xml":
+        try:
+            xsd = etree.parse(str(fmt.release.xsd_path(fmt.xsd_message)))
+        except (OSError, KeyError, etree.XMLSyntaxError) as exc:
+            return [f"{fmt.label}: het schema kan niet worden gelezen ({exc})."]
+        declared = {el.get("name") for el in xsd.iter(f"{fxml.XS}element")}
+        if fmt.mapping.get("root") not in declared:
+            problems.append(
+                f"{fmt.label}: root-element {fmt.mapping.get('root')} staat niet in het schema."
+            )
+        found: set[str] = set()
+
+        def walk(nodes: list) -> None:
+            for node in nodes:
+                if node[0] not in declared:
+                    problems.append(f"{fmt.label}: element {node[0]} staat niet in het schema.")
+                if len(node) == 3:
+                    found.add(node[1][1:])
+                    walk(node[2])
+                elif isinstance(node[1], list):
+                    walk(node[1])
+                elif not node[1].startswith("="):
+                    found.add(node[1])
+
+        walk(fmt.mapping.get("velden") or [])
+    else:
+        found = set()
+        for role, spec in (fmt.mapping.get("records") or {}).items():
+            rt = fmt.layout.records.get(spec.get("type", ""))
+            if rt is None:
+                problems.append(f"{fmt.label}: recordsoort {spec.get('type')} ({role}) ontbreekt.")
+                continue
+            for number in [*spec.get("velden", {}).values(), *spec.get("vast", {})]:
+                if number not in rt.by_number:
+                    problems.append(
+                        f"{fmt.label}: rubriek {number} staat niet in record {rt.code}."
+                    )
+            found.update(spec.get("velden", {}))
+    needed = REQUIRED_NAMES.get(fmt.message, set())
+    for name in sorted(needed - found):
+        problems.append(f"{fmt.label}: de mapping noemt het veld '{name}' niet.")
+    return problems
+
+
+# the logical names the plugin gives or reads per message (the provisional mappings have them all)
+REQUIRED_NAMES: dict[str, set[str]] = {
+    "FZ821": {
+        "ontvanger",
+        "bsn",
+        "geboortedatum",
+        "achternaam",
+        "plaatsingsnummer",
+        "titel",
+        "prestatiecode",
+        "begindatum",
+        "einddatum",
+        "instelling",
+    },
+    "FZ823": {"afzender", "identificatie", "bsn", "plaatsingsnummer", "datum"},
+    "FZ825": {"afzender", "identificatie", "bsn", "plaatsingsnummer", "datum", "reden"},
+    "FZ824": {"identificatie_retour", "plaatsingsnummer", "retourcodes", "code"},
+    "FZ826": {"identificatie_retour", "plaatsingsnummer", "retourcodes", "code"},
+    "GDS801": {
+        "afzender",
+        "ontvanger",
+        "identificatie",
+        "nummer",
+        "prestaties",
+        "referentie",
+        "bsn",
+        "plaatsingsnummer",
+        "prestatiecode",
+        "begindatum",
+        "einddatum",
+        "aantal",
+        "tarief",
+        "bedrag",
+        "debet_credit",
+    },
+    "GDS802": {"identificatie_retour", "nummer", "prestaties", "referentie", "retourcodes", "code"},
+    "FZ303": {
+        "nummer",
+        "bsn",
+        "plaatsingsnummer",
+        "prestatiecode",
+        "begindatum",
+        "einddatum",
+        "aantal",
+        "tarief",
+        "bedrag",
+        "referentie",
+    },
+    "FZ304": {"nummer", "referentie"},
+}
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 

@@ -38,11 +38,15 @@ from portal.services.invoicing.documents import (
     hours,
     invoice_pdf,
     pdf_filename,
+    reminder_pdf,
     render_html_to_pdf,
     render_invoice,
     run_zip,
 )
 from portal.services.invoicing.mail import (
+    AlreadySent,
+    mailable,
+    queue_sending,
     send_invoice,
 )
 from portal.services.invoicing.run import (
@@ -66,6 +70,7 @@ __all__ = [
     "MAANDEN",
     "TIME_UNITS",
     "VAT_EXEMPT_TEXT",
+    "AlreadySent",
     "DebtorGroup",
     "InvoiceError",
     "LineDraft",
@@ -84,6 +89,7 @@ __all__ = [
     "invoice_financings",
     "invoice_pdf",
     "last_month",
+    "mailable",
     "mark_paid",
     "month_period",
     "overdue",
@@ -92,6 +98,8 @@ __all__ = [
     "period_label",
     "preview",
     "queue_render",
+    "queue_sending",
+    "reminder_pdf",
     "render_html_to_pdf",
     "render_invoice",
     "run_label",

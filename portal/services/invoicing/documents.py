@@ -82,6 +82,28 @@ def run_zip(session: Session, run: InvoiceRun) -> bytes:
     return buf.getvalue()
 
 
+def reminder_filename(invoice: Invoice) -> str:
+    return f"herinnering-{invoice.nummer}.pdf"
+
+
+def reminder_pdf(invoice: Invoice, today) -> bytes:
+    """The herinnering as a PDF: which invoice, what was paid, what is still due and by when
+    (14 days), with the payment QR code for the amount due. Made when it is sent (the
+    invoice's own stored PDF goes along unchanged)."""
+    from datetime import timedelta
+
+    env = document_environment(_DOCUMENT_DIR)
+    ctx = document_context(invoice)
+    ctx.update(
+        today=today,
+        pay_by=today + timedelta(days=14),
+        due_cents=invoice.totaal_cents - (invoice.betaald_cents or 0),
+        days_late=(today - invoice.vervaldatum).days,
+        reminder_number=(invoice.reminder_count or 0) + 1,
+    )
+    return render_html_to_pdf(env.get_template("invoices/reminder_document.html").render(**ctx))
+
+
 # ---------------------------------------------------------------------------------------------
 # helpers for the plugins' invoice templates (they import these, never Flask)
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from portal.models import (
 )
 from portal.services.messages import receive_payload
 from portal.vecozo.berichtstromen import berichtstroom_for
+from tests.portal.vecozo.conftest import standin_server  # noqa: F401
 
 AGB = "73730001"
 BSN = "999993653"
@@ -183,3 +184,23 @@ def started(db, hooks, settings, leg, day) -> None:
     answer(db, hooks, settings, sent)
     db.refresh(leg)
     assert leg.keten_stand == placements.GESTART
+
+
+@pytest.fixture
+def standin(standin_server, app, dji_settings):  # noqa: F811
+    """The real VECOZO stand-in with DJI (this plugin's financier) sharing the test's DJI store;
+    the portal pointed at it."""
+    from tests.portal.vecozo.conftest import _OVERRIDES
+
+    standin_server.store.reset()
+    standin_hooks = standin_server.app.extensions["hooks"]
+    saved_settings = standin_hooks.settings
+    standin_hooks.settings = dji_settings
+    saved = {k: app.config.get(k) for k in _OVERRIDES}
+    app.config.update(_OVERRIDES, VECOZO_BASE_URL=standin_server.url)
+    try:
+        yield standin_server
+    finally:
+        standin_hooks.settings = saved_settings
+        app.config.update(saved)
+        standin_server.store.clear_faults()

@@ -221,3 +221,26 @@ def test_hostile_or_huge_retour_is_refused_and_logged(db, hooks, dji_settings, m
         assert any("geweigerd" in r.getMessage() for r in caplog.records)
         assert msg.issues and msg.issues[0]["code"] == "formaat"
     assert db.scalar(select(DeclarationLine.id).where(DeclarationLine.status != "concept")) is None
+
+
+def test_a_malformed_fz304_changes_nothing(db, hooks, dji_settings, month):
+    from portal.domain import MessageDraft
+    from tests.plugins.fz.conftest import receive
+
+    decls = by_group(svc.prepare(db, month["dji"], date(2026, 2, 1), hooks=hooks))
+    (msg,) = svc.submit(db, decls["FZ303"].id, hooks)
+    db.commit()
+    (draft,) = financier.reply(bytes(msg.payload), dji_settings, today=TODAY)
+    lines = bytes(draft.payload).split(b"\r\n")
+    detail = next(i for i, x in enumerate(lines) if x[:2] == b"04")
+    lines[detail] = lines[detail][:319] + b"12X45678" + lines[detail][327:]  # toegekend bedrag
+    retour = receive(
+        db,
+        hooks,
+        MessageDraft(standard="x", code="FZ304", payload=b"\r\n".join(lines)),
+        answers_to=msg.traceer_id,
+    )
+    assert retour.needs_action and "FZ304 geweigerd" in retour.summary
+    line = decls["FZ303"].lines[0]
+    db.refresh(line)
+    assert line.status == "ingediend"

@@ -26,6 +26,7 @@ def test_every_message_has_a_provisional_format_marked_as_such():
         for path in fmt.folder.iterdir():  # the files say so too, for whoever opens them
             if path.suffix in (".xsd", ".csv"):
                 assert "VOORLOPIG FORMAAT" in path.read_text(encoding="utf-8")
+        assert formats.check(fmt) == []  # every mapping fits its schema or layout
 
 
 def _install_official_gds801(root, version="2.0"):
@@ -70,6 +71,7 @@ def test_installing_the_official_gds801_is_a_folder_and_a_mapping(
     formats.reload()
     fmt = formats.active("GDS801", dji_settings)
     assert (fmt.version, fmt.provisional) == ("2.0", False)
+    assert formats.check(fmt) == []
     assert formats.active("GDS802", dji_settings).provisional  # the answer is still ours
 
     worker = make_user()
@@ -119,3 +121,16 @@ def test_chain_messages_stay_refused_while_only_gds801_is_official(
         app.config["VECOZO_ENVIRONMENT"] = "standin"
     db.rollback()
     assert db.query(Message).filter(Message.code == "FZ823").count() == 0
+
+
+def test_check_names_what_the_mapping_gets_wrong(dji_settings, own_formats):
+    _install_official_gds801(own_formats)
+    mapping = own_formats / "gds801" / "2.0" / "mapping.json"
+    text = mapping.read_text(encoding="utf-8")
+    text = text.replace('["Referentie", "referentie"], ', "")  # forgot the reference
+    text = text.replace('"PlaatsingsbesluitNummer"', '"Plaatsingsbeslu1tNummer"')  # a typing error
+    mapping.write_text(text, encoding="utf-8")
+    formats.reload()
+    problems = formats.check(formats.active("GDS801", dji_settings))
+    assert "GDS801 v2.0: element Plaatsingsbeslu1tNummer staat niet in het schema." in problems
+    assert "GDS801 v2.0: de mapping noemt het veld 'referentie' niet." in problems

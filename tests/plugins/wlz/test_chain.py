@@ -180,7 +180,7 @@ def _answer(db, draft, codes=None):
         rel,
         message,
         root,
-        codes={id(e): codes for e in lines} if codes else {},
+        codes={msgs.path_of(e): codes for e in lines} if codes else {},
         header_codes=["0200"],
         identificatie="R" + draft.reference[:11],
         dagtekening=TODAY,

@@ -181,3 +181,32 @@ def test_the_generic_screen_lists_the_wmo_line(db, rejected, client, login_as):
     resp = client.post(f"/declareren/vervolg/regels/{line.id}/gecorrigeerd", follow_redirects=True)
     assert "gaat mee in de volgende declaratie" in resp.get_data(as_text=True)
     assert svc.rejected_lines(db, "wmo_jw") == []
+
+
+def test_the_plugins_own_screen_acts_through_the_core_and_comes_back(
+    db, rejected, client, login_as
+):
+    login_as("backoffice")
+    line = rejected["line"]
+    page = client.get("/f/wmo_jw/afgewezen").get_data(as_text=True)
+    assert line.referentie in page and "Naar particulier</button>" in page
+    # no particulier legitimation yet: sent to the generic screen, where it can be made
+    resp = client.post(
+        f"/declareren/vervolg/regels/{line.id}/particulier", data={"next": "/f/wmo_jw/afgewezen"}
+    )
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/declareren/vervolg/wmo_jw#regel-{line.id}")
+    # a next outside the portal is not followed
+    resp = client.post(
+        f"/declareren/vervolg/regels/{line.id}/gecorrigeerd",
+        data={"next": "//evil.example/x"},
+    )
+    assert resp.headers["Location"].endswith("/declareren/vervolg/wmo_jw")
+    # the action took effect; the plugin's screen no longer lists the line
+    page = client.get("/f/wmo_jw/afgewezen").get_data(as_text=True)
+    assert "Er zijn geen afgewezen prestaties" in page
+    resp = client.post(
+        f"/declareren/vervolg/regels/{line.id}/gecorrigeerd",
+        data={"next": "/f/wmo_jw/afgewezen"},
+    )
+    assert resp.headers["Location"].endswith("/f/wmo_jw/afgewezen")

@@ -8,6 +8,7 @@ import pytest
 
 from plugins.zvw_msvt import financier as insurer
 from portal.models import Legitimation
+from portal.services import declarations
 from tests.portal.invoices import builders as b
 
 TODAY = date(2025, 4, 10)
@@ -17,6 +18,7 @@ UZOVI = "3311"
 UZOVI2 = "7029"
 BSN = "123456782"
 BSN2 = "111222333"
+DAYS = [date(2025, 3, 10), date(2025, 3, 17)]  # weeks 11 and 12
 
 
 def monday(day: date) -> date:
@@ -90,3 +92,22 @@ class World:
 @pytest.fixture
 def world(db):
     return World(db)
+
+
+@pytest.fixture
+def sent(db, hooks, world, store):
+    """Two clients, two weeks each, declared to UZOVI 3311; the insurer knows its contract."""
+    other = b.client(db, BSN2, "Pietersen", geslacht="1")
+    world.line(world.vp, 7600)
+    world.indicatie(world.vp, volume=6)
+    world.indicatie(world.vp, client=other, volume=6)
+    world.care(world.vp, DAYS, 60)
+    world.care(world.vp, DAYS, 60, client=other)
+    db.commit()
+    store.contract(UZOVI, "065", "1004", 8000)
+    store.insure(UZOVI, BSN, date(2024, 1, 1))
+    store.insure(UZOVI, BSN2, date(2024, 1, 1), date(2025, 3, 14))  # insured until 14 March
+    decl = declarations.prepare(db, world.zv, MARCH, hooks=hooks).declaration
+    (message,) = declarations.submit(db, decl.id, hooks)
+    db.commit()
+    return {"decl": decl, "message": message, "other": other}

@@ -6,40 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from plugins.zvw_msvt import declaration as declaring
 from plugins.zvw_msvt import financier as insurer
 from portal.formats import ei
 from portal.models import DeclarationLine, Message
-from portal.services import declarations
 from portal.services.messages import receive_payload
-from tests.plugins.zvw_msvt.conftest import BSN, BSN2, TODAY, UZOVI
-
-MARCH = date(2025, 3, 1)
-DAYS = [date(2025, 3, 10), date(2025, 3, 17)]  # weeks 11 and 12
-
-
-@pytest.fixture
-def sent(db, hooks, world, store):
-    """Two clients, two weeks each, declared to UZOVI 3311; the insurer knows its contract."""
-    from tests.portal.invoices import builders as b
-
-    other = b.client(db, BSN2, "Pietersen", geslacht="1")
-    world.line(world.vp, 7600)
-    world.indicatie(world.vp, volume=6)
-    world.indicatie(world.vp, client=other, volume=6)
-    world.care(world.vp, DAYS, 60)
-    world.care(world.vp, DAYS, 60, client=other)
-    db.commit()
-    store.contract(UZOVI, "065", "1004", 8000)
-    store.insure(UZOVI, BSN, date(2024, 1, 1))
-    store.insure(UZOVI, BSN2, date(2024, 1, 1), date(2025, 3, 14))  # insured until 14 March
-    decl = declarations.prepare(db, world.zv, MARCH, hooks=hooks).declaration
-    (message,) = declarations.submit(db, decl.id, hooks)
-    db.commit()
-    return {"decl": decl, "message": message, "other": other}
+from tests.plugins.zvw_msvt.conftest import BSN, DAYS, TODAY, UZOVI
 
 
 def _receive(db, hooks, payload: bytes) -> Message:

@@ -244,3 +244,51 @@ def test_references_stay_unique_over_many_runs(db, hooks, world):
     assert second.nummer != first.nummer
     assert {ln.referentie for ln in second.lines}.isdisjoint({ln.referentie for ln in first.lines})
     assert select  # keep the import honest
+
+
+def test_a_unit_only_wijkverpleging_has_is_refused_on_an_elv_contract_line(
+    db, hooks, world, client, login_as
+):
+    from portal.domain import Role
+
+    elv = b.product(db, "ELV-LAAG", ["zvw_msvt"], eenheid="etmaal")
+    world.line(elv, 25000, lijst="068", code="ELV01", eenheid="maand")
+    world.indicatie(elv, volume=None, eenheid=None, frequentie=None, soort="elv_laag")
+    db.add(Registration(client_id=world.client.id, product_id=elv.id, employee_id=world.emp.id,
+                        datum=WEEK_11[0], aantal=1, status=REG_APPROVED))  # fmt: skip
+    db.commit()
+    prepared = declarations.prepare(db, world.zv, MARCH, hooks=hooks)
+    assert prepared.declaration is None
+    (issue,) = prepared.skipped
+    assert "eenheid maand bestaat alleen voor wijkverpleging (lijst 065)" in issue.message
+    login_as(Role.BACKOFFICE)
+    html = client.get("/f/zvw_msvt/contracten").get_data(as_text=True)
+    assert "Kan niet worden gedeclareerd" in html and "alleen voor wijkverpleging" in html
+
+
+def test_a_prestatiecode_longer_than_five_is_refused_before_building(db, hooks, world):
+    world.line(world.vp, 7600, code="VP12345")
+    world.indicatie(world.vp, volume=6)
+    world.care(world.vp, WEEK_11[:1], 60)
+    db.commit()
+    prepared = declarations.prepare(db, world.zv, MARCH, hooks=hooks)
+    assert prepared.declaration is None
+    (issue,) = prepared.skipped
+    assert "prestatiecode 'VP12345' past niet in de AW319" in issue.message
+
+
+def test_a_year_tariff_is_declared_once_per_year(db, hooks, world):
+    world.line(world.vp, 900000, eenheid="jaar", code="1030")
+    world.indicatie(world.vp, volume=6)
+    world.care(world.vp, WEEK_11, 60)
+    db.commit()
+    first = declarations.prepare(db, world.zv, MARCH, hooks=hooks).declaration
+    declarations.submit(db, first.id, hooks)
+    db.commit()
+    world.care(world.vp, [date(2025, 4, 8)], 60)
+    db.commit()
+    april = declarations.prepare(db, world.zv, date(2025, 4, 1), hooks=hooks)
+    assert april.declaration is None
+    (issue,) = april.skipped
+    assert "al gedeclareerde periodeprestatie" in issue.message
+    assert first.lines[0].referentie in issue.message

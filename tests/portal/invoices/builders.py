@@ -314,10 +314,10 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def multi_scenario(db):
-    """One organisation with care for three financings in October 2025: a PGB budget holder
-    (client email), a private client, and two clients in onderaanneming for one main
-    contractor (one invoice to the contractor)."""
+def multi_scenario(db, month: date = OCT_START):
+    """One organisation with care for three financings in one month (October 2025 unless
+    ``month`` says otherwise): a PGB budget holder (client email), a private client, and two
+    clients in onderaanneming for one main contractor (one invoice to the contractor)."""
     org = organisation(db)
     emp = employee(db)
     pgb_prod = product(db, "PV-UUR", ["pgb"])
@@ -327,14 +327,14 @@ def multi_scenario(db):
         db, pgb_client, pgb_fin, "pgb", pgb_prod, volume=10, tarief_cents=5500,
         sleutels={"wet": "wlz"}, referentienummer="ZO-2025-014",
     )  # fmt: skip
-    for d in [date(2025, 10, 6), date(2025, 10, 13)]:
+    for d in [month.replace(day=6), month.replace(day=13)]:
         register(db, pgb_client, pgb_prod, emp, d, 120)
 
     hh = product(db, "HH-UUR", ["particulier"])
     part_fin = financier(db, "particulier", "client", "Cliënt zelf")
     part_client = client(db, "111222333", "Jansen", email="jansen@example.nl", voorletters="P.")
     legitimation(db, part_client, part_fin, "particulier", hh, volume=6, tarief_cents=3500)
-    for d in [date(2025, 10, 7), date(2025, 10, 14), date(2025, 10, 21)]:
+    for d in [month.replace(day=7), month.replace(day=14), month.replace(day=21)]:
         register(db, part_client, hh, emp, d, 135)
 
     oa = product(db, "OA-PV", ["onderaanneming"])
@@ -347,6 +347,6 @@ def multi_scenario(db):
     for i, (bsn, naam) in enumerate([("100000009", "Smit"), ("100000010", "Visser")]):
         c = client(db, bsn, naam, voorletters="H.")
         legitimation(db, c, hoofd, "onderaanneming", oa, volume=5, referentienummer=f"ORD-{i}")
-        register(db, c, oa, emp, date(2025, 10, 2), 60)
+        register(db, c, oa, emp, month.replace(day=2), 60)
     db.commit()
     return {"org": org, "pgb_client": pgb_client, "part_client": part_client, "hoofd": hoofd}

@@ -91,7 +91,7 @@ def test_send_pay_and_credit_from_the_invoice_page(client, db, backoffice, run_j
     assert "al verstuurd" in resp.get_data(as_text=True)
 
     page = client.get("/facturen/vervallen").get_data(as_text=True)
-    assert inv.nummer in page and "Herinnering sturen" in page
+    assert inv.nummer in page and "Herinneringen versturen…" in page
     page = client.get("/facturen/").get_data(as_text=True)
     assert inv.nummer in page and "P. Jansen" in page and "vervallen" in page
     page = client.get("/facturen/?q=Jansen&status=verstuurd", headers={"HX-Request": "true"})
