@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         financiers = list(
             session.scalars(select(Financier).where(Financier.financing == "zvw_msvt"))
         )
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         n_lines = skipped = 0
         for fin in financiers:
             prepared = declarations.prepare(session, fin, month, hooks=hooks)
@@ -208,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
                     (m.payload, fin.code) for m in declarations.submit(session, decl.id, hooks)
                 ]
             session.commit()
-        aw319_s = time.perf_counter() - t
+        aw319_s, aw319_cpu = time.perf_counter() - t, time.process_time() - cpu
     print(
         f"AW319: {len(messages)} files, {n_lines} prestaties, {skipped} held back or skipped, "
-        f"{aw319_s:.2f} s"
+        f"{aw319_s:.2f} s ({aw319_cpu:.2f} s CPU in this process; the rest is PostgreSQL)"
     )
 
     answers = []
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         (retour,) = insurer.reply(bytes(payload), settings, today=today)
         answers.append((retour.payload, code))
     with Session(engine) as session:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for payload, code in answers:
             metadata = {
                 "referentiegegevens": {"traceerId": str(uuid.uuid4())},
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             receive_payload(session, metadata=metadata, payload=payload, hooks=hooks)
             session.commit()
-        aw320_s = time.perf_counter() - t
+        aw320_s, aw320_cpu = time.perf_counter() - t, time.process_time() - cpu
         counts = dict(
             session.execute(
                 select(DeclarationLine.status, func.count()).group_by(DeclarationLine.status)
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counts.values()) or 1
     print(
         f"AW320: {len(answers)} files, {counts.get('toegekend', 0)} awarded, {rejected} "
-        f"rejected ({100 * rejected / total:.1f} %), {aw320_s:.2f} s"
+        f"rejected ({100 * rejected / total:.1f} %), {aw320_s:.2f} s ({aw320_cpu:.2f} s CPU)"
     )
     print(f"RESULT zvw_aw319_month {aw319_s:.2f} s target {TARGET_AW319}")
     print(f"RESULT zvw_aw320_process {aw320_s:.2f} s target {TARGET_AW320}")

@@ -54,38 +54,73 @@ def generate_bsn(rng: random.Random) -> str:
             return "".join(map(str, digits)) + str(last)
 
 
-FIRST = [
-    "Anna",
-    "Bert",
-    "Carla",
-    "Dirk",
-    "Els",
-    "Frank",
-    "Greet",
-    "Henk",
-    "Ina",
+# First names with the gender they go with (the client's geslacht: 1 man, 2 vrouw), from the
+# generations the clients were born in; a second name now and then gives two voorletters.
+MEN = [
     "Jan",
     "Kees",
-    "Lies",
-    "Marco",
-    "Nel",
-    "Otto",
-    "Petra",
-    "Quinten",
-    "Rina",
-    "Sander",
-    "Truus",
-    "Umut",
-    "Vera",
+    "Henk",
+    "Gerrit",
     "Willem",
-    "Yara",
-    "Zeynep",
+    "Dirk",
+    "Johannes",
+    "Cornelis",
+    "Hendrik",
+    "Pieter",
+    "Bert",
+    "Frank",
+    "Marco",
+    "Sander",
+    "Erik",
     "Mohammed",
-    "Fatima",
+    "Ahmed",
+    "Mustafa",
+    "Umut",
+    "Daan",
     "Sem",
     "Noah",
-    "Julia",
+    "Lucas",
+    "Finn",
+    "Otto",
+    "Theo",
+    "Ruud",
+    "Wim",
 ]
+WOMEN = [
+    "Anna",
+    "Maria",
+    "Johanna",
+    "Cornelia",
+    "Geertruida",
+    "Wilhelmina",
+    "Els",
+    "Ina",
+    "Greet",
+    "Nel",
+    "Truus",
+    "Lies",
+    "Carla",
+    "Petra",
+    "Vera",
+    "Rina",
+    "Sandra",
+    "Fatima",
+    "Khadija",
+    "Zeynep",
+    "Yara",
+    "Julia",
+    "Emma",
+    "Sophie",
+    "Lotte",
+    "Fenna",
+    "Ineke",
+    "Marijke",
+]
+MIDDLE = {
+    "1": ["Johannes", "Maria", "Hendrik", "Pieter", "Jacobus"],
+    "2": ["Maria", "Johanna", "Anna", "Elisabeth"],
+}
+FIRST = MEN + WOMEN  # kept for callers that only need a name
 LAST = [
     ("", "Jansen"),
     ("de", "Vries"),
@@ -253,8 +288,8 @@ def seed(
 
     year_start = date(date.today().year, 1, 1)
 
-    def contract(fkey, naam, lines):
-        c = Contract(financier=fin[fkey], naam=naam, begindatum=year_start)
+    def contract(fkey, naam, lines, begin=year_start):
+        c = Contract(financier=fin[fkey], naam=naam, begindatum=begin)
         c.lines = [
             ContractLine(
                 product=products[p],
@@ -262,22 +297,25 @@ def seed(
                 productcode=pc,
                 eenheid=unit,
                 tarief_cents=cents,
-                begindatum=year_start,
+                begindatum=begin,
                 afronding_minuten=rnd,
             )
             for p, cat, pc, unit, cents, rnd in lines
         ]
         session.add(c)
 
+    # the Wmo contracts hold since before the demo's year of history (see ``history_start``)
+    wmo_begin = history_start(date.today())
     for g in ("utrecht", "amersfoort", "hilversum"):
         contract(
             g,
-            f"Wmo-contract {fin[g].naam} {year_start.year}",
+            f"Wmo-contract {fin[g].naam} {wmo_begin.year}-{wmo_begin.year + 2}",
             [
                 ("BG-IND", "07", "07A05", "uur", 6450, 0),
                 ("BG-GRP", "07", "07A07", "dagdeel", 5200, 0),
                 ("HH-UUR", "01", "01A02", "uur", 3150, 0),
             ],
+            begin=wmo_begin,
         )
     contract(
         "zorgkantoor",
@@ -322,18 +360,25 @@ def seed(
         while bsn in used:
             bsn = generate_bsn(rng)
         used.add(bsn)
-        first = rng.choice(FIRST)
+        geslacht = rng.choice("12")
+        names = [rng.choice(MEN if geslacht == "1" else WOMEN)]
+        if rng.random() < 0.3:
+            names.append(rng.choice([n for n in MIDDLE[geslacht] if n != names[0]]))
         tv, last = rng.choice(LAST)
         pc4, town = rng.choice(TOWNS)
         c = Client(
             bsn=bsn,
             clientnummer=f"C{1000 + i}",
-            voornamen=first,
-            voorletters=first[0] + ".",
+            voornamen=" ".join(names),
+            voorletters="".join(n[0] + "." for n in names),
             tussenvoegsel=tv or None,
             achternaam=last,
-            geboortedatum=date(rng.randint(1930, 2015), rng.randint(1, 12), rng.randint(1, 28)),
-            geslacht=rng.choice("12"),
+            geboortedatum=date(
+                rng.randint(1930, 2000 if i % 10 in WMO_KINDS else 2015),
+                rng.randint(1, 12),
+                rng.randint(1, 28),
+            ),
+            geslacht=geslacht,
             straat=rng.choice(STREETS),
             huisnummer=str(rng.randint(1, 140)),
             postcode=f"{pc4}{rng.choice('ABCDEFGH')}{rng.choice('KLMNPRST')}",
@@ -344,27 +389,13 @@ def seed(
         clients.append(c)
     session.flush()
 
-    gemeenten = ["utrecht", "amersfoort", "hilversum"]
     for i, c in enumerate(clients):
         kind = i % 10
-        if kind in (0, 1, 2, 3):  # Wmo begeleiding
-            g = fin[gemeenten[i % 3]]
-            _leg(
-                session,
-                c,
-                "wmo_jw",
-                g,
-                [products["BG-IND"]],
-                year_start,
-                volume=4,
-                eenheid="uur",
-                frequentie="week",
-                productcategorie="07",
-                productcode="07A05",
-                toewijzingnummer=str(10000000 + i * 7)[:8],
-                bron="bericht",
-            )
-        elif kind in (4, 5):  # Wlz PV, stacked with particulier for some
+        if kind in WMO_KINDS:
+            # Wmo: the toewijzingen arrive from the gemeente as 301s (the wmo_jw plugin's part
+            # of the demo, ``wmo_jw_plan``), as they do in real life
+            continue
+        if kind in (4, 5):  # Wlz PV, stacked with particulier for some
             _leg(
                 session,
                 c,
@@ -453,6 +484,37 @@ def seed(
         hooks.seed_demo(session, date.today())
         session.flush()
     return True
+
+
+WMO_KINDS = (0, 1, 2, 3)  # client i with i % 10 in WMO_KINDS is a Wmo client
+WMO_GEMEENTEN = ("0344", "0307", "0402")  # client i lives in gemeente WMO_GEMEENTEN[i % 3]
+
+
+def history_start(today: date) -> date:
+    """The first day of the demo's history: 13 months before this month, so that a year of
+    months has been declared and answered before last month (the month to declare now)."""
+    index = today.year * 12 + today.month - 1 - 13
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def wmo_jw_plan(session: Session) -> list[tuple[Client, Financier]]:
+    """The demo's Wmo clients with their gemeente: the core made the clients, the gemeente's
+    301s (the wmo_jw plugin's ``seed_demo``) bring their toewijzingen."""
+    gemeenten = {
+        f.code: f for f in session.scalars(select(Financier).where(Financier.financing == "wmo_jw"))
+    }
+    out = []
+    for client in session.scalars(
+        select(Client).where(Client.clientnummer.like("C%")).order_by(Client.id)
+    ):
+        try:
+            i = int(client.clientnummer[1:]) - 1000
+        except ValueError:
+            continue
+        gemeente = gemeenten.get(WMO_GEMEENTEN[i % 3])
+        if i >= 0 and i % 10 in WMO_KINDS and gemeente is not None:
+            out.append((client, gemeente))
+    return out
 
 
 def _leg(session, client, financing, financier, products, start, **kw):

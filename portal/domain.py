@@ -373,3 +373,6 @@ class InvoiceDraft:
     filename: str = "factuur.pdf"
     subject: str = "Factuur"  # e-mail subject line
     issues: list[Issue] = field(default_factory=list)  # blocking ones stop the invoice
+    # the debtor pays this invoice themselves: a payment QR code on it and on its reminders
+    # (False for PGB: the SVB pays from the budget, the budget holder only approves)
+    debtor_pays: bool = True

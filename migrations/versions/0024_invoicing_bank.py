@@ -27,8 +27,6 @@ def upgrade() -> None:
             sa.Column("betaald_cents", sa.Integer(), nullable=False, server_default="0")
         )
         batch.add_column(sa.Column("mail_fout", sa.String(length=300), nullable=True))
-    with op.batch_alter_table("invoice") as batch:
-        batch.alter_column("betaald_cents", server_default=None)
     # what was already marked paid by hand counts as paid in full
     op.execute("UPDATE invoice SET betaald_cents = totaal_cents WHERE status = 'betaald'")
 

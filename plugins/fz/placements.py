@@ -211,12 +211,12 @@ def placement_issues(leg: Legitimation) -> list[Issue]:
 def actions(leg: Legitimation, today: date | None = None) -> list[dict[str, Any]]:
     """The chain messages a user may send now for this placement (only valid ones)."""
     today = today or date.today()
-    if leg.financing != CODE or leg.status != "actief":
+    if leg.financing != CODE:
         return []
     s = stand(leg)
-    if s == GEPLAATST and leg.begindatum <= today:
+    if s == GEPLAATST and leg.status == "actief" and leg.begindatum <= today:
         return [{"kind": "aanvang", "label": "Aanvang zorg melden (FZ823)", "bericht": "FZ823"}]
-    if s == GESTART:
+    if s == GESTART:  # also when the placement was ended or withdrawn: the end is still due
         return [{"kind": "einde", "label": "Einde zorg melden (FZ825)", "bericht": "FZ825"}]
     return []
 
@@ -494,11 +494,19 @@ def process_821(session: Session, fmt: formats.Format, v: dict[str, Any]) -> Par
     session.flush()
     _link_products(session, leg)
     what = "ontvangen" if created else "bijgewerkt"
+    # DJI decided it, so it is stored; what does not fit our lists is shown to check
+    doubts = [i for i in placement_issues(leg) if i.blocking]
+    summary = (
+        f"Plaatsing {leg.referentienummer} ({codes.titel_label(v['titel'])}, "
+        f"{codes.prestatie_label(leg.productcode)}) {what} voor {client.achternaam}."
+    )
+    if doubts:
+        summary += " Controleer: " + " ".join(i.message for i in doubts)
     return _outcome(
         fmt,
-        f"Plaatsing {leg.referentienummer} ({codes.titel_label(v['titel'])}, "
-        f"{codes.prestatie_label(leg.productcode)}) {what} voor {client.achternaam}.",
-        needs_action=created,  # a new placement: the care has to be started
+        summary,
+        needs_action=created or bool(doubts),  # a new placement: the care has to be started
+        issues=doubts,
         reference=v.get("identificatie"),
         client_ids=[client.id],
     )

@@ -128,6 +128,7 @@ def build(invoice) -> InvoiceDraft:
         filename=f"{ctx['title'].lower()}-{invoice.nummer or 'concept'}.pdf",
         subject=f"{ctx['title']} {invoice.nummer or ''} PGB {ctx['periode']}",
         issues=invoice_issues(invoice, holder, law),
+        debtor_pays=False,
     )
 
 

@@ -440,11 +440,7 @@ def process_aw33(session: Session, payload: bytes, today: date) -> ParseOutcome:
                 codes.setdefault(msgs.path_of(el), []).append(code)
                 issues.append(Issue(code, text, "Client"))
             continue
-        try:
-            with session.begin_nested():
-                client, changes, more = _apply_client(session, aw33, item, ours, today)
-        except Exception:
-            raise
+        client, changes, more = _apply_client(session, aw33, item, ours, today)
         done += 1
         client_ids.append(client.id)
         issues.extend(more)
@@ -816,11 +812,6 @@ def withdraw_draft(
     s[kind] = item
     _save(leg, s)
     return _draft(m.release, message, payload, leg.financier.code, m.header.identificatie)
-
-
-def after_withdrawal(leg: Legitimation) -> None:
-    """Nothing to do: an accepted withdrawal leaves the item 'ingetrokken', after which a new
-    start or mutatie may be sent (see :func:`actions`)."""
 
 
 def actions(leg: Legitimation, today: date | None = None) -> list[dict[str, Any]]:

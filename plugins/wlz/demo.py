@@ -45,8 +45,6 @@ def seed(session: Session, today: date, settings) -> int:
         code = FUNCTIE_OF_PRODUCT.get(cl.product.code)
         if code and cl.productcategorie is None:
             cl.productcategorie = code
-        if cl.productcode:
-            store.set_tarief(fin.code, cl.productcode, cl.tarief_cents)
     legs = session.scalars(
         select(Legitimation)
         .where(Legitimation.financing == chain.CODE, Legitimation.toewijzingnummer.is_(None))

@@ -12,9 +12,12 @@ by processes) or, without it, one in-memory store per process.
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 import threading
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
@@ -95,6 +98,14 @@ class ZorgkantoorStore:
             self.conn.execute("INSERT OR REPLACE INTO teller VALUES (?, ?)", (name, value))
             self.conn.commit()
             return value
+
+
+@cache
+def contract_tariffs() -> dict[str, int]:
+    """The simulated zorgkantoor's contract (``data/zorgkantoor-contract.csv``)."""
+    text = (Path(__file__).parent / "data" / "zorgkantoor-contract.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    return {r["prestatiecode"]: int(r["tarief_cents"]) for r in rows}
 
 
 def store_for(settings) -> ZorgkantoorStore:

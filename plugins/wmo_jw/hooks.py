@@ -135,3 +135,10 @@ def code_label(financing, codelist, code, settings):
     if financing != CODE:
         return None
     return worklist.code_label(codelist, code)
+
+
+@hookimpl
+def seed_demo(session, today, settings):
+    from plugins.wmo_jw import demo
+
+    return demo.seed(session, today, settings)

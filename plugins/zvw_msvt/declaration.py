@@ -160,8 +160,9 @@ def lines(
         if c.legitimation_id and c.product_id in time_products:
             per_week[(c.client_id, c.legitimation_id, week_start(c.datum))] += c.minutes or 0
     held: set[tuple[int, int, date]] = set()
+    caps = {leg_id: weekly_minutes(leg) for leg_id, leg in legs.items()}
     for (client_id, leg_id, wk), minutes in sorted(per_week.items()):
-        cap = weekly_minutes(legs[leg_id]) if leg_id in legs else None
+        cap = caps.get(leg_id)
         if cap is not None and minutes > cap:
             held.add((client_id, leg_id, wk))
             skipped.append(
@@ -176,12 +177,15 @@ def lines(
                 )
             )
 
-    # 2. group the care per prestatie
+    # 2. group the care per prestatie (what depends only on the indicatie, or on product, list
+    # and day, is worked out once: a month of a large organisation is 100,000 pieces)
     groups: dict[tuple, list[Care]] = defaultdict(list)
     chosen: dict[tuple, ContractLine] = {}
+    leg_facts = {leg.id: (leg.begindatum, leg.einddatum, std.kind_of(leg)) for leg in legs.values()}
+    resolved: dict[tuple, tuple] = {}  # (product, list, day) -> (line, problem, bucket start)
     for c in care:
-        leg = legs.get(c.legitimation_id) if c.legitimation_id else None
-        if leg is None:
+        facts = leg_facts.get(c.legitimation_id) if c.legitimation_id else None
+        if facts is None:
             skipped.append(
                 Issue(
                     "indicatie",
@@ -191,20 +195,30 @@ def lines(
                 )
             )
             continue
-        if (c.client_id, leg.id, week_start(c.datum)) in held:
+        leg_begin, leg_end, kind = facts
+        day = c.datum
+        if held and (c.client_id, c.legitimation_id, week_start(day)) in held:
             continue
-        if not (leg.begindatum <= c.datum and (leg.einddatum is None or c.datum <= leg.einddatum)):
+        if day < leg_begin or (leg_end is not None and day > leg_end):
             skipped.append(
                 Issue(
                     "indicatie-beeindigd",
-                    f"Zorg op {c.datum:%d-%m-%Y} van {names.get(c.client_id, c.client_id)} valt "
+                    f"Zorg op {day:%d-%m-%Y} van {names.get(c.client_id, c.client_id)} valt "
                     "buiten de periode van de indicatie; niet gedeclareerd.",
                     "legitimation",
                 )
             )
             continue
-        kind = std.kind_of(leg)
-        cl = pick(contract.get(c.product_id, []), c.datum, kind.lijst)
+        rkey = (c.product_id, kind.lijst, day)
+        found = resolved.get(rkey)
+        if found is None:
+            cl = pick(contract.get(c.product_id, []), day, kind.lijst)
+            found = resolved[rkey] = (
+                cl,
+                contract_line_problem(cl) if cl is not None else None,
+                _bucket(cl.eenheid, day, period_begin)[0] if cl is not None else None,
+            )
+        cl, problem, begin = found
         if cl is None:
             other = contract.get(c.product_id)
             why = (
@@ -217,27 +231,26 @@ def lines(
             skipped.append(
                 Issue(
                     "contract",
-                    f"Zorg op {c.datum:%d-%m-%Y} van {names.get(c.client_id, c.client_id)}: "
+                    f"Zorg op {day:%d-%m-%Y} van {names.get(c.client_id, c.client_id)}: "
                     f"{why} op die datum.",
                     "contract",
                 )
             )
             continue
-        problem = contract_line_problem(cl)
         if problem:
             skipped.append(
                 Issue(
                     "contractregel",
-                    f"Zorg op {c.datum:%d-%m-%Y} van {names.get(c.client_id, c.client_id)}: de "
+                    f"Zorg op {day:%d-%m-%Y} van {names.get(c.client_id, c.client_id)}: de "
                     f"contractregel {cl.productcode} kan niet worden gedeclareerd: {problem}. "
                     "Pas het contract aan.",
                     "contract",
                 )
             )
             continue
-        begin, _end = _bucket(cl.eenheid, c.datum, period_begin)
-        key = (c.client_id, leg.id, cl.id, begin)
-        chosen[key] = cl
+        key = (c.client_id, c.legitimation_id, cl.id, begin)
+        if key not in chosen:
+            chosen[key] = cl
         groups[key].append(c)
 
     # a period tariff (month, year) is declared once per period: care in a period whose
@@ -278,8 +291,8 @@ def lines(
             )
             continue
         client_id, leg_id, _cl_id, begin = key
-        cl, pieces, leg = chosen[key], groups[key], legs[leg_id]
-        kind = std.kind_of(leg)
+        cl, pieces = chosen[key], groups[key]
+        kind = leg_facts[leg_id][2]
         unit = cl.eenheid
         tarief = cl.tarief_cents
         toelichting = {"lijst": lijst_of(cl), "soort": kind.code}

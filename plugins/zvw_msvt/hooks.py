@@ -93,7 +93,7 @@ def recognise_message(message, session, settings):
 @hookimpl
 def parse_message(message, session, settings):
     payload = bytes(message.payload)
-    if not declaring.is_aw320(payload[:5]):
+    if message.financing not in (None, CODE) or not declaring.is_aw320(payload[:5]):
         return None
     return declaring.read_aw320(payload)
 

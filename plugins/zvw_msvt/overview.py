@@ -201,6 +201,7 @@ def menu_items() -> list[MenuItem]:
     return [
         MenuItem("zvw_msvt.index", "Zvw-werklijst", "declarations.view"),
         MenuItem("zvw_msvt.insurers", "Zorgverzekeraars per maand", "declarations.view"),
+        MenuItem("zvw_msvt.contracts", "Contracten zorgverzekeraars", "contracts.view"),
     ]
 
 

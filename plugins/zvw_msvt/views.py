@@ -33,7 +33,15 @@ def index():
     today = date.today()
     rejected, ending = overview.worklist(session, today)
     rows = [{"line": ln, "explained": overview.explain(ln.retourcodes or [])} for ln in rejected]
-    return render("zvw_msvt/index.html", rows=rows, ending=ending, today=today)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return render(
+        "zvw_msvt/index.html",
+        rows=rows,
+        ending=ending,
+        today=today,
+        insurers=overview.insurers(session),
+        last_month=last_month,
+    )
 
 
 @bp.route("/afgewezen")

@@ -283,6 +283,12 @@ class Declaratieregel(Out):
     beantwoord_op: datetime | None
     registratie_ids: list[int]
     gecrediteerd_door: int | None = None
+    vervolg: str | None = Field(
+        None,
+        description="Wat er met een afgewezen regel is gedaan: opnieuw (gecorrigeerd, gaat "
+        "opnieuw mee in een declaratie), particulier (de zorg is naar particulier verplaatst)",
+    )
+    vervolg_omschrijving: str | None = None
 
 
 class Factuurregel(Out):

@@ -113,7 +113,8 @@ class Invoice(Timestamped, Base):
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
     # what came in on the bank (sum of the matched BankPayments): partly paid while below the
     # total, status "betaald" once it reaches it
-    betaald_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # (a server default too: bulk loads and rows written outside the ORM start unpaid)
+    betaald_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the last failed e-mail attempt (bulk sending shows it per invoice; cleared on success)
     mail_fout: Mapped[str | None] = mapped_column(String(300))
 

@@ -133,9 +133,19 @@ def _invoices(session: Session, today: date) -> list[ActionCount]:
             func.count(Invoice.id).filter(Invoice.status == "definitief"),
             func.count(Invoice.id).filter(*worklists.overdue_invoice(today)),
             func.coalesce(
-                func.sum(Invoice.totaal_cents).filter(*worklists.overdue_invoice(today)), 0
+                func.sum(Invoice.totaal_cents - Invoice.betaald_cents).filter(
+                    *worklists.overdue_invoice(today)
+                ),
+                0,
             ),
         ).where(Invoice.soort == "factuur", Invoice.status.in_(OPEN_STATUSES))
+    ).one()
+    from portal.models import BankPayment
+
+    unmatched, unmatched_cents = session.execute(
+        select(
+            func.count(BankPayment.id), func.coalesce(func.sum(BankPayment.bedrag_cents), 0)
+        ).where(BankPayment.status == "open")
     ).one()
     return [
         ActionCount(
@@ -153,6 +163,14 @@ def _invoices(session: Session, today: date) -> list[ActionCount]:
             endpoint="invoices.overdue",
             permission="invoices.view",
             detail=f"€ {format_cents(overdue_cents)}" if overdue_cents else "",
+        ),
+        ActionCount(
+            key="betalingen.koppelen",
+            label="Ontvangen betalingen nog te koppelen",
+            count=unmatched,
+            endpoint="invoices.bank",
+            permission="invoices.view",
+            detail=f"€ {format_cents(unmatched_cents)}" if unmatched_cents else "",
         ),
     ]
 

@@ -104,7 +104,8 @@ def _revenue(session: Session, fig: Figures, first: date) -> None:
             Invoice.financing,
             month,
             func.sum(Invoice.totaal_cents),
-            func.sum(case((Invoice.status == "betaald", Invoice.totaal_cents), else_=0)),
+            # what came in: partial payments count, an invoice marked paid counts in full
+            func.sum(case((Invoice.soort == "factuur", Invoice.betaald_cents), else_=0)),
         )
         .where(Invoice.nummer.is_not(None), Invoice.periode_start >= first)
         .group_by(Invoice.financing, month)
@@ -148,7 +149,7 @@ def _outstanding(session: Session, fig: Figures, today: date) -> None:
     fig.outstanding[AGE_LAST] = (0, 0)
     bucket = _bucket(Invoice.factuurdatum, today)
     for label, cents in session.execute(
-        select(bucket, func.sum(Invoice.totaal_cents))
+        select(bucket, func.sum(Invoice.totaal_cents - Invoice.betaald_cents))
         .where(Invoice.soort == "factuur", Invoice.status.in_(OPEN_STATUSES))
         .group_by(bucket)
     ):

@@ -81,6 +81,8 @@ class DeclarationLineStatus:
     beantwoord_op: datetime | None
     registratie_ids: list[int]
     gecrediteerd_door: int | None = None
+    vervolg: str | None = None  # a rejected line: what was done with it (opnieuw, particulier)
+    vervolg_omschrijving: str | None = None
 
 
 @dataclass
@@ -175,6 +177,8 @@ def line_statuses(
                 beantwoord_op=decl.answered_at if decl else None,
                 registratie_ids=list(line.registration_ids or []),
                 gecrediteerd_door=credited.get(line.id),
+                vervolg=line.vervolg,
+                vervolg_omschrijving=line.vervolg_label or None,
             )
         )
     return out

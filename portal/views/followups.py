@@ -82,24 +82,91 @@ def _back(line: DeclarationLine):
     return redirect(url_for("followups.index", financing=line.financing), 303)
 
 
-@bp.route("/regels/<int:decl_line_id>/gecorrigeerd", methods=["POST"])
-@requires("declarations.edit")
-def corrected(decl_line_id: int):
+def _act(decl_line_id: int, action, done):
+    """Run one follow-up on a line: refused → its Dutch reason, rolled back; done → committed,
+    ``done(line, result)`` flashed; back to ``next`` or the generic screen."""
     session = db_session()
     line = _line_or_404(decl_line_id)
     try:
-        svc.mark_corrected(session, line.id, user_id=current_user.id)
-    except svc.FollowupError as exc:
+        result = action(session, line)
+    except svc.NeedsLegitimation:
+        raise  # the caller offers to make one
+    except svc.DeclarationError as exc:
         session.rollback()
         flash(str(exc), "error")
         return _back(line)
     session.commit()
-    flash(
-        f"Prestatie {line.referentie} is gecorrigeerd: de zorg gaat mee in de volgende "
-        "declaratie aan deze financier.",
-        "success",
-    )
+    flash(done(line, result), "success")
     return _back(line)
+
+
+@bp.route("/regels/<int:decl_line_id>/gecorrigeerd", methods=["POST"])
+@requires("declarations.edit")
+def corrected(decl_line_id: int):
+    return _act(
+        decl_line_id,
+        lambda session, line: svc.mark_corrected(session, line.id, user_id=current_user.id),
+        lambda line, _r: (
+            f"Prestatie {line.referentie} is gecorrigeerd: de zorg gaat mee in de "
+            "volgende declaratie aan deze financier."
+        ),
+    )
+
+
+@bp.route("/regels/<int:decl_line_id>/crediteren", methods=["POST"])
+@requires("declarations.edit")
+def credit(decl_line_id: int):
+    return _act(
+        decl_line_id,
+        lambda session, line: svc.credit(session, line.id, hooks(), user_id=current_user.id),
+        lambda line, _r: (
+            f"Prestatie {line.referentie} wordt gecrediteerd in de volgende "
+            "declaratie aan deze financier."
+        ),
+    )
+
+
+@bp.route("/regels/<int:decl_line_id>/opnieuw-crediteren", methods=["POST"])
+@requires("declarations.edit")
+def credit_again(decl_line_id: int):
+    return _act(
+        decl_line_id,
+        lambda session, line: svc.credit_again(session, line.id, hooks(), user_id=current_user.id),
+        lambda _line, made: (
+            "De oorspronkelijke prestatie wordt opnieuw gecrediteerd "
+            f"(creditregel {made.referentie}) in de volgende declaratie aan deze financier."
+        ),
+    )
+
+
+@bp.route("/regels/<int:decl_line_id>/particulier", methods=["POST"])
+@requires("declarations.edit")
+def particulier(decl_line_id: int):
+    line = _line_or_404(decl_line_id)
+    try:
+        return _act(
+            decl_line_id,
+            lambda session, line: svc.move_to_particulier(
+                session,
+                line.id,
+                hooks(),
+                user_id=current_user.id,
+                create=request.form.get("aanmaken") == "1",
+            ),
+            lambda line, moved: (
+                f"De zorg van prestatie {line.referentie} is naar particulier "
+                "verplaatst"
+                + (" (nieuwe particuliere afspraak aangemaakt)" if moved.created else "")
+                + ": de volgende particuliere factuurrun factureert het, één keer."
+            ),
+        )
+    except svc.NeedsLegitimation as exc:
+        db_session().rollback()
+        flash(f"{exc} Kies ‘Afspraak aanmaken en naar particulier’.", "warning")
+        # the generic screen has that button (a plugin's screen may not)
+        return redirect(
+            url_for("followups.index", financing=line.financing) + f"#regel-{line.id}", 303
+        )
 
 
 @bp.route("/regels/<int:decl_line_id>/nu-declareren", methods=["POST"])
@@ -139,77 +206,3 @@ def redeclare(decl_line_id: int):
         "success",
     )
     return redirect(url_for("declarations.show", declaration_id=prepared.declaration.id), 303)
-
-
-@bp.route("/regels/<int:decl_line_id>/particulier", methods=["POST"])
-@requires("declarations.edit")
-def particulier(decl_line_id: int):
-    session = db_session()
-    line = _line_or_404(decl_line_id)
-    try:
-        moved = svc.move_to_particulier(
-            session,
-            line.id,
-            hooks(),
-            user_id=current_user.id,
-            create=request.form.get("aanmaken") == "1",
-        )
-    except svc.NeedsLegitimation as exc:
-        session.rollback()
-        flash(f"{exc} Kies ‘Afspraak aanmaken en naar particulier’.", "warning")
-        # the generic screen has that button (a plugin's screen may not)
-        return redirect(
-            url_for("followups.index", financing=line.financing) + f"#regel-{line.id}", 303
-        )
-    except svc.FollowupError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return _back(line)
-    session.commit()
-    made = " (nieuwe particuliere afspraak aangemaakt)" if moved.created else ""
-    flash(
-        f"De zorg van prestatie {line.referentie} is naar particulier verplaatst{made}: "
-        "de volgende particuliere factuurrun factureert het, één keer.",
-        "success",
-    )
-    return _back(line)
-
-
-@bp.route("/regels/<int:decl_line_id>/crediteren", methods=["POST"])
-@requires("declarations.edit")
-def credit(decl_line_id: int):
-    session = db_session()
-    line = _line_or_404(decl_line_id)
-    try:
-        svc.credit(session, line.id, hooks(), user_id=current_user.id)
-    except svc.DeclarationError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return _back(line)
-    session.commit()
-    flash(
-        f"Prestatie {line.referentie} wordt gecrediteerd in de volgende declaratie aan deze "
-        "financier.",
-        "success",
-    )
-    return _back(line)
-
-
-@bp.route("/regels/<int:decl_line_id>/opnieuw-crediteren", methods=["POST"])
-@requires("declarations.edit")
-def credit_again(decl_line_id: int):
-    session = db_session()
-    line = _line_or_404(decl_line_id)
-    try:
-        made = svc.credit_again(session, line.id, hooks(), user_id=current_user.id)
-    except svc.DeclarationError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return _back(line)
-    session.commit()
-    flash(
-        f"De oorspronkelijke prestatie wordt opnieuw gecrediteerd (creditregel {made.referentie}) "
-        "in de volgende declaratie aan deze financier.",
-        "success",
-    )
-    return _back(line)

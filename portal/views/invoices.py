@@ -38,7 +38,10 @@ def _start_page_counts():
         session = db_session()
         today = date.today()
         open_ = session.execute(
-            select(func.count(), func.coalesce(func.sum(Invoice.totaal_cents), 0)).where(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Invoice.totaal_cents - Invoice.betaald_cents), 0),
+            ).where(
                 Invoice.soort == "factuur",
                 Invoice.status.in_(("definitief", "verstuurd", "herinnering")),
             )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal.domain import Role
 from portal.models import AuditEvent, DeclarationLine, ExportPart, Legitimation
 from portal.plugins import Hooks, get_plugin_manager
-from portal.services import declarations, followups, invoicing, worklists
+from portal.services import declarations, followups, invoicing, statuses, worklists
 from tests import ei_plugin
 from tests.concurrency import parallel_posts
 from tests.conftest import login
@@ -107,6 +107,10 @@ def test_rejected_wlz_care_moved_to_particulier_is_invoiced_once(db, hooks, week
     assert declarations.count_rejected(db) == 0
     # nor on the worklist and the start page, which count the same lines
     assert db.scalar(select(func.count(DeclarationLine.id)).where(*worklists.open_rejected())) == 0
+    # a connected system sees it too (the API's status read-model)
+    (status,) = statuses.line_statuses(db, [line.id])
+    assert (status.status, status.vervolg) == ("afgewezen", "particulier")
+    assert status.vervolg_omschrijving == "Naar particulier verplaatst"
     # a double click: refused, nothing moved twice
     with pytest.raises(followups.FollowupError, match="al naar particulier"):
         followups.move_to_particulier(db, line.id, hooks)

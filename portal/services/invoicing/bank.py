@@ -309,10 +309,12 @@ def import_statement(
             else "Deze betalingen zijn zojuist al ingelezen (tegelijk met u). Er is niets dubbel "
             "geboekt; lees het afschrift opnieuw in voor wat nog ontbreekt."
         ) from exc
+    index = OpenIndex(session)
     for payment in payments:
-        invoice, how = find_invoice(session, payment)
+        invoice, how = find_invoice(session, payment, index)
         if invoice is not None:
             _apply(session, payment, invoice, how, user_id)
+            index.update(invoice)
     audit.record(
         session,
         "bankafschrift.ingelezen",
@@ -359,7 +361,28 @@ def _open_invoices():
     return select(Invoice).where(Invoice.soort == "factuur", Invoice.status.in_(OPEN_STATUSES))
 
 
-def find_invoice(session: Session, payment: BankPayment) -> tuple[Invoice | None, str]:
+class OpenIndex:
+    """The open invoices by the amount still due, read once per statement (a statement of a
+    thousand payments does not read every open invoice a thousand times)."""
+
+    def __init__(self, session: Session):
+        self.by_amount: dict[int, dict[int, Invoice]] = {}
+        for inv in session.scalars(_open_invoices()):
+            self.by_amount.setdefault(inv.openstaand_cents, {})[inv.id] = inv
+
+    def update(self, invoice: Invoice) -> None:
+        for invoices in self.by_amount.values():
+            invoices.pop(invoice.id, None)
+        if invoice.is_open:
+            self.by_amount.setdefault(invoice.openstaand_cents, {})[invoice.id] = invoice
+
+    def with_amount(self, cents: int) -> list[Invoice]:
+        return list(self.by_amount.get(cents, {}).values())
+
+
+def find_invoice(
+    session: Session, payment: BankPayment, index: OpenIndex | None = None
+) -> tuple[Invoice | None, str]:
     """The open invoice this payment pays, and how it was found ("kenmerk", "iban",
     "bedrag en naam"); ``(None, "")`` when a person must decide."""
     named = [inv for inv in referenced_invoices(session, payment) if inv.is_open]
@@ -391,10 +414,11 @@ def find_invoice(session: Session, payment: BankPayment) -> tuple[Invoice | None
                 return exact[0], "iban"
             if len(theirs) == 1:
                 return theirs[0], "iban"
+    index = index or OpenIndex(session)
     same_amount = [
         inv
-        for inv in session.scalars(_open_invoices())
-        if inv.openstaand_cents == amount and _names_share(inv.debiteur_naam, payment.tegen_naam)
+        for inv in index.with_amount(amount)
+        if _names_share(inv.debiteur_naam, payment.tegen_naam)
     ]
     if len(same_amount) == 1:
         return same_amount[0], "bedrag en naam"

@@ -100,6 +100,7 @@ def reminder_pdf(invoice: Invoice, today) -> bytes:
         due_cents=invoice.totaal_cents - (invoice.betaald_cents or 0),
         days_late=(today - invoice.vervaldatum).days,
         reminder_number=(invoice.reminder_count or 0) + 1,
+        debtor_pays=(invoice.sleutels or {}).get("debiteur_betaalt", True) is not False,
     )
     return render_html_to_pdf(env.get_template("invoices/reminder_document.html").render(**ctx))
 
@@ -151,6 +152,8 @@ def epc_payload(invoice: Invoice) -> str | None:
     due = invoice.totaal_cents - (invoice.betaald_cents or 0)
     if not iban or invoice.is_credit or due <= 0 or due > 99_999_999_999:
         return None
+    if (invoice.sleutels or {}).get("debiteur_betaalt") is False:
+        return None  # someone else pays (PGB: the SVB), as the plugin said
     text = f"Factuur {invoice.nummer}"
     if invoice.betaalkenmerk:
         text += f" kenmerk {invoice.betaalkenmerk}"

@@ -599,6 +599,7 @@ def _finalise(hooks, inv: Invoice, nummer: str) -> None:
     inv.debiteur_adres = "\n".join(draft.debtor_address)
     inv.debiteur_kenmerk = draft.debtor_reference
     inv.debiteur_email = draft.debtor_email
+    inv.sleutels = {**(inv.sleutels or {}), "debiteur_betaalt": bool(draft.debtor_pays)}
     inv.subtotaal_cents = sum(line.bedrag_cents for line in inv.lines)
     inv.btw_cents = sum(line.btw_cents for line in inv.lines)
     inv.totaal_cents = inv.subtotaal_cents + inv.btw_cents

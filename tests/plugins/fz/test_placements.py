@@ -62,6 +62,11 @@ def test_start_and_end_roundtrip_with_dji(db, hooks, dji_settings, master):
     assert leg.keten_stand == placements.GESTART
     assert placements.started_on(leg) == date(2026, 1, 5)
     assert placements.actions(leg, TODAY)[0]["kind"] == "einde"
+    # the placement is ended in the portal (Beëindigen): the end of care is still to be reported
+    leg.status, leg.einddatum = "beeindigd", date(2026, 3, 1)
+    db.commit()
+    assert db.scalar(select(Legitimation.id).where(worklist.end_to_report(TODAY))) == leg.id
+    assert placements.actions(leg, TODAY)[0]["kind"] == "einde"
 
     ended = placements.report_end(
         db, leg, date(2026, 3, 1), "01", settings=dji_settings, today=TODAY
@@ -111,3 +116,13 @@ def test_provisional_format_is_never_sent_to_real_vecozo(app, db, hooks, dji_set
     assert "voorlopig formaat" in str(exc.value) and "niet verstuurd naar VECOZO" in str(exc.value)
     db.rollback()
     assert db.scalar(select(Message.id).where(Message.code == "FZ823")) is None
+
+
+def test_a_placement_whose_prestatie_does_not_fit_the_titel_is_stored_and_flagged(
+    db, hooks, dji_settings, master
+):
+    leg = place(db, hooks, dji_settings, titel="P15", code="FZC01")  # ambulant from detention
+    assert leg is not None  # DJI decided it: stored
+    msg = db.scalar(select(Message).where(Message.code == "FZ821"))
+    assert msg.needs_action and "Controleer:" in msg.summary
+    assert "niet toegestaan bij de titel P15" in msg.summary

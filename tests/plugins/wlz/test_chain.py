@@ -282,7 +282,6 @@ def test_retour_for_unknown_lines_changes_nothing(db, legs):
     draft = chain.start_draft(db, leg, date(2026, 2, 3), today=TODAY)
     db.commit()
     other = draft.payload.replace(b"300012345", b"300099999")
-    fake = msgs.MessageDraft if False else None  # noqa: F841
     rel, message, root = msgs.load(other)
     retour = msgs.build_retour(
         rel,

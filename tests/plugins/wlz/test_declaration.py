@@ -231,3 +231,55 @@ def test_indicatie_without_aw33_is_skipped_with_reason(db, hooks, week5):
     prepared = declarations.prepare(db, week5["zk"], JAN, hooks=hooks)
     assert prepared.declaration is None
     assert any(i.code == "0551" and "AW33" in i.message for i in prepared.skipped)
+
+
+def test_zzp_is_declared_per_etmaal_with_its_code(db, hooks, week5, settings):
+    from portal.models.registration import REG_APPROVED, Registration
+
+    zk = week5["zk"]
+    zzp = b.product(db, "ZZP4VG", ["wlz"], eenheid="etmaal")
+    line = b.contract_line(
+        db, zk, zzp, 21450, eenheid="etmaal", productcategorie="804", productcode="Z804"
+    )
+    line.begindatum = line.contract.begindatum = date(2018, 1, 1)
+    aw33 = financier.issue_aw33(
+        settings,
+        ZK,
+        AGB,
+        persoon("123456782", "Bakker"),
+        msgs.Indicatie(
+            BESLUIT,
+            date(2018, 12, 1),
+            date(2019, 1, 1),
+            toewijzingen=[
+                msgs.Toewijzing("functie", "31", AGB, ZK, date(2019, 1, 1), klasse="K1"),
+                msgs.Toewijzing("zzp", "804", AGB, ZK, date(2019, 1, 14), leveringsvorm="4"),
+            ],
+        ),
+        today=date(2019, 1, 14),
+    )
+    chain.process(db, aw33.payload, today=date(2019, 1, 14))
+    for n in range(14, 21):  # a week of stay from Monday 14 January
+        db.add(
+            Registration(
+                client_id=week5["client"].id,
+                product_id=zzp.id,
+                uursoort_id=zzp.uursoort_id,
+                employee_id=week5["emp"].id,
+                datum=date(2019, 1, n),
+                aantal=1,
+                status=REG_APPROVED,
+            )
+        )
+    db.commit()
+    prepared = declarations.prepare(db, zk, JAN, hooks=hooks)
+    lines = {x.productcode: x for x in prepared.declaration.lines}
+    etmalen = lines["Z804"]
+    assert (etmalen.volume, etmalen.eenheid, etmalen.bedrag_cents) == (7, "etmaal", 7 * 21450)
+    (sent,) = declarations.submit(db, prepared.declaration.id, hooks)
+    records = {r["0417"]: r for r in ei.parse(d.AW319, bytes(sent.payload)).of_type("04")}
+    assert (records["Z804"]["0413"], records["Z804"]["0412"], records["Z804"]["0419"]) == (
+        "804",
+        "00",
+        "14",
+    )

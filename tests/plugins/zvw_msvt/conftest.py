@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from plugins.zvw_msvt import financier as insurer
 from portal.models import Legitimation
 from portal.services import declarations
+from portal.services.messages import receive_payload
 from tests.portal.invoices import builders as b
 
 TODAY = date(2025, 4, 10)
@@ -111,3 +113,17 @@ def sent(db, hooks, world, store):
     (message,) = declarations.submit(db, decl.id, hooks)
     db.commit()
     return {"decl": decl, "message": message, "other": other}
+
+
+@pytest.fixture
+def answered(db, hooks, sent, insurer_settings):
+    """``sent``, answered by the insurer: the client not insured after 14 March is rejected."""
+    (answer,) = insurer.reply(bytes(sent["message"].payload), insurer_settings, today=TODAY)
+    receive_payload(
+        db,
+        metadata={"referentiegegevens": {"traceerId": str(uuid.uuid4())}},
+        payload=answer.payload,
+        hooks=hooks,
+    )
+    db.commit()
+    return sent

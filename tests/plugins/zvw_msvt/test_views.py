@@ -5,29 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from plugins.zvw_msvt import financier as insurer
 from portal.domain import Role
 from portal.services import declarations
-from portal.services.messages import receive_payload
 from tests.plugins.zvw_msvt.conftest import TODAY, UZOVI
 from tests.portal.invoices import builders as b
-
-
-@pytest.fixture
-def answered(db, hooks, sent, insurer_settings):
-    import uuid
-
-    (answer,) = insurer.reply(bytes(sent["message"].payload), insurer_settings, today=TODAY)
-    receive_payload(
-        db,
-        metadata={"referentiegegevens": {"traceerId": str(uuid.uuid4())}},
-        payload=answer.payload,
-        hooks=hooks,
-    )
-    db.commit()
-    return sent
 
 
 def test_worklist_explains_the_rejection_and_what_to_do(client, login_as, answered):

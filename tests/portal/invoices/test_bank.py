@@ -6,6 +6,7 @@ camt.053.001.02 structure."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -162,6 +163,12 @@ def test_the_bank_screens(client, db, hooks, backoffice):
     html = resp.get_data(as_text=True)
     assert "2 betalingen gekoppeld, 3 nog te koppelen" in html
     assert "Sociale Verzekeringsbank" in html and "Koppelen" in html
+    # the start page asks for the three payments nobody matched yet
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(
+        r'<li data-key="betalingen.koppelen"><a href="/facturen/bank"><span class="count">3</span>',
+        home,
+    )
     svb = db.scalars(select(BankPayment).where(BankPayment.bedrag_cents == 22000)).one()
     resp = client.post(
         f"/facturen/bank/betaling/{svb.id}",

@@ -144,6 +144,18 @@ def test_reminders_in_bulk_after_a_confirmation(
         open_cents = part.totaal_cents - 5000
         assert f"Nog te betalen {invoicing.euro(open_cents)}" in text
         assert "Al ontvangen € 50,00" in text and "Betalen met uw bank-app" in text
+        # the PGB budget holder gets a reminder without a QR code: the SVB pays, not them
+        pgb = next(
+            email.message_from_bytes(r.data, policy=policy.default)
+            for r in record.received
+            if b"budget@example.nl" in r.data
+        )
+        pgb_pdf = next(
+            p.get_payload(decode=True)
+            for p in pgb.walk()
+            if (p.get_filename() or "").startswith("herinnering-")
+        )
+        assert "Betalen met uw bank-app" not in b.squash(b.pdf_text(pgb_pdf))
 
         db.expire_all()
         reminded = [i for i in invoicing.overdue(db) if i.reminder_count == 1]
