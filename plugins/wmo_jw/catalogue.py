@@ -608,37 +608,41 @@ RULES: tuple[Rule, ...] = (
         "De verantwoordelijke gemeente (woonplaatsbeginsel) alleen bij reden van afwijzing 8.",
         test="test_319_rules_on_receipt",
     ),
-    _niet(
+    _r(
         "9355",
         "TR355",
         "9355",
         "319",
         "ReferentieAanbieder van het antwoord komt uit een eerder verzoek.",
-        "Geen weigering: een antwoord op een onbekend verzoek wordt getoond als 'hoort bij geen bekend verzoek' en vraagt actie (chain._process_319).",
+        "verzoeken.check_antwoord",
+        "test_an_answer_to_no_request_of_ours_gets_9355",
     ),
-    _niet(
+    _r(
         "9359",
         "TR359",
         "9359",
         "319",
         "Geen antwoord meer na een toewijzing met dezelfde ReferentieAanbieder.",
-        "Nog niet gebouwd als weigering in de 320; een verzoek dat al is toegekend blijft toegekend (verzoeken.on_antwoord).",
+        "verzoeken.check_antwoord",
+        "test_no_answer_after_the_request_was_granted_9359",
     ),
-    _niet(
+    _r(
         "9360",
         "TR360",
         "9360",
         "319",
         "'In onderzoek' alleen als eerste antwoord op een verzoek.",
-        "Nog niet gebouwd als weigering in de 320.",
+        "verzoeken.check_antwoord",
+        "test_in_onderzoek_then_refused_is_fine_but_not_twice_in_onderzoek_9360",
     ),
-    _niet(
+    _r(
         "9365",
         "TR365",
         "9365",
         "319",
         "Een tweede antwoord alleen na 'in onderzoek'.",
-        "Nog niet gebouwd als weigering in de 320.",
+        "verzoeken.check_antwoord",
+        "test_in_onderzoek_then_refused_is_fine_but_not_twice_in_onderzoek_9360",
     ),
     # --- 323/325 --------------------------------------------------------------------------------
     _r(

@@ -948,17 +948,41 @@ def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
             reference=b.header.identificatie,
             replies=[_retour_reply(b, payload, today, header_codes=["0001"])],
         )
-    verzoek = verzoeken.on_antwoord(session, a, b.std)
+    ident = b.header.identificatie
+    found = verzoeken.check_antwoord(verzoeken.by_referentie(session, a.referentie), a, ident)
+    if found and found[0].code != "9355":
+        # the answer breaks a rule against the request it answers: our 320 says which, and
+        # the request keeps the state it had
+        verzoek = verzoeken.by_referentie(session, a.referentie)
+        return ParseOutcome(
+            standard=b.std.label,
+            code=b.name,
+            summary="Antwoordbericht afgekeurd: "
+            + "; ".join(f"{i.message} ({i.code})" for i in found),
+            needs_action=True,
+            issues=found,
+            reference=ident,
+            replies=[
+                _retour_reply(b, payload, today, codes={("Antwoord", 0): [i.code for i in found]})
+            ],
+            client_ids=[verzoek.client_id],
+        )
+    verzoek = verzoeken.on_antwoord(session, a, b.std, ident)
     unknown = (
-        " Dit antwoord hoort bij geen bekend verzoek; controleer het." if verzoek is None else ""
+        " Dit antwoord hoort bij geen bekend verzoek (9355); controleer het."
+        if verzoek is None
+        else ""
     )
     return ParseOutcome(
         standard=b.std.label,
         code=b.name,
         summary=f"Antwoord op verzoek {a.referentie}: {meaning}{reden}.{unknown}",
         needs_action=a.antwoord == "1" or verzoek is None,
+        issues=found,
         reference=b.header.identificatie,
-        replies=[_retour_reply(b, payload, today)],
+        replies=[
+            _retour_reply(b, payload, today, codes={("Antwoord", 0): [i.code for i in found]})
+        ],
         client_ids=[verzoek.client_id] if verzoek else [],
     )
 

@@ -32,6 +32,7 @@ from plugins.wmo_jw import chain
 from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw.standard import IWMO, STANDARDS, Standard
 from portal.db import lock_row
+from portal.domain import Issue
 from portal.models import Client, Contract, ContractLine, Financier, Legitimation, Message, Verzoek
 from portal.models.verzoek import OPEN
 from portal.validators import clean, format_cents, parse_amount_cents, parse_date
@@ -712,12 +713,63 @@ def on_retour(session: Session, identificatie: str, codes: list[str]) -> Verzoek
     return verzoek
 
 
-def on_antwoord(session: Session, a: msgs.Antwoord, std: Standard) -> Verzoek | None:
+def check_antwoord(verzoek: Verzoek | None, a: msgs.Antwoord, bericht: str) -> list[Issue]:
+    """The rules a 319 is judged by against the request it answers, each with the retourcode
+    of our 320: TR355 (9355) it answers a request of ours; TR359 (9359) no answer after the
+    request was granted by a 301; TR360 (9360) 'in onderzoek' only as the first answer; TR365
+    (9365) a second answer only after 'in onderzoek'. The same 319 offered again (``bericht``,
+    its BerichtIdentificatie) is no second answer."""
+    if verzoek is None:
+        return [
+            Issue(
+                "9355",
+                f"Antwoord op verzoek {a.referentie}: deze referentie hoort bij geen verzoek van "
+                "ons.",
+                "ReferentieAanbieder",
+            )
+        ]
+    if verzoek.status == "toegekend":
+        return [
+            Issue(
+                "9359",
+                f"Antwoord op verzoek {a.referentie}: de gemeente heeft dit verzoek al toegewezen "
+                "(301); een antwoordbericht kan niet meer.",
+                "ReferentieAanbieder",
+            )
+        ]
+    earlier = verzoek.antwoord or {}
+    if not earlier or earlier.get("bericht") == bericht:
+        return []
+    if earlier.get("antwoord") != "2":
+        return [
+            Issue(
+                "9365",
+                f"Antwoord op verzoek {a.referentie}: het verzoek is al afgewezen; een tweede "
+                "antwoord kan alleen na 'aanvraag in onderzoek'.",
+                "VerzoekAntwoord",
+            )
+        ]
+    if a.antwoord == "2":
+        return [
+            Issue(
+                "9360",
+                f"Antwoord op verzoek {a.referentie}: het verzoek was al in onderzoek; daarna "
+                "volgt een toewijzing of een afwijzing.",
+                "VerzoekAntwoord",
+            )
+        ]
+    return []
+
+
+def on_antwoord(
+    session: Session, a: msgs.Antwoord, std: Standard, bericht: str | None = None
+) -> Verzoek | None:
     """A 319: antwoord 1 → ``afgewezen`` (with the reason), 2 → ``in_onderzoek``."""
     verzoek = by_referentie(session, a.referentie)
     if verzoek is None:
         return None
     verzoek.antwoord = {
+        "bericht": bericht,
         "antwoord": a.antwoord,
         "betekenis": std.meaning("LDT_VerzoekAntwoord", a.antwoord),
         "reden": a.reden_afwijzing,
