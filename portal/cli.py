@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 
 import click
@@ -112,8 +113,19 @@ def seed_demo(force: bool) -> None:
     from portal.db import session_scope
     from portal.demo import seed
 
+    # the stand-in's financiers keep their memory in the instance folder (as under
+    # ``portal demo``): what the demo's history sent, they know
+    os.environ.setdefault("PORTAL_INSTANCE", current_app.instance_path)
     with session_scope() as session:
         created = seed(session, force=force, hooks=current_app.extensions["hooks"])
+    if created:
+        from portal.demo import queue_demo_pdfs
+
+        try:
+            with session_scope() as session:
+                queue_demo_pdfs(session)
+        except Exception as exc:
+            click.echo(f"De PDF's van de demofacturen konden niet in de wachtrij: {exc}")
     click.echo(
         "Demodata geladen." if created else "Er staan al gegevens in de database; niets gedaan."
     )

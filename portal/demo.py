@@ -8,6 +8,7 @@ product mappings, ~50 clients with valid BSNs and their legitimations.
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -304,8 +305,10 @@ def seed(
         ]
         session.add(c)
 
-    # the Wmo contracts hold since before the demo's year of history (see ``history_start``)
+    # the Wmo contracts hold since before the demo's year of history (see ``history_start``),
+    # the PGB and onderaanneming agreements since before the invoices of the last half year
     wmo_begin = history_start(date.today())
+    invoice_begin = min(year_start, _month(date.today(), -(INVOICE_MONTHS + 1)))
     for g in ("utrecht", "amersfoort", "hilversum"):
         contract(
             g,
@@ -341,6 +344,7 @@ def seed(
         "budgethouder",
         f"PGB-tarieven {year_start.year}",
         [("PV-UUR", None, None, "uur", 5500, 30), ("BG-IND", None, None, "uur", 5800, 30)],
+        begin=invoice_begin,
     )
     contract(
         "particulier",
@@ -351,6 +355,7 @@ def seed(
         "hoofdaannemer",
         f"Onderaanneming thuiszorg {year_start.year}",
         [("OA-PV", None, "OA-PV", "uur", 5400, 0)],
+        begin=invoice_begin,
     )
 
     clients = []
@@ -443,7 +448,7 @@ def seed(
                 "pgb",
                 fin["budgethouder"],
                 [products["PV-UUR"], products["BG-IND"]],
-                year_start,
+                invoice_begin,
                 volume=5,
                 eenheid="uur",
                 frequentie="week",
@@ -471,13 +476,15 @@ def seed(
                 "onderaanneming",
                 fin["hoofdaannemer"],
                 [products["OA-PV"]],
-                year_start,
+                invoice_begin,
                 volume=3,
                 eenheid="uur",
                 frequentie="week",
                 referentienummer="ORD-2026-118",
             )
     session.flush()
+    if hooks is not None:
+        seed_invoice_history(session, hooks)
     seed_invoice_demo(session)
     seed_registration_demo(session)
     if hooks is not None:
@@ -490,11 +497,19 @@ WMO_KINDS = (0, 1, 2, 3)  # client i with i % 10 in WMO_KINDS is a Wmo client
 WMO_GEMEENTEN = ("0344", "0307", "0402")  # client i lives in gemeente WMO_GEMEENTEN[i % 3]
 
 
+INVOICE_MONTHS = 6  # months of PGB and onderaanneming invoices before last month
+
+
+def _month(day: date, step: int) -> date:
+    """The first day of the month ``step`` months from the month of ``day``."""
+    index = day.year * 12 + day.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def history_start(today: date) -> date:
     """The first day of the demo's history: 13 months before this month, so that a year of
     months has been declared and answered before last month (the month to declare now)."""
-    index = today.year * 12 + today.month - 1 - 13
-    return date(index // 12, index % 12 + 1, 1)
+    return _month(today, -13)
 
 
 def wmo_jw_plan(session: Session) -> list[tuple[Client, Financier]]:
@@ -579,7 +594,9 @@ def seed_invoice_demo(session: Session, today: date | None = None) -> int:
             client.email = f"{client.clientnummer.lower()}@example.nl"
         day = week_from
         while day <= week_to:
-            if day.weekday() in weekdays:
+            # PGB and onderaanneming from the month's first day (the month before is in the
+            # invoice history); particulier whole weeks (it stacks on the Wlz per week)
+            if day.weekday() in weekdays and (leg.financing == "particulier" or day >= start):
                 session.add(
                     Registration(
                         client_id=client.id,
@@ -680,3 +697,142 @@ def seed_registration_demo(
     run.minuten = minutes_total
     session.flush()
     return n
+
+
+# (financing, product, weekdays, minutes) of the demo's invoiced care
+INVOICE_PLAN = {
+    "pgb": ("PV-UUR", (0, 2, 4), 90),
+    "particulier": ("PV-UUR", (0, 1, 2, 3), 60),
+    "onderaanneming": ("OA-PV", (1, 3), 75),
+}
+
+
+@contextmanager
+def _one_transaction(session: Session):
+    """The services commit where a user acts; the demo seed is one transaction (nothing of a
+    half-made demo is kept): inside, a commit only flushes."""
+    commit = session.commit
+    session.commit = session.flush  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        session.commit = commit  # type: ignore[method-assign]
+
+
+def seed_invoice_history(session: Session, hooks: Hooks, today: date | None = None) -> int:
+    """Half a year of PGB and onderaanneming invoices before last month, made by the real
+    invoice run on the 5th of each next month: the older ones paid, a few of the last months
+    overdue, the newest sent and not yet due. (Particulier care stacks on the Wlz, whose
+    history is the Wlz plugin's; its invoices start with last month.) Returns invoices."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from portal.models.registration import REG_APPROVED, ApprovalRun, Registration
+    from portal.services import invoicing
+
+    today = today or date.today()
+    employee = session.scalar(select(User).where(User.email == "zorg@demo.nl"))
+    backoffice = session.scalar(select(User).where(User.email == "backoffice@demo.nl"))
+    products = {p.code: p for p in session.scalars(select(Product))}
+    financings = ["pgb", "onderaanneming"]
+    if employee is None or not all(hooks.can(f, "build_invoice") for f in financings):
+        return 0
+    legs = list(
+        session.scalars(
+            select(Legitimation)
+            .where(Legitimation.financing.in_(financings))
+            .order_by(Legitimation.id)
+        )
+    )
+    first = _month(today, -(INVOICE_MONTHS + 1))
+    last_month = _month(today, -1)
+    run = ApprovalRun(
+        periode_start=first,
+        periode_eind=last_month - timedelta(days=1),
+        filters={"demo": "facturen-historie"},
+        created_by=employee.id,
+        token=f"demo-facturen-historie-{first.isoformat()}",
+    )
+    session.add(run)
+    n = minutes = 0
+    for leg in legs:
+        code, weekdays, duration = INVOICE_PLAN[leg.financing]
+        day = max(first, leg.begindatum)
+        while day < last_month:
+            if day.weekday() in weekdays:
+                session.add(
+                    Registration(
+                        client_id=leg.client_id,
+                        product_id=products[code].id,
+                        uursoort_id=products[code].uursoort_id,
+                        employee_id=employee.id,
+                        datum=day,
+                        duur_minuten=duration,
+                        status=REG_APPROVED,
+                        approval_run=run,
+                        bron="scherm",
+                        waarschuwingen=[],
+                    )
+                )
+                n += 1
+                minutes += duration
+            day += timedelta(days=1)
+    run.aantal, run.minuten = n, minutes
+    session.flush()
+
+    made = []
+    rng = random.Random(612)
+    month = first
+    while month < last_month:
+        end = _month(month, 1) - timedelta(days=1)
+        invoice_day = end + timedelta(days=5)
+        with _one_transaction(session):
+            try:
+                inv_run = invoicing.create_run(
+                    session,
+                    hooks,
+                    financings,
+                    month,
+                    end,
+                    user_id=backoffice.id if backoffice else None,
+                    today=invoice_day,
+                    enqueue_render=False,
+                )
+            except invoicing.InvoiceError:
+                month = _month(month, 1)
+                continue
+        inv_run.created_at = datetime.combine(invoice_day, time(10), tzinfo=UTC)
+        age = (last_month.year - month.year) * 12 + last_month.month - month.month
+        for inv in inv_run.invoices:
+            inv.status = "verstuurd"
+            inv.sent_at = datetime.combine(invoice_day, time(11), tzinfo=UTC)
+            paid_on = invoice_day + timedelta(days=rng.randint(6, 24))
+            # the older months are paid; of the two before last, a few are still open (overdue)
+            if paid_on < today and (age > 3 or (age > 1 and rng.random() < 0.6)):
+                inv.status, inv.paid_at = "betaald", paid_on
+                inv.betaald_cents = inv.totaal_cents
+            made.append(inv)
+        month = _month(month, 1)
+    session.flush()
+    return len(made)
+
+
+def queue_demo_pdfs(session: Session) -> int:
+    """Queue the PDFs of the demo's invoice runs that have none yet (the workers make them):
+    after the demo's transaction, so that a worker finds the invoices."""
+    from portal.models import Invoice, InvoiceRun
+    from portal.services.invoicing.run import queue_render
+
+    runs = session.scalars(
+        select(InvoiceRun)
+        .where(
+            InvoiceRun.id.in_(
+                select(Invoice.run_id).where(
+                    Invoice.pdf_sha256.is_(None), Invoice.nummer.is_not(None)
+                )
+            )
+        )
+        .order_by(InvoiceRun.id)
+    ).all()
+    for run in runs:
+        queue_render(session, run)
+    return len(runs)

@@ -741,6 +741,24 @@ def mutatie_draft(
         issues += rules.mutatie_issues(
             s, started_on(leg), mutatiecode, mutatiedatum, leveringsstatus, today, bestemming
         )
+        if aanvraag is not None:
+            rel = current(today)
+            if aanvraag.zzp not in rel.codes("LDT_ZzpCode"):
+                issues.append(
+                    Issue("aanvraag", "Kies een bestaand zorgzwaartepakket.", "aanvraag_zzp")
+                )
+            if aanvraag.leveringsvorm not in rel.codes("LDT_Leveringsvorm"):
+                issues.append(
+                    Issue("aanvraag", "Kies een leveringsvorm.", "aanvraag_leveringsvorm")
+                )
+            if aanvraag.ingangsdatum < date.fromisoformat(s["toewijzing_ingangsdatum"]):
+                issues.append(
+                    Issue(
+                        "aanvraag",
+                        "De gevraagde toewijzing kan niet ingaan vóór de huidige toewijzing.",
+                        "aanvraag_ingangsdatum",
+                    )
+                )
     if issues:
         raise RuleError(issues)
     started = started_on(leg)

@@ -145,11 +145,10 @@ def new_aw33(session: Session, settings, today: date, *, rng: random.Random | No
     while session.scalar(select(Client.id).where(Client.bsn == bsn)):
         bsn = generate_bsn(rng)
     start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    toew = (
-        [msgs.Toewijzing("functie", functies[0], agb, fin.code, start, klasse="K1")]
-        if functies
-        else []
-    )
+    toew = [
+        msgs.Toewijzing("functie", code, agb, fin.code, start, klasse="K1")
+        for code in sorted(set(functies))[:2]
+    ]
     if zzps:
         toew.append(msgs.Toewijzing("zzp", zzps[0], agb, fin.code, start, leveringsvorm="4"))
     persoon = msgs.Persoon(

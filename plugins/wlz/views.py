@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from plugins.wlz import chain, rules, worklist
+from plugins.wlz import messages as msgs
 from plugins.wlz.standard import current
 from portal.auth import requires
 from portal.db import db_session, lock_row
@@ -132,6 +133,8 @@ def client(client_id: int):
         rows=rows,
         today=date.today(),
         mutatiecodes=rel.codes("LDT_MutatieCode"),
+        zzpcodes=rel.codes("LDT_ZzpCode"),
+        leveringsvormen=rel.codes("LDT_Leveringsvorm"),
         leveringsstatus=rel.codes("LDT_Leveringsstatus"),
         bij_mutatie=rules.LEVERINGSSTATUS_BIJ_MUTATIE,
         met_bestemming=rules.MUTATIE_MET_BESTEMMING,
@@ -169,6 +172,17 @@ def act(leg_id: int, action: str):
         elif action == "mutatie":
             when = _date("mutatiedatum")
             code = request.form.get("mutatiecode") or ""
+            aanvraag = None
+            if request.form.get("aanvraag_zzp"):
+                s = leg.sleutels or {}
+                aanvraag = msgs.Aanvraag(
+                    besluitnummer=s["besluitnummer"],
+                    afgiftedatum=date.fromisoformat(s["indicatie"]["afgiftedatum"]),
+                    instelling=s["instelling"],
+                    zzp=request.form["aanvraag_zzp"],
+                    leveringsvorm=request.form.get("aanvraag_leveringsvorm") or "",
+                    ingangsdatum=_date("aanvraag_ingangsdatum"),
+                )
             draft = chain.mutatie_draft(
                 session,
                 leg,
@@ -176,6 +190,7 @@ def act(leg_id: int, action: str):
                 when,
                 leveringsstatus=request.form.get("leveringsstatus") or None,
                 bestemming=(request.form.get("bestemming") or "").strip() or None,
+                aanvraag=aanvraag,
             )
             done = f"Mutatie {code} (AW39) per {when:%d-%m-%Y} is verstuurd naar het zorgkantoor."
         else:

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import Issue
@@ -82,6 +82,7 @@ __all__ = [
     "open_lines",
     "particulier_target",
     "redeclare_now",
+    "undo_move",
 ]
 
 
@@ -570,6 +571,42 @@ def _declared_again(session: Session, parts: list[tuple[ExportPart, int]]) -> st
         .where(keys, ExportPart.active.is_(True), ExportPart.kind == EXPORT_DECLARATION)
         .limit(1)
     )
+
+
+def undo_move(session: Session, line_id: int, *, user_id: int | None = None) -> int:
+    """Take back a move to particulier that was not invoiced yet: its parts are released, so the
+    care is the first financing's again (the next declaration run takes it) and the line needs
+    action again. Refused once an invoice counts the care (credit that invoice first). One
+    conditional UPDATE decides, so an invoice run at the same moment and an undo cannot both
+    win. Returns the number of parts given back."""
+    line = _locked_line(session, line_id)
+    if line.vervolg != FOLLOWUP_PARTICULIER:
+        raise FollowupError(f"Prestatie {line.referentie} is niet naar particulier verplaatst.")
+    moved = ExportPart.declaration_line_id == line.id, ExportPart.kind == EXPORT_MOVED
+    reference = line.referentie
+    invoiced = FollowupError(
+        f"De zorg van prestatie {reference} is al particulier gefactureerd; crediteer eerst die "
+        "factuur."
+    )
+    counts = session.execute(
+        select(func.count(ExportPart.id), func.count(ExportPart.invoice_line_id)).where(
+            *moved, ExportPart.active.is_(True)
+        )
+    ).one()
+    if counts[1]:
+        raise invoiced
+    released = session.execute(
+        update(ExportPart)
+        .where(*moved, ExportPart.active.is_(True), ExportPart.invoice_line_id.is_(None))
+        .values(active=False, released_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if released != counts[0]:  # an invoice run claimed some at this moment: it wins
+        raise invoiced
+    line.vervolg, line.vervolg_at, line.vervolg_door = None, None, None
+    _audit(session, "declaratie.vervolg.particulier_terug", line, user_id, {"delen": released})
+    session.flush()
+    return released
 
 
 def credit_again(

@@ -139,6 +139,19 @@ def credit_again(decl_line_id: int):
     )
 
 
+@bp.route("/regels/<int:decl_line_id>/particulier-terug", methods=["POST"])
+@requires("declarations.edit")
+def undo_move(decl_line_id: int):
+    return _act(
+        decl_line_id,
+        lambda session, line: svc.undo_move(session, line.id, user_id=current_user.id),
+        lambda line, _n: (
+            f"De zorg van prestatie {line.referentie} is niet meer particulier: "
+            "de prestatie vraagt weer actie."
+        ),
+    )
+
+
 @bp.route("/regels/<int:decl_line_id>/particulier", methods=["POST"])
 @requires("declarations.edit")
 def particulier(decl_line_id: int):

@@ -430,3 +430,35 @@ def test_a_rejected_credit_is_credited_again(db, hooks, week5, client, login_as)
     db.commit()
     db.refresh(line)
     assert line.status == "gecrediteerd"
+
+
+def test_a_move_not_invoiced_yet_can_be_taken_back(db, hooks, week5, client, login_as):
+    zk = week5["zk"]
+    line = _rejected_line(db, hooks, zk)
+    followups.move_to_particulier(db, line.id, hooks)
+    db.commit()
+    login_as(Role.BACKOFFICE)
+    page = client.get("/declareren/vervolg/wlz").get_data(as_text=True)
+    assert "Terugzetten" in page
+    resp = client.post(f"/declareren/vervolg/regels/{line.id}/particulier-terug")
+    assert resp.status_code == 303
+    db.expire_all()
+    assert [r.active for r in _moved_rows(db)] == [False, False]
+    assert [ln.id for ln in declarations.rejected_lines(db, "wlz")] == [line.id]  # needs action
+    # the care is Wlz's again: the next run declares it, the particulier run has nothing of it
+    again = declarations.prepare(db, zk, FEB, hooks=hooks).declaration
+    db.commit()
+    assert [ln.volume for ln in again.lines] == [120]
+    (inv,) = _invoice(db, hooks, FEB, date(2019, 2, 28)).invoices
+    assert all(ln.datum >= FEB for ln in inv.lines)
+
+
+def test_an_invoiced_move_cannot_be_taken_back(db, hooks, week5):
+    line = _rejected_line(db, hooks, week5["zk"])
+    followups.move_to_particulier(db, line.id, hooks)
+    db.commit()
+    _invoice(db, hooks, FEB, date(2019, 2, 28))
+    with pytest.raises(followups.FollowupError, match="al particulier gefactureerd"):
+        followups.undo_move(db, line.id)
+    db.rollback()
+    assert [r.active for r in _moved_rows(db)] == [True, True]

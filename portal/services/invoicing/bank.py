@@ -309,12 +309,7 @@ def import_statement(
             else "Deze betalingen zijn zojuist al ingelezen (tegelijk met u). Er is niets dubbel "
             "geboekt; lees het afschrift opnieuw in voor wat nog ontbreekt."
         ) from exc
-    index = OpenIndex(session)
-    for payment in payments:
-        invoice, how = find_invoice(session, payment, index)
-        if invoice is not None:
-            _apply(session, payment, invoice, how, user_id)
-            index.update(invoice)
+    match_all(session, payments, user_id=user_id)
     audit.record(
         session,
         "bankafschrift.ingelezen",
@@ -361,68 +356,139 @@ def _open_invoices():
     return select(Invoice).where(Invoice.soort == "factuur", Invoice.status.in_(OPEN_STATUSES))
 
 
-class OpenIndex:
-    """The open invoices by the amount still due, read once per statement (a statement of a
-    thousand payments does not read every open invoice a thousand times)."""
+class Matcher:
+    """Matches a statement's payments in one go: the open invoices are read once (by amount
+    due and by debtor), the invoices the payers name in one query, the debtors behind the
+    payers' IBANs in one query; the matched invoices are then locked together (in id order, so
+    two imports never deadlock) and paid from their current amounts."""
 
-    def __init__(self, session: Session):
-        self.by_amount: dict[int, dict[int, Invoice]] = {}
+    def __init__(self, session: Session, payments: list[BankPayment]):
+        self.session = session
+        self.due: dict[int, int] = {}
+        self.open: dict[int, Invoice] = {}
+        self.by_debtor: dict[tuple, list[int]] = {}
         for inv in session.scalars(_open_invoices()):
-            self.by_amount.setdefault(inv.openstaand_cents, {})[inv.id] = inv
+            self.open[inv.id] = inv
+            self.due[inv.id] = inv.openstaand_cents
+            self.by_debtor.setdefault(_debtor(inv), []).append(inv.id)
+        self.by_amount: dict[int, list[int]] = {}
+        for inv_id, cents in self.due.items():
+            self.by_amount.setdefault(cents, []).append(inv_id)
+        numbers: set[str] = set()
+        kenmerken: set[str] = set()
+        self.refs: dict[int, tuple[set[str], set[str]]] = {}
+        for p in payments:
+            self.refs[id(p)] = references(f"{p.omschrijving} {p.end_to_end_id}")
+            numbers |= self.refs[id(p)][0]
+            kenmerken |= self.refs[id(p)][1]
+        self.named: dict[str, Invoice] = {}
+        if numbers or kenmerken:
+            for inv in session.scalars(
+                select(Invoice).where(
+                    Invoice.soort == "factuur",
+                    Invoice.nummer.in_(numbers or [""])
+                    | Invoice.betaalkenmerk.in_(kenmerken or [""]),
+                )
+            ):
+                self.named[inv.nummer] = inv
+                if inv.betaalkenmerk:
+                    self.named[inv.betaalkenmerk] = inv
+        ibans = {p.tegen_iban for p in payments if p.tegen_iban}
+        self.iban_debtors: dict[str, set[tuple]] = {}
+        if ibans:
+            for iban, client_id, financier_id, naam in session.execute(
+                select(
+                    BankPayment.tegen_iban,
+                    Invoice.client_id,
+                    Invoice.financier_id,
+                    Invoice.debiteur_naam,
+                )
+                .join(Invoice, BankPayment.invoice_id == Invoice.id)
+                .where(BankPayment.tegen_iban.in_(ibans))
+                .distinct()
+            ):
+                self.iban_debtors.setdefault(iban, set()).add((client_id, financier_id, naam))
 
-    def update(self, invoice: Invoice) -> None:
-        for invoices in self.by_amount.values():
-            invoices.pop(invoice.id, None)
-        if invoice.is_open:
-            self.by_amount.setdefault(invoice.openstaand_cents, {})[invoice.id] = invoice
+    def decide(self, payment: BankPayment) -> tuple[Invoice | None, str]:
+        numbers, kenmerken = self.refs.get(id(payment)) or references(
+            f"{payment.omschrijving} {payment.end_to_end_id}"
+        )
+        named = {self.named[k].id: self.named[k] for k in numbers | kenmerken if k in self.named}
+        still_open = [inv for inv in named.values() if inv.id in self.due]
+        if len(still_open) == 1:
+            return still_open[0], "kenmerk"
+        if named:
+            return None, ""  # several invoices, or one that is not open: a person decides
+        amount = payment.bedrag_cents
+        debtors = self.iban_debtors.get(payment.tegen_iban) or set()
+        if len(debtors) == 1:
+            theirs = [i for i in self.by_debtor.get(next(iter(debtors)), []) if i in self.due]
+            exact = [i for i in theirs if self.due[i] == amount]
+            if len(exact) == 1:
+                return self.open[exact[0]], "iban"
+            if len(theirs) == 1:
+                return self.open[theirs[0]], "iban"
+        same = [
+            i
+            for i in self.by_amount.get(amount, [])
+            if i in self.due
+            and self.due[i] == amount
+            and _names_share(self.open[i].debiteur_naam, payment.tegen_naam)
+        ]
+        if len(same) == 1:
+            return self.open[same[0]], "bedrag en naam"
+        return None, ""
 
-    def with_amount(self, cents: int) -> list[Invoice]:
-        return list(self.by_amount.get(cents, {}).values())
+    def took(self, invoice: Invoice, cents: int) -> None:
+        """A later payment of the same statement sees what is still due after this one."""
+        if invoice.id not in self.due:
+            return
+        self.due[invoice.id] -= cents
+        if self.due[invoice.id] <= 0:
+            del self.due[invoice.id]
+        else:
+            self.by_amount.setdefault(self.due[invoice.id], []).append(invoice.id)
 
 
-def find_invoice(
-    session: Session, payment: BankPayment, index: OpenIndex | None = None
-) -> tuple[Invoice | None, str]:
+def _debtor(inv: Invoice) -> tuple:
+    return (inv.client_id, inv.financier_id, inv.debiteur_naam)
+
+
+def match_all(session: Session, payments: list[BankPayment], *, user_id: int | None = None) -> int:
+    """Match ``payments`` (new, open) to open invoices; returns how many were matched."""
+    with session.no_autoflush:
+        matcher = Matcher(session, payments)
+        plan = []
+        for payment in payments:
+            invoice, how = matcher.decide(payment)
+            if invoice is not None:
+                plan.append((payment, invoice, how))
+                matcher.took(invoice, payment.bedrag_cents)
+                if payment.tegen_iban:  # later payments from this IBAN know their debtor
+                    matcher.iban_debtors.setdefault(payment.tegen_iban, set()).add(_debtor(invoice))
+    if not plan:
+        return 0
+    ids = sorted({inv.id for _p, inv, _how in plan})
+    locked = {
+        inv.id: inv
+        for inv in session.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(ids))
+            .order_by(Invoice.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    with session.no_autoflush:
+        for payment, invoice, how in plan:
+            _pay(session, payment, locked[invoice.id], how, user_id)
+    return len(plan)
+
+
+def find_invoice(session: Session, payment: BankPayment) -> tuple[Invoice | None, str]:
     """The open invoice this payment pays, and how it was found ("kenmerk", "iban",
     "bedrag en naam"); ``(None, "")`` when a person must decide."""
-    named = [inv for inv in referenced_invoices(session, payment) if inv.is_open]
-    if len(named) == 1:
-        return named[0], "kenmerk"
-    if len(named) > 1:
-        return None, ""  # one transfer for several invoices: a person splits it
-    amount = payment.bedrag_cents
-    if payment.tegen_iban:
-        debtors = session.execute(
-            select(Invoice.client_id, Invoice.financier_id, Invoice.debiteur_naam)
-            .join(BankPayment, BankPayment.invoice_id == Invoice.id)
-            .where(BankPayment.tegen_iban == payment.tegen_iban)
-            .distinct()
-        ).all()
-        if len(debtors) == 1:
-            client_id, financier_id, naam = debtors[0]
-            theirs = session.scalars(
-                _open_invoices().where(
-                    Invoice.client_id.is_(None)
-                    if client_id is None
-                    else Invoice.client_id == client_id,
-                    Invoice.financier_id == financier_id,
-                    Invoice.debiteur_naam == naam,
-                )
-            ).all()
-            exact = [inv for inv in theirs if inv.openstaand_cents == amount]
-            if len(exact) == 1:
-                return exact[0], "iban"
-            if len(theirs) == 1:
-                return theirs[0], "iban"
-    index = index or OpenIndex(session)
-    same_amount = [
-        inv
-        for inv in index.with_amount(amount)
-        if _names_share(inv.debiteur_naam, payment.tegen_naam)
-    ]
-    if len(same_amount) == 1:
-        return same_amount[0], "bedrag en naam"
-    return None, ""
+    return Matcher(session, [payment]).decide(payment)
 
 
 _SMALL = {"de", "van", "der", "den", "het", "ter", "ten", "te", "en", "in", "t", "dhr", "mevr"}
@@ -437,6 +503,11 @@ def _names_share(a: str, b: str) -> bool:
 
 def _apply(session: Session, payment: BankPayment, invoice: Invoice, how: str, user_id) -> None:
     inv = _locked(session, invoice.id)  # two imports paying one invoice add up, never overwrite
+    _pay(session, payment, inv, how, user_id)
+
+
+def _pay(session: Session, payment: BankPayment, inv: Invoice, how: str, user_id) -> None:
+    """Book ``payment`` on ``inv``, which the caller holds locked with its current amounts."""
     payment.invoice_id = inv.id
     payment.status = "gekoppeld"
     payment.gekoppeld_door = how

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from portal.models import Invoice
 from portal.services import audit
 from portal.services.invoicing.common import InvoiceError, _locked, period_label
 from portal.services.invoicing.documents import (
@@ -96,20 +98,41 @@ def send_invoice(
         body=body,
         attachments=attachments,
     )
+    # Claim the sending before the mail goes out, with a conditional update committed at once:
+    # a second sender at the same moment (another job, a double click; also on SQLite, which has
+    # no row locks) finds it taken. At most once: a crash between claim and send leaves the
+    # invoice marked as sent, never mailed twice.
+    seen_count, previous_reminder = inv.reminder_count or 0, inv.reminder_sent_at
+    now = datetime.now(UTC)
+    claim = update(Invoice).where(Invoice.id == inv.id)
+    if reminder:
+        claim = claim.where(Invoice.reminder_count == seen_count).values(
+            reminder_count=seen_count + 1, reminder_sent_at=now
+        )
+    else:
+        claim = claim.where(Invoice.sent_at.is_(None)).values(sent_at=now)
+    if session.execute(claim).rowcount != 1:
+        session.rollback()
+        raise AlreadySent(f"{soort} {inv.nummer} wordt of werd al verstuurd.")
+    session.commit()
     try:
         where = mail.send(config, msg)
     except mail.MailError as exc:
         session.rollback()
+        undo = update(Invoice).where(Invoice.id == invoice_id).values(mail_fout=str(exc)[:300])
+        if reminder:
+            undo = undo.values(reminder_count=seen_count, reminder_sent_at=previous_reminder)
+        else:
+            undo = undo.values(sent_at=None)
+        session.execute(undo)
+        session.commit()
         raise InvoiceError(str(exc)) from exc
+    inv = session.get(Invoice, invoice_id)
     inv.mail_fout = None
-    now = datetime.now(UTC)
     if reminder:
-        inv.status, inv.reminder_sent_at = "herinnering", now
-        inv.reminder_count = (inv.reminder_count or 0) + 1
-    else:
-        inv.sent_at = now
-        if inv.status == "definitief":
-            inv.status = "verstuurd"
+        inv.status = "herinnering"
+    elif inv.status == "definitief":
+        inv.status = "verstuurd"
     audit.record(
         session,
         "factuur.herinnering" if reminder else "factuur.verstuurd",

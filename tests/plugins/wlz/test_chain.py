@@ -295,3 +295,27 @@ def test_retour_for_unknown_lines_changes_nothing(db, legs):
     outcome = chain.process(db, retour, today=TODAY)
     assert "niet herkend" in outcome.summary
     assert leg.keten_stand == "start_verzonden"
+
+
+def test_end_of_care_with_aanvraag_for_an_adjusted_toewijzing(db, legs):
+    leg = legs[("zzp", "804")]
+    _answer(db, chain.start_draft(db, leg, date(2026, 2, 3), today=TODAY))
+    aanvraag = msgs.Aanvraag(
+        besluitnummer="300012345",
+        afgiftedatum=date(2026, 1, 20),
+        instelling=AGB,
+        zzp="806",
+        leveringsvorm="4",
+        ingangsdatum=date(2026, 3, 2),
+    )
+    draft = chain.mutatie_draft(
+        db, leg, "20", date(2026, 3, 1), leveringsstatus="5", aanvraag=aanvraag, today=TODAY
+    )
+    rel, _message, root = msgs.load(draft.payload)  # valid AW39 with its Aanvraag
+    ns = {"m": rel.ns("AW39")}
+    assert root.findtext(".//m:Aanvraag/m:ZzpCode", namespaces=ns) == "806"
+    assert root.findtext(".//m:AanvraagInstelling/m:ToewijzingIngangsdatum", namespaces=ns) == (
+        "2026-03-02"
+    )
+    outcome = _answer(db, draft)
+    assert "1 geaccepteerd" in outcome.summary and leg.sleutels["mutatie"]["aanvraag"] is True

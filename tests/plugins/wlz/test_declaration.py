@@ -283,3 +283,22 @@ def test_zzp_is_declared_per_etmaal_with_its_code(db, hooks, week5, settings):
         "00",
         "14",
     )
+
+
+def test_an_aw320_sent_twice_is_applied_once(db, hooks, week5, settings):
+    jan = declarations.prepare(db, week5["zk"], JAN, hooks=hooks)
+    (sent,) = declarations.submit(db, jan.declaration.id, hooks)
+    db.commit()
+    store = financier.store_for(settings)
+    while store.next("aw320-" + ZK) % 5 != 4:
+        pass  # the zorgkantoor's next AW320 is its fifth: it comes twice
+    drafts = financier.reply(bytes(sent.payload), settings, today=TODAY)
+    assert len(drafts) == 2 and drafts[0].payload == drafts[1].payload
+    first = declarations.apply_outcome(db, d.read_aw320(drafts[0].payload))
+    db.commit()
+    second = declarations.apply_outcome(db, d.read_aw320(drafts[1].payload))
+    db.commit()
+    assert "al verwerkt" in second.summary and "niets gewijzigd" in second.summary
+    assert first.summary != second.summary
+    (line,) = db.scalars(select(DeclarationLine)).all()
+    assert line.status == "toegekend"

@@ -112,12 +112,51 @@ def test_zorgkantoor_rejects_a_start_for_a_toewijzing_it_never_gave(db, zk, tmp_
     assert leg.keten_stand == "start_afgewezen" and leg.sleutels["start"]["codes"] == ["0699"]
 
 
-def test_seeded_demo_has_wlz_toewijzingen_from_aw33s(db, hooks):
+def test_seeded_demo_has_wlz_toewijzingen_from_aw33s(db, hooks, client, login_as):
     from portal import demo
 
     demo.seed(db, hooks=hooks)
-    db.flush()
+    db.commit()
     legs = db.scalars(select(Legitimation).where(Legitimation.financing == "wlz")).all()
     assert legs and all(leg.toewijzingnummer for leg in legs)
     assert any(leg.keten_stand == "gestart" for leg in legs)
-    assert any(leg.keten_stand == "nieuw" for leg in legs)  # one waits for its AW35
+    new = [leg for leg in legs if leg.keten_stand == "nieuw"]  # AW33 waiting for its AW35
+    assert {leg.productcategorie for leg in new} == {"31", "41"}  # PV and VP from the contract
+    login_as(Role.BACKOFFICE)
+    assert "Nieuwe toewijzingen: start melden (AW35)" in client.get("/f/wlz/").get_data(True)
+    for client_id in sorted({leg.client_id for leg in legs}):
+        page = client.get(f"/f/wlz/clienten/{client_id}")
+        assert page.status_code == 200 and "Wlz-toewijzingen" in page.get_data(True)
+    shown = client.get(f"/clienten/{new[0].client_id}").get_data(True)
+    assert "Berichten en acties voor Wlz" in shown
+
+
+def test_overplaatsing_with_aanvraag_from_the_screen(client, db, zk, login_as, tmp_path):
+    settings = {"wlz": {"zorgkantoor_db": str(tmp_path / "zk.db")}}
+    start = TODAY.replace(day=1)
+    web = db_session()
+    chain.process(web, _issue(settings, start).payload, today=TODAY)
+    leg = web.scalar(select(Legitimation).where(Legitimation.productcategorie == "804"))
+    draft = chain.start_draft(web, leg, start, today=TODAY)
+    (aw36,) = financier.reply(draft.payload, settings, today=TODAY)
+    chain.process(web, aw36.payload, today=TODAY)
+    web.commit()
+    login_as(Role.BACKOFFICE)
+    page = client.get(f"/f/wlz/clienten/{leg.client_id}").get_data(as_text=True)
+    assert "Aanvraag aangepaste toewijzing" in page and "806 4VG" in page
+    resp = client.post(
+        f"/f/wlz/toewijzingen/{leg.id}/mutatie",
+        data={
+            "mutatiecode": "20",
+            "mutatiedatum": TODAY.isoformat(),
+            "leveringsstatus": "5",
+            "aanvraag_zzp": "806",
+            "aanvraag_leveringsvorm": "4",
+            "aanvraag_ingangsdatum": TODAY.isoformat(),
+        },
+        follow_redirects=True,
+    )
+    assert "Mutatie 20 (AW39)" in resp.get_data(as_text=True)
+    rel, _message, root = msgs.load(_latest(web, "AW39").payload)
+    ns = {"m": rel.ns("AW39")}
+    assert root.findtext(".//m:Aanvraag/m:ZzpCode", namespaces=ns) == "806"

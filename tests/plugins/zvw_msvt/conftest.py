@@ -12,6 +12,7 @@ from portal.models import Legitimation
 from portal.services import declarations
 from portal.services.messages import receive_payload
 from tests.portal.invoices import builders as b
+from tests.portal.vecozo.conftest import _OVERRIDES, standin_server  # noqa: F401
 
 TODAY = date(2025, 4, 10)
 MARCH = date(2025, 3, 1)
@@ -127,3 +128,19 @@ def answered(db, hooks, sent, insurer_settings):
     )
     db.commit()
     return sent
+
+
+@pytest.fixture
+def standin(standin_server, app, insurer_settings):  # noqa: F811
+    standin_server.store.reset()
+    standin_hooks = standin_server.app.extensions["hooks"]
+    saved_settings = standin_hooks.settings
+    standin_hooks.settings = insurer_settings  # the insurer's memory for this test
+    saved = {k: app.config.get(k) for k in _OVERRIDES}
+    app.config.update(_OVERRIDES, VECOZO_BASE_URL=standin_server.url)
+    try:
+        yield standin_server
+    finally:
+        standin_hooks.settings = saved_settings
+        app.config.update(saved)
+        standin_server.store.clear_faults()

@@ -148,3 +148,23 @@ def test_only_zvw_claims_its_aw320(db, hooks, sent, insurer_settings):
     message = _receive(db, hooks, answer.payload)
     assert [c.financing for c in hooks.recognise_message(message, db)] == ["zvw_msvt"]
     assert message.financing == "zvw_msvt" and message.code == "AW320"
+
+
+def test_a_whole_file_rejection_rejects_every_line_with_its_meaning(
+    db, hooks, sent, insurer_settings
+):
+    payload = bytes(sent["message"].payload)
+    insurer.reply(payload, insurer_settings, today=TODAY)  # the insurer saw this number before
+    (second,) = insurer.reply(payload, insurer_settings, today=TODAY)
+    message = _process(db, hooks, second.payload)
+    db.commit()
+    assert "is afgekeurd" in message.summary and "niet uniek" in message.summary
+    assert {s for s, _ in _lines(db, sent["decl"]).values()} == {"afgewezen"}
+
+
+def test_an_aw320_that_is_not_latin_text_is_refused(db, hooks, sent):
+    garbage = b"01429" + bytes(range(200, 256)) * 6 + b"\r\n"
+    message = _process(db, hooks, garbage)
+    db.commit()
+    assert message.needs_action and "AW320 geweigerd" in message.summary
+    assert {s for s, _ in _lines(db, sent["decl"]).values()} == {"ingediend"}

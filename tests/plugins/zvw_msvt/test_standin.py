@@ -4,27 +4,9 @@ it, routes it to Zvw and applies it line by line."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from portal.models import DeclarationLine, Message
-from tests.portal.vecozo.conftest import _OVERRIDES, standin_server  # noqa: F401
-
-
-@pytest.fixture
-def standin(standin_server, app, insurer_settings):  # noqa: F811
-    standin_server.store.reset()
-    standin_hooks = standin_server.app.extensions["hooks"]
-    saved_settings = standin_hooks.settings
-    standin_hooks.settings = insurer_settings  # the insurer's memory for this test
-    saved = {k: app.config.get(k) for k in _OVERRIDES}
-    app.config.update(_OVERRIDES, VECOZO_BASE_URL=standin_server.url)
-    try:
-        yield standin_server
-    finally:
-        standin_hooks.settings = saved_settings
-        app.config.update(saved)
-        standin_server.store.clear_faults()
 
 
 def test_aw319_out_aw320_back_through_the_standin(app, db, sent, standin, run_jobs):

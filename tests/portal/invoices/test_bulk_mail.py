@@ -172,3 +172,32 @@ def test_reminders_in_bulk_after_a_confirmation(
         assert len(record.received) == 4
     finally:
         server.shutdown()
+
+
+def test_two_senders_at_once_mail_each_invoice_once(app, db, hooks, run_jobs, monkeypatch):
+    """Two jobs (or a job and the button on the invoice page) sending the same invoices at the
+    same moment: the row lock and the sent check let each invoice out once."""
+    from tests.concurrency import parallel_calls
+
+    run, _s = _run(db, hooks, run_jobs)
+    ids = [inv.id for inv in run.invoices if inv.debiteur_email]
+    record, server = _smtp(app, monkeypatch)
+    sm = app.extensions["db_sessionmaker"]
+
+    def send_all(_i):
+        sent = 0
+        with app.app_context(), sm() as s:
+            for invoice_id in ids:
+                try:
+                    invoicing.send_invoice(s, app.config, invoice_id)
+                    sent += 1
+                except invoicing.AlreadySent:
+                    s.rollback()
+        return sent
+
+    try:
+        results = parallel_calls(3, send_all)
+    finally:
+        server.shutdown()
+    assert sum(results) == len(ids) == 4, results
+    assert sorted(_recipients(record)) == sorted(db.get(Invoice, i).debiteur_email for i in ids)
