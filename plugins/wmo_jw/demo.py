@@ -170,7 +170,8 @@ class _Year:
             toewijzingsdatum=on,
             toewijzingstijd="10:15:00",
             ingangsdatum=begin,
-            einddatum=None,
+            # an omvang per week has an end date (CD076): the end of the next year
+            einddatum=date(begin.year + 1, 12, 31),
             volume=volume,
             eenheid="04",  # uur
             frequentie="2",  # per week
