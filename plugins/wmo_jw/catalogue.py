@@ -32,27 +32,64 @@ class Rule:
     niet: str = ""  # why it is not checked (then ``waar``/``test`` are empty)
 
 
+def _r(code, regel, retour, berichten, tekst, waar=MSG, test=""):
+    return Rule(code, regel, retour, berichten, tekst, waar, test)
+
+
+def _niet(code, regel, retour, berichten, tekst, waarom):
+    return Rule(code, regel, retour, berichten, tekst, niet=waarom)
+
+
+T301 = "test_301_rules_from_the_official_text"
+T315 = "test_315_rules_from_the_official_text"
+T317 = "test_317_rules_from_the_official_text"
+T323 = "test_prestatie_rules"
+T325 = "test_325_rules_on_receipt"
+TSS = "test_start_stop_rules"
+
 RULES: tuple[Rule, ...] = (
     # --- every message ------------------------------------------------------------------------
-    Rule(
+    _r(
         "TR135",
         "TR135",
         "8848",
         "alle",
-        "Dagtekening niet na de dag van ontvangst.",
-        MSG,
-        "test_future_dagtekening_and_bad_bsn",
+        "Dagtekening niet in de toekomst.",
+        test="test_future_dagtekening_and_bad_bsn",
     ),
-    Rule(
+    _r(
         "CS002",
         "CS002",
         "0001",
         "alle met Bsn",
         "BSN voldoet aan de 11-proef.",
-        MSG,
-        "test_future_dagtekening_and_bad_bsn",
+        test="test_future_dagtekening_and_bad_bsn",
     ),
-    Rule(
+    _r(
+        "TR134",
+        "TR134",
+        "0001",
+        "301, 305, 307, 315, 323, 325",
+        "Een datum (geboortedatum, toewijzingsdatum, begindatum van een start of periode, einddatum van een stop) niet na de dagtekening van het bericht.",
+        test="test_dates_after_the_message_date_tr134",
+    ),
+    _r(
+        "TR002",
+        "TR002",
+        "0001",
+        "301, 305, 307, 315",
+        "Geboortedatum niet meer dan 120 jaar voor de dagtekening (tenzij onbekend: 01-01-1900).",
+        test="test_dates_after_the_message_date_tr134",
+    ),
+    _r(
+        "TR101",
+        "TR101",
+        "0001",
+        "301, 305, 307, 315, 317, 323, 325",
+        "Binnen een bericht geen dubbele regels: de logische sleutel van elke berichtklasse is uniek binnen de bovenliggende klasse.",
+        test="test_tr101_keys_of_the_standard",
+    ),
+    _r(
         "9056",
         "TR056",
         "9056",
@@ -61,126 +98,215 @@ RULES: tuple[Rule, ...] = (
         "financier.reply",
         "test_gemeente_rejects_a_start_it_already_has_with_9074",
     ),
-    Rule(
+    _niet(
         "S300",
         "TR378",
         "S300",
         "alle",
-        "Gemeentecode bestaat in de CBS-lijst op de dagtekening.",
-        niet="De CBS-gemeentelijst verandert elk jaar (herindelingen) en is niet meegeleverd; de "
-        "portal controleert het formaat en biedt alleen gemeenten met een contract aan.",
+        "Gemeentecode bestaat in de CBS-lijst die actueel is op de ingangsdatum.",
+        "De CBS-gemeentelijst verandert elk jaar (herindelingen) en is niet meegeleverd; de portal controleert het formaat en biedt alleen gemeenten met een contract aan.",
     ),
-    # --- 301 (received) -----------------------------------------------------------------------
-    Rule(
+    # --- 301 (received; the simulated gemeente writes them) -------------------------------------
+    _r(
+        "TR061",
+        "TR061",
+        "0001",
+        "301",
+        "De cliënt heeft een contact van soort 01 (BRP), 02 (correspondentie) of 03 (verblijf).",
+        test=T301,
+    ),
+    _r(
         "CD005",
         "CD005",
         "0001",
         "301",
-        "Bij een postcode hoort een LandCode.",
-        MSG,
-        "test_301_address_rules",
+        "LandCode gevuld als de postcode gevuld is, anders leeg.",
+        test=T301,
     ),
-    Rule(
+    _r("CD025", "CD025", "0001", "301", "Bij LandCode NL is het huisnummer verplicht.", test=T301),
+    _r(
+        "CS089",
+        "CS089",
+        "0001",
+        "301",
+        "Bij LandCode NL heeft de postcode het formaat 1234AB.",
+        test=T301,
+    ),
+    _r(
         "CD034",
         "CD034",
         "0001",
         "301",
-        "Een contact van soort 01 (BRP) heeft een adres.",
-        MSG,
-        "test_301_address_rules",
+        "Een contact van soort 01 (BRP-adres) of 03 (verblijfadres) heeft een postcode.",
+        test=T301,
     ),
-    Rule(
+    _r(
         "TR006",
         "TR006",
         "0001",
         "301",
-        "Een Nederlands BRP-adres heeft een postcode en een huisnummer.",
-        MSG,
-        "test_301_address_rules",
+        "Een contact heeft een telefoonnummer en/of huisnummer met postcode.",
+        test=T301,
     ),
-    Rule(
+    _r(
+        "CD007",
+        "CD007",
+        "0001",
+        "301",
+        "Taal gevuld als de communicatievorm 1 (tolk) is, anders leeg.",
+        test=T301,
+    ),
+    _r("CS050", "CS050", "0001", "301", "Zonder partnernaam is het naamgebruik 1.", test=T301),
+    _r(
         "CS003",
         "CS003",
         "0001",
-        "301, 307, 315, 317",
-        "Einddatum niet vóór de begindatum (ingangsdatum) van de periode.",
-        MSG,
-        "test_end_before_begin_is_cs003",
+        "301, 315, 317",
+        "Einddatum niet vóór de ingangsdatum (gewenste ingangsdatum) van de periode.",
+        test="test_end_before_begin_is_cs003",
     ),
-    Rule(
+    _r(
+        "CS335",
+        "CS335",
+        "0001",
+        "301",
+        "RedenWijziging 13 (verwijderd) alleen met einddatum gelijk aan ingangsdatum.",
+        test=T301,
+    ),
+    _r(
+        "CS336",
+        "CS336",
+        "0001",
+        "301",
+        "RedenWijziging 01 (administratieve correctie) wordt niet gebruikt.",
+        test=T301,
+    ),
+    _r(
+        "CD041",
+        "CD041",
+        "0001",
+        "301, 315, 317",
+        "Bij een productcode is de omvang verplicht.",
+        test=T315,
+    ),
+    _r(
+        "CD075",
+        "CD075",
+        "0001",
+        "301, 315, 317",
+        "Bij een budget is de einddatum verplicht.",
+        test=T315,
+    ),
+    _r(
+        "CD076",
+        "CD076",
+        "0001",
+        "301, 315, 317",
+        "Bij frequentie 2 (per week) is de einddatum verplicht.",
+        test=T315,
+    ),
+    _r(
+        "CD077",
+        "CD077",
+        "0001",
+        "301, 315, 317",
+        "Bij een budget blijft de omvang leeg.",
+        test=T315,
+    ),
+    _r(
+        "CD078",
+        "CD078",
+        "0001",
+        "301, 315, 317",
+        "Bij een omvang blijft het budget leeg.",
+        test=T315,
+    ),
+    _r(
+        "CD079",
+        "CD079",
+        "0001",
+        "301, 315, 317",
+        "Zonder budget is het product verplicht.",
+        test=T315,
+    ),
+    _r(
+        "CD080",
+        "CD080",
+        "0001",
+        "301",
+        "Een omvang alleen bij een productcode (einddatum na 2020 of leeg).",
+        test=T301,
+    ),
+    _r(
+        "CS338",
+        "CS338",
+        "0001",
+        "301, 317",
+        "Eenheid 14, 16, 83 of 84 alleen met frequentie 2, 4 of 6 (einddatum na 2020 of leeg).",
+        test=T317,
+    ),
+    _r(
+        "TR302",
+        "TR302",
+        "0001",
+        "301",
+        "Een product komt alleen vaker voor als de periodes niet overlappen (hulpmiddelen uitgezonderd; verwijderde toewijzingen tellen niet).",
+        test=T301,
+    ),
+    _niet(
         "9332",
         "TR332",
         "9332",
         "301",
-        "ToewijzingNummer uniek binnen het bericht.",
-        MSG,
-        "test_301_rules",
+        "Een toewijzingnummer is uniek per gemeente en wettelijk domein (over berichten heen).",
+        "De portal ziet alleen de toewijzingen die de gemeente aan deze aanbieder stuurt, niet die aan andere aanbieders; binnen het bericht geldt TR101.",
     ),
-    Rule(
-        "9411",
-        "TR411",
-        "9411",
+    _r(
+        "9385",
+        "TR385",
+        "9385",
         "301",
-        "Bij een productcode hoort een omvang of budget.",
-        MSG,
-        "test_301_rules",
+        "Een toewijzing met toegekende, niet gecrediteerde prestaties wordt niet verwijderd.",
+        "chain._process_301",
+        "test_a_301_deleting_a_toewijzing_with_awarded_prestaties_gets_9385",
+    ),
+    _niet(
+        "9379",
+        "TR379",
+        "9379",
+        "301",
+        "ReferentieAanbieder alleen bij de honorering van een eigen VOT of VOW.",
+        "Nog niet gebouwd als weigering: een onbekende ReferentieAanbieder wordt wel verwerkt en koppelt aan geen verzoek (verzoeken.on_toewijzingen).",
+    ),
+    _niet(
+        "CD009",
+        "CD009",
+        "0001",
+        "301",
+        "Een periode bij een contact alleen bij soort 04 (tijdelijk adres).",
+        "De portal leest de Periode van een contact niet in; de 301's die de gesimuleerde gemeente schrijft hebben er geen.",
+    ),
+    _niet(
+        "CS139",
+        "CS139",
+        "0001",
+        "301",
+        "DatumGebruik en Datum van de geboortedatum kloppen met elkaar.",
+        "De portal leest DatumGebruik niet in en schrijft altijd een volledige geboortedatum (DatumGebruik leeg).",
     ),
     # --- 305/307 (sent) -------------------------------------------------------------------------
-    Rule(
-        "CS058",
-        "CS058",
-        "0001",
-        "305, 307",
-        "StatusAanlevering is 1 of 3.",
-        MSG,
-        "test_start_stop_rules",
-    ),
-    Rule(
-        "TR019",
-        "TR019",
-        "0001",
-        "305, 307",
-        "ToewijzingNummer is gevuld.",
-        MSG,
-        "test_start_stop_rules",
-    ),
-    Rule(
-        "TR134",
-        "TR134",
-        "0001",
-        "305, 307, 323",
-        "Begin- en einddatum niet na de dagtekening van het bericht.",
-        MSG,
-        "test_dates_after_the_message_date_tr134",
-    ),
-    Rule(
-        "CS079",
-        "CS079",
-        "0001",
-        "307",
-        "RedenBeeindiging uit de lijst van de eigen standaard.",
-        MSG,
-        "test_start_stop_rules",
-    ),
-    Rule(
-        "TR101",
-        "TR101",
-        "0001",
-        "305, 307, 317, 323",
-        "Geen dubbele regels binnen één cliënt.",
-        MSG,
-        "test_tr101_looks_within_one_client",
-    ),
-    Rule(
+    _r("CS058", "CS058", "0001", "305, 307", "StatusAanlevering is 1 of 3.", test=TSS),
+    _r("TR018", "TR018", "0001", "307", "Einddatum van de stop niet vóór de begindatum.", test=TSS),
+    _r(
         "9019",
         "TR019",
         "9019",
         "305, 307",
-        "Start/stop hoort bij een bekende toewijzing.",
-        STATE_SS,
+        "Start/stop hoort bij een toewijzing (toewijzingnummer gevuld en bekend).",
+        f"{MSG}, {STATE_SS}",
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9063",
         "TR063",
         "9063",
@@ -189,16 +315,16 @@ RULES: tuple[Rule, ...] = (
         STATE_SS,
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9069",
-        "TR069",
+        "TR382",
         "9069",
         "307",
-        "Stop alleen op een gemelde start.",
+        "De stop neemt de sleutel van een gemelde start over.",
         STATE_SS,
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9071",
         "TR071",
         "9071",
@@ -207,7 +333,7 @@ RULES: tuple[Rule, ...] = (
         STATE_SS,
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9074",
         "TR074",
         "9074",
@@ -216,7 +342,7 @@ RULES: tuple[Rule, ...] = (
         STATE_SS,
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9326",
         "TR326",
         "9326",
@@ -225,7 +351,7 @@ RULES: tuple[Rule, ...] = (
         STATE_SS,
         "test_start_stop_state_rules",
     ),
-    Rule(
+    _r(
         "9307",
         "TR307",
         "9307",
@@ -234,7 +360,7 @@ RULES: tuple[Rule, ...] = (
         f"{STATE_323}, chain.start_draft",
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9308",
         "TR308",
         "9308",
@@ -243,17 +369,75 @@ RULES: tuple[Rule, ...] = (
         f"{STATE_323}, chain.start_draft",
         "test_cross_message_rules",
     ),
+    _niet(
+        "9413",
+        "TR413",
+        "9413",
+        "307",
+        "Na een stop met reden 20 volgt geen tweede stop met reden 20.",
+        "De portal stuurt per start één stop en biedt reden 20 niet opnieuw aan; de combinatie komt niet voor.",
+    ),
+    _niet(
+        "9414",
+        "TR414",
+        "9414",
+        "307",
+        "Een nieuwe stop op dezelfde start eindigt niet vóór de actuele stop.",
+        "De portal corrigeert een stop door hem eerst in te trekken (StatusAanlevering 3); een tweede stop op een gestopte start wordt niet aangeboden (9074).",
+    ),
+    _niet(
+        "9415",
+        "TR415",
+        "9415",
+        "307",
+        "Geen tweede stop met een andere reden dan 20 op dezelfde start.",
+        "Idem: een tweede stop op een gestopte start wordt niet aangeboden (9074).",
+    ),
     # --- 315/317 (sent) -------------------------------------------------------------------------
-    Rule(
-        "TR383",
-        "TR383",
+    _r("TR383", "TR383", "0001", "315", "ReferentieAanbieder uniek binnen het bericht.", test=T315),
+    _r(
+        "CD043",
+        "CD043",
         "0001",
         "315",
-        "ReferentieAanbieder uniek binnen het bericht.",
-        MSG,
-        "test_request_rules",
+        "Beschikkingnummer en ingangsdatum van de beschikking samen of geen van beide.",
+        test=T315,
     ),
-    Rule(
+    _r("CD066", "CD066", "0001", "315", "Verwijzer 02-05 met AGB-code: naam leeg.", test=T315),
+    _r(
+        "CD067",
+        "CD067",
+        "0001",
+        "315",
+        "Verwijzer 02-05 zonder AGB-code: naam verplicht.",
+        test=T315,
+    ),
+    _r("CD068", "CD068", "0001", "315", "Een AGB-code alleen bij verwijzer 02-05.", test=T315),
+    _r(
+        "CD095",
+        "CD095",
+        "0001",
+        "315",
+        "Een omvang alleen bij een productcode (einddatum na 2020 of leeg).",
+        test=T315,
+    ),
+    _r(
+        "CS343",
+        "CS343",
+        "0001",
+        "315",
+        "Eenheid 14, 16, 83 of 84 alleen met frequentie 2, 4 of 6 (einddatum na 2020 of leeg).",
+        test=T315,
+    ),
+    _r(
+        "TR386",
+        "TR386",
+        "0001",
+        "315",
+        "Een product komt alleen vaker voor als de periodes niet overlappen.",
+        test=T315,
+    ),
+    _r(
         "9347",
         "TR347",
         "9347",
@@ -262,127 +446,83 @@ RULES: tuple[Rule, ...] = (
         "verzoeken.new_referentie, financier._vot/_vow",
         "test_vot_is_answered_with_316_and_a_301",
     ),
-    Rule(
-        "CD044",
-        "CD044",
-        "0001",
-        "315",
-        "Bij een productcode een omvang of budget.",
-        MSG,
-        "test_request_rules",
-    ),
-    Rule(
-        "CD045", "CD045", "0001", "315", "Omvang óf budget, niet beide.", MSG, "test_request_rules"
-    ),
-    Rule(
-        "CD041",
-        "CD041",
-        "0001",
-        "315, 317",
-        "Bij een productcode hoort een omvang.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CD075",
-        "CD075",
-        "0001",
-        "315, 317",
-        "Bij een budget hoort een einddatum.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CD076",
-        "CD076",
-        "0001",
-        "315, 317",
-        "Bij een omvang per week of in totaal hoort een einddatum.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CD095",
-        "CD095",
-        "0001",
-        "315, 317",
-        "Een omvang alleen bij een productcode.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CD067",
-        "CD067",
-        "0001",
-        "315",
-        "Bij een arts als verwijzer hoort de naam.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CS338",
-        "CS338",
-        "0001",
-        "315, 317",
-        "Stuks (output) alleen met frequentie totaal.",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
-        "CS343",
-        "CS343",
-        "0001",
-        "315, 317",
-        "Eenheid past bij de frequentie (geen etmaal per dag).",
-        MSG,
-        "test_conditional_request_rules",
-    ),
-    Rule(
+    _r(
         "TR352",
         "TR352",
         "0001",
         "317",
-        "Een VOW noemt minstens één actuele toewijzing (ongewijzigd of te wijzigen).",
-        MSG,
-        "test_request_rules",
+        "Een VOW noemt minstens één ongewijzigd of te wijzigen product.",
+        test=T317,
     ),
-    Rule(
+    _r(
         "TR353",
         "TR353",
         "0001",
         "317",
         "Een VOW wijzigt of vraagt minstens één product.",
-        MSG,
-        "test_request_rules",
+        test=T317,
     ),
-    Rule(
+    _r(
         "TR380",
         "TR380",
         "0001",
         "317",
         "Gewenste ingangsdatum van een nieuw product na de dagtekening.",
-        MSG,
-        "test_conditional_request_rules",
+        test=T317,
     ),
-    Rule(
+    _r(
+        "CD096",
+        "CD096",
+        "0001",
+        "317",
+        "Een omvang van een nieuw product alleen bij een productcode (einddatum na 2020 of leeg).",
+        test=T317,
+    ),
+    _r(
+        "TR410",
+        "TR410",
+        "0001",
+        "317",
+        "Een nieuw product komt alleen vaker voor als de periodes niet overlappen.",
+        test=T317,
+    ),
+    _r(
         "9357",
-        "TR380",
+        "TR357",
         "9357",
         "317",
-        "Wijziging gaat in na de dagtekening of per de ingangsdatum van de toewijzing.",
+        "Een wijziging per een datum op of vóór de dagtekening geldt vanaf de ingangsdatum van de toewijzing.",
         STATE_317,
-        "test_vow_dates_tr380_and_budget_tr373",
+        "test_vow_dates_tr357_and_budget_tr373",
     ),
-    Rule(
+    _r(
         "9373",
         "TR373",
         "9373",
         "317",
-        "Nieuw budget per de ingangsdatum van de toewijzing.",
+        "Een nieuw budget of totaal geldt vanaf de ingangsdatum van de toewijzing.",
         STATE_317,
-        "test_vow_dates_tr380_and_budget_tr373",
+        "test_vow_dates_tr357_and_budget_tr373",
     ),
-    Rule(
+    _r(
+        "9411",
+        "TR411",
+        "9411",
+        "317",
+        "Te wijzigen toewijzing met productcode: omvang verplicht.",
+        "check_317_products",
+        T317,
+    ),
+    _r(
+        "9412",
+        "TR412",
+        "9412",
+        "317",
+        "Te wijzigen toewijzing zonder productcode: omvang leeg.",
+        "check_317_products",
+        T317,
+    ),
+    _r(
         "9349",
         "TR349",
         "9349",
@@ -391,7 +531,7 @@ RULES: tuple[Rule, ...] = (
         STATE_317,
         "test_vow_must_list_every_current_toewijzing",
     ),
-    Rule(
+    _r(
         "9350",
         "TR350",
         "9350",
@@ -400,7 +540,7 @@ RULES: tuple[Rule, ...] = (
         STATE_317,
         "test_vow_must_list_every_current_toewijzing",
     ),
-    Rule(
+    _r(
         "9351",
         "TR351",
         "9351",
@@ -409,7 +549,7 @@ RULES: tuple[Rule, ...] = (
         STATE_317,
         "test_vow_must_list_every_current_toewijzing",
     ),
-    Rule(
+    _r(
         "9374",
         "TR374",
         "9374",
@@ -418,55 +558,136 @@ RULES: tuple[Rule, ...] = (
         "verzoeken._checked, financier._vot/_vow",
         "test_the_gemeente_refuses_a_second_request_while_one_is_in_onderzoek",
     ),
+    _r(
+        "9361",
+        "TR361",
+        "9361",
+        "317",
+        "Een nieuw product overlapt geen genoemde toewijzing van hetzelfde product.",
+        "check_317_products",
+        "test_a_new_product_may_not_overlap_a_listed_toewijzing_of_the_same_product_tr361",
+    ),
+    _niet(
+        "9375",
+        "TR375",
+        "9375",
+        "317",
+        "Bij een toewijzing zonder product (einddatum na 2020 of leeg) een element leeg laten.",
+        "De officiële regeltekst noemt niet welk element leeg moet blijven; de omvang bij een toewijzing zonder productcode controleert TR412 (9412).",
+    ),
     # --- 319 (received) -------------------------------------------------------------------------
-    Rule(
+    _r(
+        "CD085",
+        "CD085",
+        "0001",
+        "319",
+        "Bij VerzoekAntwoord 1 (afgewezen) is de reden verplicht.",
+        test="test_319_rules_on_receipt",
+    ),
+    _r(
+        "CD086",
+        "CD086",
+        "0001",
+        "319",
+        "Bij VerzoekAntwoord 2 (in onderzoek) blijft de reden leeg.",
+        test="test_319_rules_on_receipt",
+    ),
+    _r(
         "TR377",
         "TR377",
         "0001",
         "319 (iJw)",
         "Afwijzing om het woonplaatsbeginsel noemt de verantwoordelijke gemeente.",
-        MSG,
-        "test_request_rules",
+        test="test_319_rules_on_receipt",
+    ),
+    _r(
+        "TR409",
+        "TR409",
+        "0001",
+        "319 (iJw)",
+        "De verantwoordelijke gemeente (woonplaatsbeginsel) alleen bij reden van afwijzing 8.",
+        test="test_319_rules_on_receipt",
+    ),
+    _r(
+        "9355",
+        "TR355",
+        "9355",
+        "319",
+        "ReferentieAanbieder van het antwoord komt uit een eerder verzoek.",
+        "verzoeken.check_antwoord",
+        "test_an_answer_to_no_request_of_ours_gets_9355",
+    ),
+    _r(
+        "9359",
+        "TR359",
+        "9359",
+        "319",
+        "Geen antwoord meer na een toewijzing met dezelfde ReferentieAanbieder.",
+        "verzoeken.check_antwoord",
+        "test_no_answer_after_the_request_was_granted_9359",
+    ),
+    _r(
+        "9360",
+        "TR360",
+        "9360",
+        "319",
+        "'In onderzoek' alleen als eerste antwoord op een verzoek.",
+        "verzoeken.check_antwoord",
+        "test_in_onderzoek_then_refused_is_fine_but_not_twice_in_onderzoek_9360",
+    ),
+    _r(
+        "9365",
+        "TR365",
+        "9365",
+        "319",
+        "Een tweede antwoord alleen na 'in onderzoek'.",
+        "verzoeken.check_antwoord",
+        "test_in_onderzoek_then_refused_is_fine_but_not_twice_in_onderzoek_9360",
     ),
     # --- 323/325 --------------------------------------------------------------------------------
-    Rule(
+    _r(
         "CS340",
         "CS340",
         "0001",
         "323",
         "Declaratieperiode is precies één kalendermaand.",
-        MSG,
-        "test_declaration_level_rules",
+        test="test_declaration_level_rules",
     ),
-    Rule("CS100", "CS100", "0001", "323", "Data niet vóór 1-1-2021.", MSG, "test_prestatie_rules"),
-    Rule(
+    _r(
+        "CS100",
+        "CS100",
+        "0001",
+        "323",
+        "Begindatum van declaratie- en productperiode niet vóór 1-1-2021.",
+        test=T323,
+    ),
+    _r(
         "CS319",
         "CS319",
         "0001",
         "323",
-        "DeclaratieNummer 1 tot 12 letters en cijfers.",
-        MSG,
-        "test_declaration_level_rules",
+        "DeclaratieNummer aaneengesloten letters en cijfers.",
+        test="test_declaration_level_rules",
     ),
-    Rule(
+    _r(
         "TR137",
         "TR137",
         "0001",
-        "323",
-        "Einde van een periode niet vóór het begin en niet na de dagtekening van het bericht.",
+        "323, 325",
+        "Einde van een declaratie- of productperiode niet vóór het begin en niet na de dagtekening van het bericht.",
         f"{MSG}, declaration.period_choices",
         "test_december_is_not_offered_nor_sent_on_5_december",
     ),
-    Rule(
+    _r(
         "TR314",
         "TR314",
         "8021",
         "323",
-        "ReferentieNummer uniek per aanbieder.",
-        MSG,
+        "ReferentieNummer uniek voor de aanbieder, binnen het bericht en daarbuiten.",
+        f"{MSG}, {STATE_323}",
         "test_tr101_looks_within_one_client",
     ),
-    Rule(
+    _r(
         "8021",
         "TR314",
         "8021",
@@ -475,110 +696,83 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "TR315",
         "TR315",
         "0001",
         "323",
-        "Een prestatie wordt hoogstens één keer gecrediteerd.",
-        MSG,
-        "test_duplicate_references_and_credits_in_one_message",
+        "VorigReferentieNummer uniek in het bericht.",
+        test="test_duplicate_references_and_credits_in_one_message",
     ),
-    Rule(
+    _r(
         "TR316",
         "TR316",
         "0001",
         "323",
-        "Niet crediteren in de declaratie van de debet.",
-        MSG,
-        "test_duplicate_references_and_credits_in_one_message",
+        "Debetregels niet in hetzelfde bericht crediteren.",
+        test="test_duplicate_references_and_credits_in_one_message",
     ),
-    Rule(
+    _r(
         "TR416",
         "TR416",
         "0001",
         "323",
-        "Eén debetprestatie per toewijzing, product en periode.",
-        MSG,
-        "test_duplicate_references_and_credits_in_one_message",
+        "Eén debetprestatie per toewijzing, product en productperiode in het bericht.",
+        test="test_duplicate_references_and_credits_in_one_message",
     ),
-    Rule(
+    _r(
         "TR358",
         "TR358",
         "0001",
         "323",
         "Totaal = debet min credit.",
-        MSG,
-        "test_declaration_level_rules",
+        test="test_declaration_level_rules",
     ),
-    Rule(
+    _r(
         "CS337",
         "CS337",
         "0001",
         "323",
-        "Productperiode binnen één kalendermaand.",
-        MSG,
-        "test_prestatie_rules",
+        "Productperiode binnen één kalendermaand en jaar.",
+        test=T323,
     ),
-    Rule(
+    _r(
         "TR319",
         "TR319",
         "9319",
         "323",
-        "Productperiode niet na de declaratieperiode.",
-        MSG,
-        "test_prestatie_rules",
+        "Productperiode binnen de huidige of een voorgaande declaratieperiode.",
+        test=T323,
     ),
-    Rule(
-        "9319",
-        "IV090",
-        "9319",
-        "323",
-        "Declaratieperiode niet vóór een eerder ingediende declaratieperiode.",
-        STATE_323,
-        "test_declaration_number_and_period_against_state",
-    ),
-    Rule(
+    _r(
         "TR335",
         "TR335",
         "0001",
         "323",
-        "Productperiode niet meer dan 5 jaar oud.",
-        MSG,
-        "test_prestatie_rules",
+        "Einde van de productperiode niet meer dan 5 jaar voor de declaratiedagtekening.",
+        test=T323,
     ),
-    Rule(
-        "CS325", "CS325", "0001", "323", "Een bedrag van nul is debet.", MSG, "test_prestatie_rules"
-    ),
-    Rule(
-        "CS339",
-        "CS339",
-        "0001",
-        "323",
-        "Bij eenheid euro's: volume = bedrag.",
-        MSG,
-        "test_prestatie_rules",
-    ),
-    Rule(
-        "CD087",
-        "CD087",
-        "0001",
-        "323",
-        "Tarief leeg bij euro's, anders verplicht.",
-        MSG,
-        "test_prestatie_rules",
-    ),
-    Rule("9346", "TR346", "9346", "323", "Bedrag = volume × tarief.", MSG, "test_prestatie_rules"),
-    Rule(
+    _r("CS325", "CS325", "0001", "323, 325", "Een (totaal)bedrag van nul is debet.", test=T323),
+    _r("CS339", "CS339", "0001", "323", "Bij eenheid euro's: volume = bedrag.", test=T323),
+    _r("CD087", "CD087", "0001", "323", "Tarief leeg bij euro's, anders verplicht.", test=T323),
+    _r("9346", "TR346", "9346", "323", "Bedrag = volume × tarief.", test=T323),
+    _r(
         "CD060",
         "CD060",
         "0001",
-        "323",
-        "Een creditprestatie heeft een VorigReferentieNummer.",
-        MSG,
-        "test_prestatie_rules",
+        "323, 325",
+        "Een creditprestatie heeft een VorigReferentieNummer, een debetprestatie niet.",
+        test=T323,
     ),
-    Rule(
+    _r(
+        "TR342",
+        "TR342",
+        "0001",
+        "325",
+        "De afgewezen prestaties verklaren ingediend min toegekend; bij afwijzing van de hele declaratie is toegekend 0.",
+        test=T325,
+    ),
+    _r(
         "8017",
         "TR323",
         "8017",
@@ -587,7 +781,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9390",
         "TR390",
         "9390",
@@ -596,7 +790,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9338",
         "TR338",
         "9338",
@@ -605,7 +799,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "8187",
         "TR304",
         "8187",
@@ -614,7 +808,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9384",
         "TR384",
         "9384",
@@ -623,7 +817,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9387",
         "TR387",
         "9387",
@@ -632,7 +826,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9388",
         "TR388",
         "9388",
@@ -641,7 +835,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9339",
         "TR339",
         "9339",
@@ -650,7 +844,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9340",
         "TR340",
         "9340",
@@ -659,7 +853,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9341",
         "TR341",
         "9341",
@@ -668,7 +862,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9321",
         "TR321",
         "9321",
@@ -677,7 +871,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "9322",
         "TR322",
         "9322",
@@ -686,7 +880,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cumulative_volume_tr322_counts_earlier_prestaties_and_credits",
     ),
-    Rule(
+    _r(
         "9369",
         "TR369",
         "9369",
@@ -695,7 +889,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cumulative_budget_tr369",
     ),
-    Rule(
+    _r(
         "9333",
         "TR333",
         "9333",
@@ -704,16 +898,16 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_declaration_number_and_period_against_state",
     ),
-    Rule(
+    _r(
         "8214",
         "TR318",
         "8214",
         "323",
-        "Bij zorg in elke maand volgt de declaratieperiode op de vorige.",
+        "De declaratieperiode volgt op de vorige; een maand overslaan alleen als er geen zorg was.",
         STATE_323,
         "test_period_must_follow_the_previous_one_when_there_was_care_tr318",
     ),
-    Rule(
+    _r(
         "0611",
         "TR418",
         "0611",
@@ -722,7 +916,7 @@ RULES: tuple[Rule, ...] = (
         STATE_323,
         "test_cross_message_rules",
     ),
-    Rule(
+    _r(
         "S329",
         "TR381",
         "S329",
@@ -730,6 +924,54 @@ RULES: tuple[Rule, ...] = (
         "Productcode hoort bij de categorie (productenlijst).",
         STATE_323,
         "test_cross_message_rules",
+    ),
+    _niet(
+        "9389",
+        "TR389",
+        "9389",
+        "323",
+        "Een debetprestatie voor dezelfde toewijzing, product en periode alleen na creditering van de vorige.",
+        "Geldt over berichten heen bij de gemeente; de portal maakt per toewijzing, product en maand één debetregel en stuurt een correctie altijd als credit plus nieuwe debet (TR416 binnen het bericht).",
+    ),
+    _niet(
+        "TR337",
+        "TR337",
+        "—",
+        "325",
+        "DeclaratieIdentificatie van het antwoord hoort bij een eerder verzonden 323.",
+        "Geen retourcode (een 325 krijgt geen antwoord): een antwoord dat bij geen verzonden declaratie hoort, toont de declaratierun van de kern als niet te koppelen.",
+    ),
+    _niet(
+        "TR376",
+        "TR376",
+        "—",
+        "325",
+        "DeclaratieNummer van het antwoord hoort bij een eerder verzonden declaratie.",
+        "Idem: de kern koppelt het antwoord op bericht en nummer; er is geen retourcode om terug te sturen.",
+    ),
+    _niet(
+        "9366",
+        "TR366",
+        "9366",
+        "325",
+        "Iedere prestatie in het antwoord hoort bij een prestatie van de declaratie.",
+        "De kern koppelt de prestaties op referentienummer; een onbekende referentie wordt niet als regel met retourcode gemeld (een 325 krijgt geen antwoord).",
+    ),
+    _niet(
+        "9367",
+        "TR367",
+        "9367",
+        "325",
+        "Waarden van een prestatie in het antwoord zijn die uit de declaratie.",
+        "Idem: de portal toont de regels uit zijn eigen declaratie, niet de kopie in het antwoord.",
+    ),
+    _niet(
+        "TR371",
+        "TR371",
+        "—",
+        "325",
+        "XsdVersieRetour gelijk aan de XsdVersie van de declaratie.",
+        "Geen retourcode; de portal schrijft één versie per release en leest de versie van het antwoord niet terug.",
     ),
 )
 

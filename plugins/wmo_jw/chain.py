@@ -13,10 +13,11 @@ Start/stop state lives in ``Legitimation.sleutels["starts"]``: a list of
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugins.wmo_jw import messages as msgs
@@ -415,12 +416,12 @@ def stop_draft(
     begin = date.fromisoformat(current["begindatum"])
     issues = []
     if not reden:
-        issues.append(Issue("CS079", "Kies een reden van beëindiging.", "RedenBeeindiging"))
+        issues.append(Issue("XSD", "Kies een reden van beëindiging.", "RedenBeeindiging"))
     elif reden not in std.codes("LDT_RedenBeeindiging"):
         law = "Jeugdwet (iJw)" if std is IJW else "Wmo (iWmo)"
         issues.append(
-            Issue(
-                "CS079",
+            Issue(  # the reason list is the XSD's LDT_RedenBeeindiging of each standard
+                "XSD",
                 f"Reden {reden} hoort niet bij de {law}; kies een reden uit de lijst.",
                 "RedenBeeindiging",
             )
@@ -428,7 +429,7 @@ def stop_draft(
     if einddatum < begin:
         issues.append(
             Issue(
-                "CS003",
+                "TR018",
                 f"De einddatum ({einddatum:%d-%m-%Y}) ligt vóór de begindatum van de zorg "
                 f"({begin:%d-%m-%Y}); kies een einddatum op of na de begindatum.",
                 "Einddatum",
@@ -491,14 +492,21 @@ def vow_draft(
 ) -> MessageDraft:
     """A 317 (verzoek om wijziging); must list every current toewijzing (TR349)."""
     today = today or date.today()
-    current = {
-        leg.toewijzingnummer: leg.begindatum
+    legs = {
+        leg.toewijzingnummer: leg
         for leg in client.legitimations
         if leg.financing == CODE
         and leg.financier_id == financier.id
         and leg.status == "actief"
         and (leg.einddatum is None or leg.einddatum >= today)
         and standard_of(leg) == std
+    }
+    current = {nr: leg.begindatum for nr, leg in legs.items()}
+    products = {
+        nr: rules.ToewijzingState(
+            nr, client.bsn, leg.begindatum, leg.einddatum, leg.productcategorie, leg.productcode
+        )
+        for nr, leg in legs.items()
     }
     b = msgs.Bericht(
         std=std,
@@ -511,6 +519,7 @@ def vow_draft(
         rules.check_message(b, today)
         + rules.check_317_state(b, set(current))
         + rules.check_317_dates(b, current)
+        + rules.check_317_products(b, products)
     )
     if issues:
         raise RuleError(issues)
@@ -538,10 +547,10 @@ def process(session: Session, payload: bytes, today: date | None = None) -> Pars
         )
     handler = {
         "301": _process_301,
-        "306": _process_retour_startstop,
-        "308": _process_retour_startstop,
-        "316": _process_retour_request,
-        "318": _process_retour_request,
+        "306": _checked_retour(_process_retour_startstop),
+        "308": _checked_retour(_process_retour_startstop),
+        "316": _checked_retour(_process_retour_request),
+        "318": _checked_retour(_process_retour_request),
         "319": _process_319,
         "325": _process_325,
     }.get(kind)
@@ -554,6 +563,13 @@ def process(session: Session, payload: bytes, today: date | None = None) -> Pars
             reference=b.header.identificatie,
         )
     return handler(session, b, payload, today or date.today())
+
+
+def _checked_retour(handler):
+    def process_retour(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
+        return _flag_rules(handler(session, b, payload, today), b, today)
+
+    return process_retour
 
 
 def _retour_reply(b: msgs.Bericht, payload: bytes, today: date, **kw) -> MessageDraft:
@@ -571,26 +587,10 @@ def _retour_reply(b: msgs.Bericht, payload: bytes, today: date, **kw) -> Message
 
 
 def _301_retourcodes(b: msgs.Bericht, problems: list[Issue]) -> dict:
-    """The 302's codes for a 301 we refuse: a rule checked in the message itself (XSLT level,
-    retourcode 0001) rejects the whole message in the header; a rule with its own retourcode
-    (9332, 9411) marks the ToegewezenProduct it is about."""
-    from plugins.wmo_jw.catalogue import BY_CODE
-
-    own = {i.code for i in problems if i.code in BY_CODE and BY_CODE[i.code].retourcode != "0001"}
-    if len(own) < len({i.code for i in problems}):
-        return {"header_codes": ["0001"]}
-    codes: dict[tuple[str, int], list[str]] = {}
-    seen: set[str] = set()
-    for n, t in enumerate(b.toewijzingen):
-        found = []
-        if "9332" in own and t.nummer in seen:
-            found.append("9332")
-        if "9411" in own and t.code and t.volume is None and t.budget is None:
-            found.append("9411")
-        seen.add(t.nummer)
-        if found:
-            codes[("ToegewezenProduct", n)] = found
-    return {"codes": codes}
+    """The 302's codes for a 301 we refuse. Every rule the portal checks on a 301 alone is a
+    rule of the message's content (retourcode 0001, the XSLT level of the standard): the whole
+    message is refused in the header, and the finding names the rule."""
+    return {"header_codes": ["0001"]}
 
 
 def client_details(p: msgs.Persoon) -> dict[str, Any]:
@@ -679,9 +679,24 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
     new = changed = removed = 0
     seen = set()
     granted: dict[str, list[Legitimation]] = {}  # ReferentieAanbieder -> legitimations (TR379)
-    for t in b.toewijzingen:
+    refused: dict[tuple[str, int], list[str]] = {}  # codes per ToegewezenProduct for the 302
+    for n, t in enumerate(b.toewijzingen):
         seen.add(t.nummer)
         leg = existing.get(t.nummer)
+        if t.reden_wijziging == "13" and leg is not None and _awarded_lines(session, leg):
+            # TR385: a toewijzing with awarded, uncredited prestaties is not deleted; it stays
+            # as it was and the 302 refuses this ToegewezenProduct with 9385
+            refused[("ToegewezenProduct", n)] = ["9385"]
+            outcome.issues.append(
+                Issue(
+                    "9385",
+                    f"Toewijzing {t.nummer}: de gemeente verwijdert een toewijzing waarop al "
+                    "prestaties zijn toegekend; de toewijzing blijft staan. Crediteer eerst de "
+                    "prestaties of neem contact op met de gemeente.",
+                    "RedenWijziging",
+                )
+            )
+            continue
         if leg is not None and t.referentie_aanbieder:
             granted.setdefault(t.referentie_aanbieder, []).append(leg)
         if leg is not None and (leg.sleutels or {}).get("toegewezen_op", "") > _stamp(t):
@@ -745,8 +760,26 @@ def _process_301(session: Session, b: msgs.Bericht, payload: bytes, today: date)
         + "".join(f" Verzoek {v.referentie} is toegekend." for v in honoured)
     )
     outcome.needs_action = created or new > 0
-    outcome.replies = [_retour_reply(b, payload, today)]
+    if refused:
+        outcome.needs_action = True
+        outcome.summary += " " + " ".join(i.message + f" ({i.code})" for i in outcome.issues)
+    outcome.replies = [_retour_reply(b, payload, today, codes=refused)]
     return outcome
+
+
+def _awarded_lines(session: Session, leg: Legitimation) -> int:
+    """How many awarded, uncredited debet prestaties a toewijzing has (TR385)."""
+    from portal.models.declaration import LINE_AWARDED, DeclarationLine
+
+    return session.scalar(
+        select(func.count())
+        .select_from(DeclarationLine)
+        .where(
+            DeclarationLine.legitimation_id == leg.id,
+            DeclarationLine.status == LINE_AWARDED,
+            DeclarationLine.debet_credit == "D",
+        )
+    )
 
 
 def _legitimations_by_nummer(session: Session, bsn: str, nummers: list[str]):
@@ -915,17 +948,41 @@ def _process_319(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
             reference=b.header.identificatie,
             replies=[_retour_reply(b, payload, today, header_codes=["0001"])],
         )
-    verzoek = verzoeken.on_antwoord(session, a, b.std)
+    ident = b.header.identificatie
+    found = verzoeken.check_antwoord(verzoeken.by_referentie(session, a.referentie), a, ident)
+    if found and found[0].code != "9355":
+        # the answer breaks a rule against the request it answers: our 320 says which, and
+        # the request keeps the state it had
+        verzoek = verzoeken.by_referentie(session, a.referentie)
+        return ParseOutcome(
+            standard=b.std.label,
+            code=b.name,
+            summary="Antwoordbericht afgekeurd: "
+            + "; ".join(f"{i.message} ({i.code})" for i in found),
+            needs_action=True,
+            issues=found,
+            reference=ident,
+            replies=[
+                _retour_reply(b, payload, today, codes={("Antwoord", 0): [i.code for i in found]})
+            ],
+            client_ids=[verzoek.client_id],
+        )
+    verzoek = verzoeken.on_antwoord(session, a, b.std, ident)
     unknown = (
-        " Dit antwoord hoort bij geen bekend verzoek; controleer het." if verzoek is None else ""
+        " Dit antwoord hoort bij geen bekend verzoek (9355); controleer het."
+        if verzoek is None
+        else ""
     )
     return ParseOutcome(
         standard=b.std.label,
         code=b.name,
         summary=f"Antwoord op verzoek {a.referentie}: {meaning}{reden}.{unknown}",
         needs_action=a.antwoord == "1" or verzoek is None,
+        issues=found,
         reference=b.header.identificatie,
-        replies=[_retour_reply(b, payload, today)],
+        replies=[
+            _retour_reply(b, payload, today, codes={("Antwoord", 0): [i.code for i in found]})
+        ],
         client_ids=[verzoek.client_id] if verzoek else [],
     )
 
@@ -934,14 +991,43 @@ def _process_325(session, b: msgs.Bericht, payload, today) -> ParseOutcome:
     """A 325 is read here and applied by the core's declaration run (``declaration_answer``)."""
     from plugins.wmo_jw.declaration import answer_325
 
+    # the gemeente's answer is applied as it is (it is the gemeente's decision); a 325 that
+    # breaks the standard's rules (TR342: the rejected lines do not explain the totals, …) gets
+    # no answer of its own, so the findings are shown with the message and need a person
+    problems = received_rule_issues(b, today)
     return ParseOutcome(
         standard=b.std.label,
         code=b.name,
         summary=f"Declaratie-antwoord op declaratie {b.declaratie.nummer}.",
+        needs_action=bool(problems),
+        issues=problems,
         reference=b.header.identificatie,
         answers_reference=b.header.declaratie_identificatie,
         declaration_answer=answer_325(b),
     )
+
+
+def received_rule_issues(b: msgs.Bericht, today: date) -> list[Issue]:
+    """The in-message rules of the standard on a message we received. A retour (306, 308,
+    316, 318) repeats its heenbericht with RetourCodes added, so the heenbericht's rules apply
+    to what it repeats; TR135 (a date in the future) is left to the transport, whose clock may
+    differ from the sender's by a day."""
+    kind = {retour: heen for heen, retour in msgs.RETOUR_OF.items()}.get(b.kind, b.kind)
+    as_sent = dataclasses.replace(b, kind=kind) if kind != b.kind else b
+    return [i for i in rules.check_message(as_sent, today) if i.code != "TR135"]
+
+
+def _flag_rules(outcome: ParseOutcome, b: msgs.Bericht, today: date) -> ParseOutcome:
+    """Add the findings of :func:`received_rule_issues` to a retour's outcome: a retour gets no
+    answer, so a person looks at it (the codes are the standard's)."""
+    problems = received_rule_issues(b, today)
+    if problems:
+        outcome.issues = list(outcome.issues) + problems
+        outcome.needs_action = True
+        outcome.summary += " Het retourbericht breekt regels van de standaard: " + "; ".join(
+            f"{i.message} ({i.code})" for i in problems
+        )
+    return outcome
 
 
 def now_stamp() -> str:

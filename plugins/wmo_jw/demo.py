@@ -170,7 +170,8 @@ class _Year:
             toewijzingsdatum=on,
             toewijzingstijd="10:15:00",
             ingangsdatum=begin,
-            einddatum=None,
+            # an omvang per week has an end date (CD076): the end of the next year
+            einddatum=date(begin.year + 1, 12, 31),
             volume=volume,
             eenheid="04",  # uur
             frequentie="2",  # per week
@@ -380,9 +381,11 @@ def _seed_year(session, today, year, plan, products, worker, backoffice) -> int:
     for decl in session.scalars(
         select(Declaration).where(Declaration.financing == CODE, Declaration.id.not_in(last))
     ):
-        if decl.message_id:
+        if decl.message_id:  # the 323 and its 325: handled
             for message in session.scalars(
-                select(Message).where(Message.answers_id == decl.message_id)
+                select(Message).where(
+                    (Message.answers_id == decl.message_id) | (Message.id == decl.message_id)
+                )
             ):
                 message.needs_action = False
     # nothing of the history goes to VECOZO again when the demo starts

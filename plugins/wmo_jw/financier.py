@@ -325,7 +325,20 @@ def _vot(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     new = [_assign(store, gemeente, a.referentie, a, today) for a in b.aanvragen]
     # a 301 always carries every current toewijzing of the client (OP087), not only the new one
     current = _current(store, gemeente, agb, b.client.bsn, today)
-    replies.append(issue_301(settings, b.std, gemeente, agb, b.client, current + new, today=today))
+    for t in new:  # the new toewijzing replaces a running one of the same product (TR302)
+        for old in current:
+            same = old.categorie == t.categorie and (
+                old.code == t.code or not old.code or not t.code
+            )
+            if same and (old.einddatum is None or old.einddatum >= t.ingangsdatum):
+                if old.ingangsdatum < t.ingangsdatum:
+                    old.einddatum = t.ingangsdatum - timedelta(days=1)
+                else:  # it never started: withdrawn (CS335)
+                    old.reden_wijziging, old.einddatum = "13", old.ingangsdatum
+                old.toewijzingsdatum, old.toewijzingstijd = today, new[0].toewijzingstijd
+    # the client as the gemeente knows it (BRP), else as the request describes it
+    persoon = _persoon(store, b.client.bsn, b.client)
+    replies.append(issue_301(settings, b.std, gemeente, agb, persoon, current + new, today=today))
     return replies
 
 
@@ -407,8 +420,10 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     agb, gemeente = b.header.afzender, b.header.ontvanger
     v = b.verzoek
     current = {t.nummer: t for t in _current(store, gemeente, agb, b.client.bsn, today)}
-    found = rules.check_317_state(b, set(current)) + rules.check_317_dates(
-        b, {nr: t.ingangsdatum for nr, t in current.items()}
+    found = (
+        rules.check_317_state(b, set(current))
+        + rules.check_317_dates(b, {nr: t.ingangsdatum for nr, t in current.items()})
+        + rules.check_317_products(b, current)
     )
     if store.q("SELECT 1 FROM verzoek WHERE agb = ? AND referentie = ?", agb, v.referentie):
         found.append(rules.Issue("9347", "Referentie al gebruikt", "ReferentieAanbieder"))
@@ -427,9 +442,10 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
         t = current[w.toewijzingnummer]
         t.reden_wijziging = "12"  # geïnitieerd door de aanbieder
         t.toewijzingsdatum, t.toewijzingstijd = today, now
-        if w.volume is None:
-            # the period or the budget (which holds for the whole toewijzing, TR373) changes:
-            # the same toewijzing, changed
+        same_omvang = (w.volume, w.eenheid, w.frequentie) == (t.volume, t.eenheid, t.frequentie)
+        if w.volume is None or same_omvang:
+            # the period or the budget (which holds for the whole toewijzing, TR373) changes,
+            # the omvang is repeated as it was (TR411): the same toewijzing, changed
             t.einddatum, t.referentie_aanbieder = w.einddatum or t.einddatum, v.referentie
             t.budget = w.budget if w.budget is not None else t.budget
             changed.append(t)
@@ -447,8 +463,8 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
             day_before = w.ingangsdatum - timedelta(days=1)
             if t.einddatum is None or day_before < t.einddatum:  # only ever shortened
                 t.einddatum = day_before
-        else:  # the change holds from the start: the old toewijzing is withdrawn
-            t.reden_wijziging = "13"
+        else:  # the change holds from the start: the old toewijzing is withdrawn (CS335)
+            t.reden_wijziging, t.einddatum = "13", t.ingangsdatum
         changed += [t, new]
     changed += [_assign(store, gemeente, v.referentie, w, today) for w in v.nieuw]
     keep = [t for nr, t in current.items() if nr not in {c.nummer for c in changed}]
@@ -457,11 +473,18 @@ def _vow(b: msgs.Bericht, payload, store: GemeenteStore, settings, today):
     return replies
 
 
-def _persoon(store: GemeenteStore, bsn: str) -> msgs.Persoon:
+def _persoon(store: GemeenteStore, bsn: str, asked: msgs.Persoon | None = None) -> msgs.Persoon:
     rows = store.q("SELECT data FROM persoon WHERE bsn = ?", bsn)
     if not rows:
-        # no address known: the 301's one contact is then a correspondence contact (CD034)
-        return msgs.Persoon(bsn=bsn, geboortedatum=date(2000, 1, 1), achternaam="Onbekend")
+        # no address known: the 301's one contact is then a correspondence contact (CD034),
+        # reached by phone (TR006: a contact without house number and postcode has a phone)
+        base = asked or msgs.Persoon(bsn=bsn, geboortedatum=date(2000, 1, 1), achternaam="Onbekend")
+        has_address = base.huisnummer and base.postcode
+        return (
+            base
+            if has_address or base.telefoon
+            else dataclasses.replace(base, telefoon="0301234567")
+        )
     data = json.loads(rows[0][0])
     data["geboortedatum"] = date.fromisoformat(data["geboortedatum"])
     return msgs.Persoon(**data)

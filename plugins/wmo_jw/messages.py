@@ -75,6 +75,9 @@ class Persoon:
     commentaar: str | None = None
     # every Relatie of the client: plain dicts (nummer, soort, naam, geboortedatum, adres, …)
     relaties: list[dict] = field(default_factory=list)
+    # every Contact of a received 301 as it came (soort, postcode, landcode, huisnummer,
+    # telefoon), for the rules on each contact (CD005, CD034, TR006, TR061, …)
+    contacten: list[dict] = field(default_factory=list)
     retourcodes: list[str] = field(default_factory=list)
 
 
@@ -129,6 +132,7 @@ class Aanvraag:
     frequentie: str | None = None
     budget: int | None = None
     verwijzer_naam: str | None = None
+    verwijzer_zorgverlenercode: str | None = None  # AGB code of a referring professional
     commentaar: str | None = None
     beschikking_nummer: str | None = None
     beschikking_ingangsdatum: date | None = None
@@ -400,6 +404,17 @@ def _persoon(c) -> Persoon | None:
                 setattr(p, key, value)
             p.contact_soort = _t(contact, "Soort")
             break
+    for contact in contacts:
+        adres = _adres(contact)
+        p.contacten.append(
+            {
+                "soort": _t(contact, "Soort"),
+                "postcode": adres.get("postcode"),
+                "landcode": adres.get("landcode"),
+                "huisnummer": _t(contact, "Adres/Huis/Huisnummer"),
+                "telefoon": _telefoon(contact),
+            }
+        )
     for contact in ordered:
         p.telefoon = p.telefoon or _telefoon(contact)
         p.email = p.email or _t(contact, "Emailadres")
@@ -481,6 +496,7 @@ def from_tree(std: Standard, kind: str, root: etree._Element) -> Bericht:
                     budget=_i(ap, "Budget"),
                     verwijzer_type=_t(ap, "Verwijzer/Type"),
                     verwijzer_naam=_t(ap, "Verwijzer/Naam"),
+                    verwijzer_zorgverlenercode=_t(ap, "Verwijzer/ZorgverlenerCode"),
                     commentaar=_t(ap, "Commentaar"),
                     beschikking_nummer=_t(ap, "BeschikkingNummer"),
                     beschikking_ingangsdatum=_d(ap, "BeschikkingIngangsdatum"),
@@ -791,6 +807,8 @@ def _body_315(w: _Writer, b: Bericht, h):
         w.b(v, "Type", a.verwijzer_type)
         if a.verwijzer_naam:
             w.b(v, "Naam", a.verwijzer_naam)
+        if a.verwijzer_zorgverlenercode:
+            w.b(v, "ZorgverlenerCode", a.verwijzer_zorgverlenercode)
         w.opt(el, "Commentaar", a.commentaar)
 
 

@@ -16,11 +16,12 @@ retourcode (``9307``), with a Dutch message and the field it is about.
 from __future__ import annotations
 
 import calendar
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from plugins.wmo_jw.messages import Bericht, Prestatie, StartStop
+from plugins.wmo_jw.messages import Bericht, Persoon, Prestatie, StartStop
 from portal.domain import Issue
 from portal.validators import check_bsn, format_cents, month_label
 
@@ -42,18 +43,33 @@ def _issue(code: str, message: str, field: str) -> Issue:
 
 
 # --- in-message rules ----------------------------------------------------------------------------
+#
+# The conditions below follow the official iWmo 3.2 / iJw 3.2 rule texts (CD, CS and TR rules with
+# retourcode 0001, checked on the message alone, "bericht inhoud (xslt)"); docs/wmo_jw.md says
+# where those texts come from. Each check names the message class it applies to in the standard.
 
-# Verwijzer types that are a person (a doctor) whose name the gemeente needs (CD067).
-VERWIJZER_MET_NAAM = ("02", "03", "05")
-# Frequenties that need an end date to give the omvang a bound (CD076): per week, totaal.
-FREQUENTIE_MET_EINDDATUM = ("2", "6")
+# Verwijzer types that are a care professional (CD066, CD067, CD068): huisarts, jeugdarts,
+# gecertificeerde instelling, medisch specialist.
+VERWIJZER_ZORGVERLENER = ("02", "03", "04", "05")
+# CD076: an omvang per week needs the toewijzing's end date.
+FREQUENTIE_MET_EINDDATUM = ("2",)
+# CS338/CS343: these units (etmaal, dagdeel, euro's, week) only per week, per maand or totaal.
+EENHEID_NIET_PER_DAG = ("14", "16", "83", "84")
+FREQUENTIE_VOOR_EENHEID = ("2", "4", "6")
+# CS338/CS343, CD080/CD095/CD096: the conditions hold for periods after 2020 (or open-ended).
+OUDE_TOEWIJZING = date(2020, 12, 31)
+# TR302/TR386/TR410: hulpmiddelen (categories 11-14) may overlap.
+HULPMIDDELEN = ("11", "12", "13", "14")
+ONBEKENDE_GEBOORTEDATUM = date(1900, 1, 1)  # TR002: DatumGebruik 3, Datum 1900-01-01
+POSTCODE_NL = re.compile(r"[1-9][0-9]{3}[A-Z]{2}")  # CS089
 
 
 def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
     """All in-message rules for the kind of ``b``; empty when it may be sent."""
     today = today or date.today()
     issues: list[Issue] = []
-    if b.header.dagtekening and b.header.dagtekening > today:
+    dagtekening = b.header.dagtekening
+    if dagtekening and dagtekening > today:
         issues.append(
             _issue("TR135", "De dagtekening van het bericht ligt in de toekomst.", "Dagtekening")
         )
@@ -61,6 +77,24 @@ def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
         problem = check_bsn(b.client.bsn)
         if problem:
             issues.append(_issue("CS002", f"Cliënt: {problem}", "Bsn"))
+        born = b.client.geboortedatum
+        if b.kind in ("301", "305", "307", "315") and born and dagtekening:
+            if born > dagtekening:
+                issues.append(
+                    _issue(
+                        "TR134",
+                        "Cliënt: de geboortedatum ligt na de dagtekening van het bericht.",
+                        "Geboortedatum",
+                    )
+                )
+            if born != ONBEKENDE_GEBOORTEDATUM and born < years_before(dagtekening, 120):
+                issues.append(
+                    _issue(
+                        "TR002",
+                        "Cliënt: de geboortedatum ligt meer dan 120 jaar voor de dagtekening.",
+                        "Geboortedatum",
+                    )
+                )
     checker = {
         "301": _check_301,
         "305": _check_startstop,
@@ -69,10 +103,51 @@ def check_message(b: Bericht, today: date | None = None) -> list[Issue]:
         "317": _check_317,
         "319": _check_319,
         "323": _check_323,
+        "325": _check_325,
     }.get(b.kind)
-    if checker:
+    # a retour that is a header alone (all well, IV028) repeats no content to check
+    content = {"317": b.verzoek, "319": b.antwoord, "323": b.declaratie, "325": b.declaratie}
+    if checker and content.get(b.kind, True) is not None:
         issues.extend(checker(b))
     return issues
+
+
+def _period_checks(where: str, begin, end, dagtekening, field: str) -> list[Issue]:
+    """TR134 (begin not after the message date) and TR137 (end not before begin, not after the
+    message date) for a DeclaratiePeriode or ProductPeriode of a 323 or 325."""
+    issues = []
+    if begin and dagtekening and begin > dagtekening:
+        issues.append(
+            _issue(
+                "TR134",
+                f"{where} begint na de dagtekening van het bericht ({dagtekening:%d-%m-%Y}).",
+                field,
+            )
+        )
+    if begin and end and end < begin:
+        issues.append(_issue("TR137", f"{where} eindigt vóór de begindatum.", field))
+    if end and dagtekening and end > dagtekening:
+        issues.append(
+            _issue(
+                "TR137",
+                f"{where} eindigt op {end:%d-%m-%Y}, na de dagtekening van het bericht "
+                f"({dagtekening:%d-%m-%Y}): een maand wordt pas gedeclareerd als hij om is.",
+                field,
+            )
+        )
+    return issues
+
+
+def _cs325(where: str, bedrag: int | None, debet_credit: str | None, field: str) -> list[Issue]:
+    if bedrag == 0 and (debet_credit or "").upper() == "C":
+        return [_issue("CS325", f"{where}: een bedrag van nul is altijd debet.", field)]
+    return []
+
+
+def _duplicates(keys: list, code: str, text: str, field: str) -> list[Issue]:
+    """TR101: a logical key that occurs more than once among siblings, reported once."""
+    counts = Counter(keys)
+    return [_issue(code, text.format(key=k), field) for k, n in counts.items() if n > 1]
 
 
 def _check_323(b: Bericht) -> list[Issue]:
@@ -93,24 +168,9 @@ def _check_323(b: Bericht) -> list[Issue]:
         issues.append(
             _issue("CS100", "De declaratieperiode ligt vóór 1-1-2021.", "DeclaratiePeriode")
         )
-    if begin and dagtekening and begin > dagtekening:
-        issues.append(
-            _issue(
-                "TR134",
-                f"De declaratieperiode begint na de dagtekening van het bericht "
-                f"({dagtekening:%d-%m-%Y}).",
-                "DeclaratiePeriode",
-            )
-        )
-    if end and dagtekening and end > dagtekening:
-        issues.append(
-            _issue(
-                "TR137",
-                f"De declaratieperiode eindigt op {end:%d-%m-%Y}, na de dagtekening van het "
-                f"bericht ({dagtekening:%d-%m-%Y}): een maand wordt pas gedeclareerd als hij om is.",
-                "DeclaratiePeriode",
-            )
-        )
+    issues.extend(
+        _period_checks("De declaratieperiode", begin, end, dagtekening, "DeclaratiePeriode")
+    )
     if not d.nummer or not d.nummer.isalnum() or len(d.nummer) > 12:
         issues.append(
             _issue(
@@ -119,20 +179,16 @@ def _check_323(b: Bericht) -> list[Issue]:
                 "DeclaratieNummer",
             )
         )
-    if d.dagtekening and begin and not (begin <= d.dagtekening <= dagtekening):
-        issues.append(
-            _issue(
-                "TR137",
-                "De dagtekening van de declaratie moet na het begin van de declaratieperiode en "
-                "niet na de dagtekening van het bericht liggen.",
-                "DeclaratieDagtekening",
-            )
+    # TR101 looks within one client (Prestatie key: ReferentieNummer + VorigReferentieNummer);
+    # a reference used for two clients breaks its uniqueness per provider (TR314)
+    issues.extend(
+        _duplicates(
+            [(p.bsn, p.referentie, p.vorig_referentie) for p in d.prestaties],
+            "TR101",
+            "Referentienummer {key[1]} komt meer dan eens voor bij dezelfde cliënt.",
+            "ReferentieNummer",
         )
-    if not d.prestaties:
-        issues.append(_issue("TR101", "De declaratie heeft geen prestaties.", "Prestatie"))
-    # TR101 looks within one client; a reference used for two clients breaks its uniqueness
-    # per provider (TR314)
-    per_client = Counter((p.bsn, p.referentie) for p in d.prestaties)
+    )
     clients_of: dict[str, set[str]] = {}
     for p in d.prestaties:
         clients_of.setdefault(p.referentie, set()).add(p.bsn)
@@ -141,14 +197,6 @@ def _check_323(b: Bericht) -> list[Issue]:
     debet_keys: Counter = Counter()
     for p in d.prestaties:
         issues.extend(_check_prestatie(p, d.dagtekening, end, dagtekening))
-        if per_client[(p.bsn, p.referentie)] > 1:
-            issues.append(
-                _issue(
-                    "TR101",
-                    f"Referentienummer {p.referentie} komt meer dan eens voor bij dezelfde cliënt.",
-                    "ReferentieNummer",
-                )
-            )
         if len(clients_of[p.referentie]) > 1:
             issues.append(
                 _issue(
@@ -176,19 +224,21 @@ def _check_323(b: Bericht) -> list[Issue]:
                 )
             )
         if p.debet_credit == "D":
-            debet_keys[(p.bsn, p.toewijzingnummer, p.begindatum, p.categorie, p.code)] += 1
+            # TR416 compares the prestaties of one client (siblings)
+            key = (p.toewijzingnummer, p.begindatum, p.einddatum, p.categorie, p.code, p.bsn)
+            debet_keys[key] += 1
     for key, count in debet_keys.items():
         if count > 1:
             issues.append(
                 _issue(
                     "TR416",
-                    f"Toewijzing {key[1]} heeft meer dan één debetprestatie voor product {key[4]} "
-                    f"in de periode vanaf {key[2]:%d-%m-%Y}; voeg ze samen.",
+                    f"Toewijzing {key[0]} heeft meer dan één debetprestatie voor product {key[4]} "
+                    f"in de periode {key[1]:%d-%m-%Y} t/m {key[2]:%d-%m-%Y}; voeg ze samen.",
                     "Prestatie",
                 )
             )
     total = sum(p.signed_cents for p in d.prestaties)
-    if d.signed_total != total or (total == 0 and d.debet_credit != "D"):
+    if d.signed_total != total:
         issues.append(
             _issue(
                 "TR358",
@@ -197,6 +247,7 @@ def _check_323(b: Bericht) -> list[Issue]:
                 "TotaalIngediendBedrag",
             )
         )
+    issues.extend(_cs325("Totaal ingediend", d.totaal, d.debet_credit, "TotaalIngediendBedrag"))
     return issues
 
 
@@ -208,12 +259,11 @@ def _check_prestatie(
 ):
     where = f"Prestatie {p.referentie}"
     issues = []
-    if p.begindatum > p.einddatum or month_end(p.begindatum) < p.einddatum:
+    if (p.begindatum.year, p.begindatum.month) != (p.einddatum.year, p.einddatum.month):
         issues.append(
             _issue(
                 "CS337",
-                f"{where}: de productperiode moet binnen één kalendermaand liggen "
-                "(begindatum niet na einddatum).",
+                f"{where}: de productperiode moet binnen één kalendermaand liggen.",
                 "ProductPeriode",
             )
         )
@@ -221,7 +271,7 @@ def _check_prestatie(
         issues.append(
             _issue("CS100", f"{where}: de productperiode ligt vóór 1-1-2021.", "ProductPeriode")
         )
-    if periode_eind and p.einddatum > periode_eind:
+    if periode_eind and (p.einddatum > periode_eind or p.begindatum > periode_eind):
         issues.append(
             _issue(
                 "TR319",
@@ -229,14 +279,15 @@ def _check_prestatie(
                 "ProductPeriode",
             )
         )
-    if bericht_dagtekening and p.einddatum > bericht_dagtekening:
-        issues.append(
-            _issue(
-                "TR137",
-                f"{where}: de productperiode eindigt na de dagtekening van het bericht.",
-                "ProductPeriode",
-            )
+    issues.extend(
+        _period_checks(
+            f"{where}: de productperiode",
+            p.begindatum,
+            p.einddatum,
+            bericht_dagtekening,
+            "ProductPeriode",
         )
+    )
     if dagtekening and p.einddatum < years_before(dagtekening, 5):
         issues.append(
             _issue(
@@ -245,10 +296,7 @@ def _check_prestatie(
                 "ProductPeriode",
             )
         )
-    if p.bedrag == 0 and p.debet_credit != "D":
-        issues.append(
-            _issue("CS325", f"{where}: een bedrag van nul is altijd debet.", "DebetCredit")
-        )
+    issues.extend(_cs325(where, p.bedrag, p.debet_credit, "DebetCredit"))
     if p.eenheid == "83":
         if p.volume != p.bedrag:
             issues.append(
@@ -278,12 +326,82 @@ def _check_prestatie(
                     "IngediendBedrag",
                 )
             )
+    issues.extend(_cd060(where, p))
+    return issues
+
+
+def _cd060(where: str, p: Prestatie) -> list[Issue]:
     if p.debet_credit == "C" and not p.vorig_referentie:
-        issues.append(
+        return [
             _issue(
                 "CD060",
                 f"{where}: een creditprestatie verwijst naar de prestatie die zij crediteert.",
                 "VorigReferentieNummer",
+            )
+        ]
+    if p.debet_credit != "C" and p.vorig_referentie:
+        return [
+            _issue(
+                "CD060",
+                f"{where}: alleen een creditprestatie heeft een vorig referentienummer.",
+                "VorigReferentieNummer",
+            )
+        ]
+    return []
+
+
+def _check_325(b: Bericht) -> list[Issue]:
+    """A declaratie-antwoord: its ProductPeriodes (TR134, TR137), credits (CD060), duplicates
+    (TR101), zero amounts (CS325) and the rejected prestaties explaining the difference between
+    submitted and awarded (TR342)."""
+    d = b.declaratie
+    issues: list[Issue] = []
+    dagtekening = b.header.dagtekening
+    issues.extend(
+        _duplicates(
+            [(p.bsn, p.referentie, p.vorig_referentie) for p in d.prestaties],
+            "TR101",
+            "Referentienummer {key[1]} staat meer dan eens in het antwoord bij dezelfde cliënt.",
+            "ReferentieNummer",
+        )
+    )
+    for p in d.prestaties:
+        where = f"Prestatie {p.referentie}"
+        issues.extend(
+            _period_checks(
+                f"{where}: de productperiode",
+                p.begindatum,
+                p.einddatum,
+                dagtekening,
+                "ProductPeriode",
+            )
+        )
+        issues.extend(_cd060(where, p))
+        issues.extend(_cs325(where, p.bedrag, p.debet_credit, "DebetCredit"))
+    issues.extend(_cs325("Totaal ingediend", d.totaal, d.debet_credit, "TotaalIngediendBedrag"))
+    toegekend = d.toegekend_totaal or 0
+    issues.extend(
+        _cs325("Totaal toegekend", toegekend, d.toegekend_debet_credit, "TotaalToegekendBedrag")
+    )
+    signed_awarded = -toegekend if d.toegekend_debet_credit == "C" else toegekend
+    rejected_whole = [c for c in d.retourcodes if c not in ("0200", "8001")]
+    if rejected_whole:
+        if signed_awarded != 0:
+            issues.append(
+                _issue(
+                    "TR342",
+                    "De declaratie is in zijn geheel afgewezen, maar het toegekende totaal is "
+                    "niet 0.",
+                    "TotaalToegekendBedrag",
+                )
+            )
+    elif sum(p.signed_cents for p in d.prestaties) != d.signed_total - signed_awarded:
+        issues.append(
+            _issue(
+                "TR342",
+                "De afgewezen prestaties in het antwoord verklaren het verschil tussen het "
+                "ingediende en het toegekende totaal niet.",
+                "TotaalToegekendBedrag",
             )
         )
     return issues
@@ -293,7 +411,20 @@ def _check_startstop(b: Bericht) -> list[Issue]:
     issues = []
     stop = b.kind == "307"
     dagtekening = b.header.dagtekening
-    keys = Counter((p.toewijzingnummer, p.begindatum, p.status) for p in b.producten)
+    # TR101: the logical key of a StartProduct (Begindatum, Product, ToewijzingNummer) or a
+    # StopProduct (also Einddatum and RedenBeeindiging) occurs once per client
+    issues.extend(
+        _duplicates(
+            [
+                (p.toewijzingnummer, p.begindatum, p.categorie, p.code)
+                + ((p.einddatum, p.reden) if stop else ())
+                for p in b.producten
+            ],
+            "TR101",
+            "Toewijzing {key[0]}: dezelfde regel staat twee keer in het bericht.",
+            "ToewijzingNummer",
+        )
+    )
     for p in b.producten:
         where = f"Toewijzing {p.toewijzingnummer or '?'}"
         if p.status not in ("1", "3"):
@@ -307,9 +438,14 @@ def _check_startstop(b: Bericht) -> list[Issue]:
             )
         if not p.toewijzingnummer:
             issues.append(
-                _issue("TR019", f"{where}: het toewijzingnummer is verplicht.", "ToewijzingNummer")
+                _issue(
+                    "9019",
+                    f"{where}: een start of stop hoort bij een toewijzing; het "
+                    "toewijzingnummer is verplicht.",
+                    "ToewijzingNummer",
+                )
             )
-        if dagtekening and p.begindatum > dagtekening:
+        if not stop and dagtekening and p.begindatum > dagtekening:
             issues.append(
                 _issue(
                     "TR134",
@@ -329,73 +465,194 @@ def _check_startstop(b: Bericht) -> list[Issue]:
             )
         if stop and p.einddatum and p.einddatum < p.begindatum:
             issues.append(
-                _issue("CS003", f"{where}: de einddatum ligt vóór de begindatum.", "Einddatum")
-            )
-        if stop and p.reden and p.reden not in b.std.codes("LDT_RedenBeeindiging"):
-            issues.append(
-                _issue(
-                    "CS079",
-                    f"{where}: reden beëindiging {p.reden} bestaat niet in {b.std.label}.",
-                    "RedenBeeindiging",
-                )
-            )
-        if keys[(p.toewijzingnummer, p.begindatum, p.status)] > 1:
-            issues.append(
-                _issue(
-                    "TR101",
-                    f"{where}: dezelfde regel staat twee keer in het bericht.",
-                    "StatusAanlevering",
-                )
+                _issue("TR018", f"{where}: de einddatum ligt vóór de begindatum.", "Einddatum")
             )
     return issues
+
+
+@dataclass
+class _Contact:
+    soort: str | None
+    postcode: str | None = None
+    landcode: str | None = None
+    huisnummer: str | None = None
+    telefoon: str | None = None
+
+
+def _contacts(p: Persoon) -> list[_Contact]:
+    """The client's Contact classes: as read from a 301, or the one a 301 we build writes."""
+    if p.contacten:
+        return [_Contact(**c) for c in p.contacten]
+    has_address = bool(p.postcode or p.straat or p.huisnummer)
+    soort = p.contact_soort or ("01" if has_address else "02")
+    return [_Contact(soort, p.postcode, p.landcode, p.huisnummer, p.telefoon)]
 
 
 def _check_301(b: Bericht) -> list[Issue]:
     issues = []
     p = b.client
     if p is not None:
-        has_address = bool(p.postcode or p.straat or p.huisnummer)
-        if p.postcode and not p.landcode:
+        contacts = _contacts(p)
+        issues.extend(
+            _duplicates(
+                [c.soort for c in contacts],
+                "TR101",
+                "Cliënt: het contact van soort {key} staat meer dan eens in het bericht.",
+                "Contact",
+            )
+        )
+        if not any(c.soort in ("01", "02", "03") for c in contacts):
             issues.append(
                 _issue(
-                    "CD005",
-                    "Cliënt: bij een postcode hoort een landcode (NL voor een Nederlands adres).",
-                    "LandCode",
+                    "TR061",
+                    "Cliënt: er is geen BRP-, correspondentie- of verblijfadres.",
+                    "Contact",
                 )
             )
-        if p.contact_soort == "01" and not has_address:
-            issues.append(
-                _issue("CD034", "Cliënt: een contact van soort 01 (BRP) heeft een adres.", "Adres")
-            )
-        dutch_brp = p.contact_soort == "01" and has_address and (p.landcode or "NL") == "NL"
-        if dutch_brp and not (p.postcode and p.huisnummer):
+        for c in contacts:
+            where = f"Cliënt, contact soort {c.soort}"
+            if bool(c.postcode) != bool(c.landcode):
+                issues.append(
+                    _issue(
+                        "CD005",
+                        f"{where}: een landcode hoort bij een postcode en alleen daarbij "
+                        "(NL voor een Nederlands adres).",
+                        "LandCode",
+                    )
+                )
+            if c.landcode == "NL" and not c.huisnummer:
+                issues.append(
+                    _issue("CD025", f"{where}: een Nederlands adres heeft een huisnummer.", "Huis")
+                )
+            if c.landcode == "NL" and c.postcode and not POSTCODE_NL.fullmatch(c.postcode):
+                issues.append(
+                    _issue(
+                        "CS089",
+                        f"{where}: postcode {c.postcode} is geen Nederlandse postcode (1234AB).",
+                        "Postcode",
+                    )
+                )
+            if c.soort in ("01", "03") and not c.postcode:
+                issues.append(
+                    _issue(
+                        "CD034",
+                        f"{where}: een BRP- of verblijfadres heeft een postcode.",
+                        "Postcode",
+                    )
+                )
+            if not c.telefoon and not (c.huisnummer and c.postcode):
+                issues.append(
+                    _issue(
+                        "TR006",
+                        f"{where}: een contact heeft een telefoonnummer of een huisnummer met "
+                        "postcode.",
+                        "Contact",
+                    )
+                )
+        if bool(p.communicatie_taal) != (p.communicatie_vorm == "1"):
             issues.append(
                 _issue(
-                    "TR006",
-                    "Cliënt: een Nederlands BRP-adres heeft een postcode en een huisnummer.",
-                    "Adres",
+                    "CD007",
+                    "Cliënt: de taal is gevuld als (en alleen als) de communicatievorm tolk "
+                    "(1) is.",
+                    "Taal",
                 )
             )
-    seen: set[str] = set()
+        if not p.partnernaam and p.naamgebruik not in (None, "1"):
+            issues.append(
+                _issue(
+                    "CS050",
+                    "Cliënt: zonder partnernaam is het naamgebruik 1 (eigen naam).",
+                    "NaamGebruik",
+                )
+            )
+    issues.extend(
+        _duplicates(
+            [t.nummer for t in b.toewijzingen],
+            "TR101",
+            "Toewijzing {key}: het toewijzingnummer staat meer dan eens in het bericht.",
+            "ToewijzingNummer",
+        )
+    )
+    dagtekening = b.header.dagtekening
     for t in b.toewijzingen:
         where = f"Toewijzing {t.nummer}"
         if t.einddatum and t.einddatum < t.ingangsdatum:
             issues.append(_issue("CS003", f"{where}: einddatum vóór ingangsdatum.", "Einddatum"))
-        repeated = t.nummer in seen
-        seen.add(t.nummer)
-        if repeated:
+        if dagtekening and t.toewijzingsdatum and t.toewijzingsdatum > dagtekening:
             issues.append(
-                _issue("9332", f"{where}: het toewijzingnummer is niet uniek.", "ToewijzingNummer")
+                _issue(
+                    "TR134",
+                    f"{where}: de toewijzingsdatum ligt na de dagtekening van het bericht.",
+                    "Toewijzingsdatum",
+                )
             )
-        if t.code and t.volume is None and t.budget is None:
+        if t.reden_wijziging == "13" and t.einddatum != t.ingangsdatum:
             issues.append(
-                _issue("9411", f"{where}: omvang ontbreekt bij een productcode.", "Omvang")
+                _issue(
+                    "CS335",
+                    f"{where}: reden wijziging 13 (verwijderd) alleen met einddatum gelijk aan "
+                    "de ingangsdatum.",
+                    "RedenWijziging",
+                )
             )
+        if t.reden_wijziging == "01":
+            issues.append(
+                _issue(
+                    "CS336",
+                    f"{where}: reden wijziging 01 (administratieve correctie) is vervallen.",
+                    "RedenWijziging",
+                )
+            )
+        issues.extend(
+            _check_omvang(
+                where,
+                t.categorie,
+                t.code,
+                t.einddatum,
+                t.volume,
+                t.eenheid,
+                t.frequentie,
+                t.budget,
+                soort="301",
+            )
+        )
+    issues.extend(
+        _overlap(
+            [
+                (t.categorie, t.code, t.ingangsdatum, t.einddatum)
+                for t in b.toewijzingen
+                if not (t.reden_wijziging in ("01", "13") and t.einddatum == t.ingangsdatum)
+            ],
+            "TR302",
+            "Toewijzingen van hetzelfde product overlappen elkaar in tijd.",
+        )
+    )
     return issues
+
+
+def _overlap(items, code: str, text: str) -> list[Issue]:
+    """TR302/TR386/TR410: the same product (code, or only the category when a code is missing;
+    no category at all overlaps with anything) twice in overlapping periods; hulpmiddelen may."""
+    for n, (cat, code_, begin, end) in enumerate(items):
+        for cat2, code2, begin2, end2 in items[:n]:
+            if cat in HULPMIDDELEN or cat2 in HULPMIDDELEN:
+                continue
+            same = (
+                (code_ and code2 and code_ == code2 and cat == cat2)
+                or ((not code_ or not code2) and cat and cat == cat2)
+                or not cat
+                or not cat2
+            )
+            overlaps = (end is None or end >= begin2) and (end2 is None or end2 >= begin)
+            if same and overlaps:
+                return [_issue(code, text, "Product")]
+    return []
 
 
 def _check_omvang(
     where: str,
+    categorie: str | None,
     code: str | None,
     einddatum: date | None,
     volume: int | None,
@@ -403,33 +660,23 @@ def _check_omvang(
     frequentie: str | None,
     budget: int | None,
     *,
-    new_product: bool,
+    soort: str,
 ) -> list[Issue]:
-    """The conditions on Omvang, Budget and the end date shared by 315 and 317 products.
-    ``new_product``: the product code is part of this line (an AangevraagdProduct or a
-    NieuwProduct); a TeWijzigenProduct keeps the toewijzing's product."""
+    """The conditions on Product, Omvang, Budget and the end date of a ToegewezenProduct (301),
+    AangevraagdProduct (315), TeWijzigenProduct (317 ``wijzig``) or NieuwProduct (317 ``nieuw``).
+    A TeWijzigenProduct has no Product of its own (the toewijzing's holds, TR411/TR412)."""
     issues = []
-    if new_product and code and budget is not None and volume is None:
+    has_product = soort != "wijzig"
+    recent = einddatum is None or einddatum > OUDE_TOEWIJZING
+    if has_product and code and volume is None:
         issues.append(
             _issue(
                 "CD041",
-                f"{where}: bij een productcode hoort een omvang (volume, eenheid, frequentie); "
-                "een budget alleen is niet genoeg.",
+                f"{where}: bij een productcode hoort een omvang (volume, eenheid, frequentie).",
                 "Omvang",
             )
         )
-    if new_product and volume is not None and not code:
-        issues.append(
-            _issue(
-                "CD095",
-                f"{where}: een omvang kan alleen bij een productcode; vraag zonder productcode "
-                "een budget aan.",
-                "Omvang",
-            )
-        )
-    # the end date conditions hold for a product asked anew; a TeWijzigenProduct without an
-    # Einddatum keeps the toewijzing's own end
-    if new_product and budget is not None and einddatum is None:
+    if budget is not None and einddatum is None:
         issues.append(
             _issue(
                 "CD075",
@@ -437,33 +684,42 @@ def _check_omvang(
                 "Einddatum",
             )
         )
-    if (
-        new_product
-        and volume is not None
-        and frequentie in FREQUENTIE_MET_EINDDATUM
-        and einddatum is None
-    ):
+    if volume is not None and frequentie in FREQUENTIE_MET_EINDDATUM and einddatum is None:
         issues.append(
             _issue(
                 "CD076",
-                f"{where}: bij een omvang per week of in totaal hoort een einddatum.",
+                f"{where}: bij een omvang per week hoort een einddatum.",
                 "Einddatum",
             )
         )
-    if volume is not None and eenheid == "82" and frequentie != "6":
+    if volume is not None and budget is not None:
+        issues.append(_issue("CD077", f"{where}: bij een budget blijft de omvang leeg.", "Omvang"))
+        issues.append(_issue("CD078", f"{where}: bij een omvang blijft het budget leeg.", "Budget"))
+    if has_product and soort != "wijzig" and budget is None and not categorie:
+        issues.append(
+            _issue("CD079", f"{where}: zonder budget is het product verplicht.", "Product")
+        )
+    if has_product and volume is not None and not code and recent:
+        rule = {"301": "CD080", "315": "CD095", "nieuw": "CD096"}[soort]
         issues.append(
             _issue(
-                "CS338",
-                f"{where}: stuks (output) worden toegewezen als totaal binnen de geldigheidsduur "
-                "(frequentie 6).",
-                "Frequentie",
+                rule,
+                f"{where}: een omvang kan alleen bij een productcode; vraag zonder productcode "
+                "een budget aan.",
+                "Omvang",
             )
         )
-    if volume is not None and eenheid == "14" and frequentie == "1":
+    if (
+        volume is not None
+        and eenheid in EENHEID_NIET_PER_DAG
+        and recent
+        and frequentie not in FREQUENTIE_VOOR_EENHEID
+    ):
         issues.append(
             _issue(
-                "CS343",
-                f"{where}: een etmaal per dag past niet; kies per week, per maand of totaal.",
+                "CS343" if soort == "315" else "CS338",
+                f"{where}: een omvang in etmalen, dagdelen, euro's of weken is per week, per "
+                "maand of totaal (frequentie 2, 4 of 6).",
                 "Frequentie",
             )
         )
@@ -473,16 +729,25 @@ def _check_omvang(
 def _check_315(b: Bericht) -> list[Issue]:
     issues = []
     refs = Counter(a.referentie for a in b.aanvragen)
-    for a in b.aanvragen:
-        where = f"Aanvraag {a.referentie}"
-        if refs[a.referentie] > 1:
+    for ref, count in refs.items():
+        if count > 1:
             issues.append(
                 _issue(
                     "TR383",
-                    f"{where}: de referentie komt meer dan eens voor in het bericht.",
+                    f"Aanvraag {ref}: de referentie komt meer dan eens voor in het bericht.",
                     "ReferentieAanbieder",
                 )
             )
+            issues.append(
+                _issue(
+                    "TR101",
+                    f"Aanvraag {ref}: hetzelfde aangevraagde product staat twee keer in het "
+                    "bericht.",
+                    "ReferentieAanbieder",
+                )
+            )
+    for a in b.aanvragen:
+        where = f"Aanvraag {a.referentie}"
         if a.einddatum and a.einddatum < a.ingangsdatum:
             issues.append(
                 _issue(
@@ -491,40 +756,61 @@ def _check_315(b: Bericht) -> list[Issue]:
                     "ToewijzingEinddatum",
                 )
             )
-        if a.code and a.volume is None and a.budget is None:
+        if bool(a.beschikking_nummer) != bool(a.beschikking_ingangsdatum):
             issues.append(
                 _issue(
-                    "CD044",
-                    f"{where}: vraag een omvang of budget aan bij een productcode.",
-                    "Omvang",
+                    "CD043",
+                    f"{where}: beschikkingnummer en ingangsdatum van de beschikking horen bij "
+                    "elkaar.",
+                    "BeschikkingIngangsdatum",
                 )
             )
-        if a.volume is not None and a.budget is not None:
+        zorgverlener = a.verwijzer_type in VERWIJZER_ZORGVERLENER
+        if zorgverlener and a.verwijzer_zorgverlenercode and a.verwijzer_naam:
             issues.append(
                 _issue(
-                    "CD045", f"{where}: vraag een omvang óf een budget aan, niet beide.", "Budget"
+                    "CD066",
+                    f"{where}: met de AGB-code van de verwijzer blijft de naam leeg.",
+                    "Naam",
                 )
             )
-        if a.verwijzer_type in VERWIJZER_MET_NAAM and not a.verwijzer_naam:
+        if zorgverlener and not a.verwijzer_zorgverlenercode and not a.verwijzer_naam:
             issues.append(
                 _issue(
                     "CD067",
-                    f"{where}: bij een verwijzing door een arts hoort de naam van de verwijzer.",
+                    f"{where}: vul de naam (of de AGB-code) van de verwijzende arts of "
+                    "instelling in.",
                     "Naam",
+                )
+            )
+        if not zorgverlener and a.verwijzer_zorgverlenercode:
+            issues.append(
+                _issue(
+                    "CD068",
+                    f"{where}: alleen een arts of instelling als verwijzer heeft een AGB-code.",
+                    "ZorgverlenerCode",
                 )
             )
         issues.extend(
             _check_omvang(
                 where,
+                a.categorie,
                 a.code,
                 a.einddatum,
                 a.volume,
                 a.eenheid,
                 a.frequentie,
                 a.budget,
-                new_product=True,
+                soort="315",
             )
         )
+    issues.extend(
+        _overlap(
+            [(a.categorie, a.code, a.ingangsdatum, a.einddatum) for a in b.aanvragen],
+            "TR386",
+            "Hetzelfde product wordt twee keer aangevraagd voor overlappende periodes.",
+        )
+    )
     return issues
 
 
@@ -549,13 +835,27 @@ def _check_317(b: Bericht) -> list[Issue]:
                 "TeWijzigenProducten",
             )
         )
-    listed = v.ongewijzigd + [w.toewijzingnummer for w in v.te_wijzigen]
-    if len(listed) != len(set(listed)):
-        issues.append(
-            _issue(
-                "TR101", "Een toewijzing staat meer dan eens in het verzoek.", "ToewijzingNummer"
-            )
+    issues.extend(
+        _duplicates(
+            list(v.ongewijzigd),
+            "TR101",
+            "Toewijzing {key} staat meer dan eens als ongewijzigd in het verzoek.",
+            "ToewijzingNummer",
         )
+        + _duplicates(
+            [w.toewijzingnummer for w in v.te_wijzigen],
+            "TR101",
+            "Toewijzing {key} staat meer dan eens als te wijzigen in het verzoek.",
+            "ToewijzingNummer",
+        )
+        + _duplicates(
+            [(w.ingangsdatum, w.categorie, w.code) for w in v.nieuw],
+            "TR101",
+            "Nieuw product: hetzelfde product staat twee keer met dezelfde ingangsdatum in het "
+            "verzoek.",
+            "NieuwProduct",
+        )
+    )
     for w in v.te_wijzigen + v.nieuw:
         new = w.toewijzingnummer is None
         where = "Nieuw product" if new else f"Toewijzing {w.toewijzingnummer}"
@@ -579,31 +879,61 @@ def _check_317(b: Bericht) -> list[Issue]:
         issues.extend(
             _check_omvang(
                 where,
+                w.categorie,
                 w.code,
                 w.einddatum,
                 w.volume,
                 w.eenheid,
                 w.frequentie,
                 w.budget,
-                new_product=new,
+                soort="nieuw" if new else "wijzig",
             )
         )
+    issues.extend(
+        _overlap(
+            [(w.categorie, w.code, w.ingangsdatum, w.einddatum) for w in v.nieuw],
+            "TR410",
+            "Nieuw product: hetzelfde product wordt twee keer gevraagd voor overlappende periodes.",
+        )
+    )
     return issues
 
 
 def _check_319(b: Bericht) -> list[Issue]:
     a = b.antwoord
-    woonplaats = a.antwoord == "1" and a.reden_afwijzing == "8"
+    issues = []
+    if a.antwoord == "1" and not a.reden_afwijzing:
+        issues.append(
+            _issue("CD085", "Bij een afwijzing hoort de reden van afwijzing.", "RedenAfwijzing")
+        )
+    if a.antwoord == "2" and a.reden_afwijzing:
+        issues.append(
+            _issue(
+                "CD086",
+                "Een aanvraag in onderzoek heeft geen reden van afwijzing.",
+                "RedenAfwijzing",
+            )
+        )
+    woonplaats = a.reden_afwijzing == "8"
     if b.std.key == "ijw" and woonplaats and not a.woonplaats_gemeente:
-        return [
+        issues.append(
             _issue(
                 "TR377",
                 "Bij afwijzing wegens woonplaatsbeginsel hoort de gemeente die wel "
                 "verantwoordelijk is.",
                 "Woonplaatsbeginsel",
             )
-        ]
-    return []
+        )
+    if b.std.key == "ijw" and not woonplaats and a.woonplaats_gemeente:
+        issues.append(
+            _issue(
+                "TR409",
+                "Een verantwoordelijke gemeente (woonplaatsbeginsel) alleen bij reden van "
+                "afwijzing 8.",
+                "Woonplaatsbeginsel",
+            )
+        )
+    return issues
 
 
 # --- rules against known state ----------------------------------------------------------------
@@ -832,10 +1162,13 @@ def check_323_state(
             )
         )
     if state.last_period and d.periode_begin and d.periode_begin < state.last_period:
+        # TR318: a declaratieperiode follows the previous one; care of earlier months travels
+        # in a later declaration (IV090), never in an earlier period
         top.append(
             _issue(
-                "9319",
-                "De declaratieperiode ligt vóór een eerder ingediende declaratieperiode.",
+                "8214",
+                f"De declaratieperiode ligt vóór de vorige ({month_label(state.last_period)}); "
+                "declareer zorg uit een eerdere maand in de declaratie van de volgende maand.",
                 "DeclaratiePeriode",
             )
         )
@@ -1005,9 +1338,9 @@ def check_317_state(b: Bericht, current: set[str]) -> list[Issue]:
 
 
 def check_317_dates(b: Bericht, ingangsdata: dict[str, date]) -> list[Issue]:
-    """TR380 (→ 9357): a change holds from after the message date, unless it holds from the
-    toewijzing's own ingangsdatum; TR373 (→ 9373): a new budget holds for the whole toewijzing,
-    so it is asked from that ingangsdatum. ``ingangsdata`` maps ToewijzingNummer → Ingangsdatum
+    """TR357 (→ 9357): a change holds from after the message date, unless it holds from the
+    toewijzing's own ingangsdatum; TR373 (→ 9373): a new budget or total holds for the whole
+    toewijzing, so it is asked from that ingangsdatum. ``ingangsdata`` maps ToewijzingNummer → Ingangsdatum
     of the current toewijzingen."""
     issues = []
     dagtekening = b.header.dagtekening
@@ -1024,13 +1357,68 @@ def check_317_dates(b: Bericht, ingangsdata: dict[str, date]) -> list[Issue]:
                     "GewensteIngangsdatum",
                 )
             )
-        if w.budget is not None and original and w.ingangsdatum != original:
+        totaal = w.volume is not None and w.frequentie == "6"
+        if (w.budget is not None or totaal) and original and w.ingangsdatum != original:
+            what = "budget" if w.budget is not None else "totaal over de toewijzingsperiode"
             issues.append(
                 _issue(
                     "9373",
-                    f"{where}: een nieuw budget geldt voor de hele toewijzing; vraag het aan per "
+                    f"{where}: een nieuw {what} geldt voor de hele toewijzing; vraag het aan per "
                     f"de ingangsdatum van de toewijzing ({original:%d-%m-%Y}).",
                     "GewensteIngangsdatum",
+                )
+            )
+    return issues
+
+
+def check_317_products(b: Bericht, toewijzingen: dict[str, ToewijzingState]) -> list[Issue]:
+    """TR361 (→ 9361): a new product overlaps no listed toewijzing of the same product;
+    TR411 (→ 9411): a TeWijzigenProduct of a toewijzing with a product code carries an
+    Omvang; TR412 (→ 9412): one of a toewijzing without a product code (running after 2020)
+    carries none. ``toewijzingen`` maps ToewijzingNummer → the current toewijzing."""
+    issues = []
+    v = b.verzoek
+    # TR361 (→ 9361): a new product does not overlap a listed current toewijzing of the same
+    # product (the toewijzing's period, with a changed end date where one is asked)
+    listed = []
+    ends = {w.toewijzingnummer: w.einddatum for w in v.te_wijzigen}
+    for nr in list(v.ongewijzigd) + list(ends):
+        t = toewijzingen.get(nr)
+        if t is not None:
+            listed.append((t.categorie, t.code, t.ingangsdatum, ends.get(nr) or t.einddatum))
+    for w in v.nieuw:
+        asked = (w.categorie, w.code, w.ingangsdatum, w.einddatum)
+        if any(_overlap([item, asked], "9361", "") for item in listed):
+            issues.append(
+                _issue(
+                    "9361",
+                    "Nieuw product: de cliënt heeft dit product al in een toewijzing die in "
+                    "dezelfde periode loopt; wijzig die toewijzing of laat het nieuwe product "
+                    "daarna ingaan.",
+                    "GewensteIngangsdatum",
+                )
+            )
+    for w in v.te_wijzigen:
+        t = toewijzingen.get(w.toewijzingnummer)
+        if t is None:
+            continue  # TR351's finding
+        where = f"Toewijzing {w.toewijzingnummer}"
+        if t.code and w.volume is None:
+            issues.append(
+                _issue(
+                    "9411",
+                    f"{where}: de toewijzing heeft productcode {t.code}; vul de omvang in.",
+                    "Omvang",
+                )
+            )
+        recent = w.einddatum is None or w.einddatum > OUDE_TOEWIJZING
+        if not t.code and w.volume is not None and recent:
+            issues.append(
+                _issue(
+                    "9412",
+                    f"{where}: de toewijzing heeft geen productcode; een omvang kan niet, "
+                    "vraag een budget aan.",
+                    "Omvang",
                 )
             )
     return issues

@@ -32,6 +32,7 @@ from plugins.wmo_jw import chain
 from plugins.wmo_jw import messages as msgs
 from plugins.wmo_jw.standard import IWMO, STANDARDS, Standard
 from portal.db import lock_row
+from portal.domain import Issue
 from portal.models import Client, Contract, ContractLine, Financier, Legitimation, Message, Verzoek
 from portal.models.verzoek import OPEN
 from portal.validators import clean, format_cents, parse_amount_cents, parse_date
@@ -260,7 +261,7 @@ def _omvang(values, prefix: str, std: Standard, errors: dict, *, required: bool)
         if frequentie not in std.codes("LDT_Frequentie"):
             errors[f"{prefix}frequentie"] = "Kies de frequentie van de omvang."
     if volume is not None and budget is not None:
-        errors[f"{prefix}budget"] = "Vraag een omvang óf een budget aan, niet allebei."
+        errors[f"{prefix}budget"] = "Vraag een omvang óf een budget aan, niet allebei (CD077)."
     if (
         required
         and volume is None
@@ -324,6 +325,7 @@ FIELDS_315 = {
     "Frequentie": "frequentie",
     "Budget": "budget",
     "Naam": "verwijzer_naam",
+    "ZorgverlenerCode": "verwijzer_agb",
     "Bsn": "_form",
 }
 _FIELDS_317 = {
@@ -397,15 +399,20 @@ def send_315(
     end = _date(values, "einddatum", errors)
     if begin and end and end < begin:
         errors["einddatum"] = "De einddatum ligt vóór de ingangsdatum."
-    volume, eenheid, frequentie, budget = _omvang(
-        values, "", std or IWMO, errors, required=code is not None
-    )
+    volume, eenheid, frequentie, budget = _omvang(values, "", std or IWMO, errors, required=False)
+    if code is not None and volume is None and not {"volume", "budget"} & set(errors):
+        errors["volume"] = (
+            "Bij een productcode hoort een omvang: vul volume, eenheid en frequentie in (CD041)."
+        )
     verwijzer = clean(values.get("verwijzer_type"))
     if verwijzer not in (std or IWMO).codes("LDT_TypeVerwijzer"):
         errors["verwijzer_type"] = "Kies wie de cliënt heeft verwezen."
     naam = clean(values.get("verwijzer_naam")) or None
     if naam and len(naam) > 64:
         errors["verwijzer_naam"] = "De naam van de verwijzer is hoogstens 64 tekens."
+    agb = clean(values.get("verwijzer_agb")) or None
+    if agb and not (agb.isascii() and agb.isdigit() and len(agb) == 8):
+        errors["verwijzer_agb"] = "De AGB-code van de verwijzer is 8 cijfers."
     commentaar = clean(values.get("commentaar")) or None
     if commentaar and len(commentaar) > 1000:
         errors["commentaar"] = "Het commentaar is hoogstens 1000 tekens."
@@ -432,6 +439,7 @@ def send_315(
         budget=budget,
         verwijzer_type=verwijzer,
         verwijzer_naam=naam,
+        verwijzer_zorgverlenercode=agb,
         commentaar=commentaar,
         beschikking_nummer=beschikking,
         beschikking_ingangsdatum=beschikking_datum,
@@ -449,7 +457,8 @@ def send_315(
             + f": {_omvang_text(std, volume, eenheid, frequentie, budget)}, "
             f"vanaf {begin:%d-%m-%Y}" + (f" t/m {end:%d-%m-%Y}" if end else ""),
             f"Verwijzer: {std.meaning('LDT_TypeVerwijzer', verwijzer)}"
-            + (f" ({naam})" if naam else ""),
+            + (f" ({naam})" if naam else "")
+            + (f" (AGB {agb})" if agb else ""),
         ]
         + ([f"Commentaar: {commentaar}"] if commentaar else [])
         + (
@@ -472,6 +481,7 @@ def send_315(
                 "budget": budget,
                 "verwijzer_type": verwijzer,
                 "verwijzer_naam": naam,
+                "verwijzer_agb": agb,
                 "commentaar": commentaar,
                 "beschikking_nummer": beschikking,
                 "beschikking_ingangsdatum": beschikking_datum.isoformat()
@@ -517,7 +527,7 @@ def send_317(
             errors[f"{p}ingangsdatum"] = (
                 f"De gewenste ingangsdatum moet na vandaag ({today:%d-%m-%Y}) liggen, of gelijk "
                 f"zijn aan de ingangsdatum van de toewijzing ({leg.begindatum:%d-%m-%Y}) "
-                "(TR380)."
+                "(TR357)."
             )
         if begin is not None and leg.einddatum and begin > leg.einddatum:
             errors[f"{p}ingangsdatum"] = (
@@ -528,10 +538,12 @@ def send_317(
         if begin and end and end < begin:
             errors[f"{p}einddatum"] = "De einddatum ligt vóór de gewenste ingangsdatum (CS003)."
         volume, eenheid, frequentie, budget = _omvang(values, p, std, errors, required=False)
-        if budget is not None and begin is not None and begin != leg.begindatum:
+        whole = budget is not None or (volume is not None and frequentie == "6")
+        if whole and begin is not None and begin != leg.begindatum:
             errors[f"{p}ingangsdatum"] = (
-                "Een nieuw budget geldt voor de hele toewijzing: vraag het aan per de "
-                f"ingangsdatum van de toewijzing ({leg.begindatum:%d-%m-%Y}) (TR373)."
+                f"Een nieuw {'budget' if budget is not None else 'totaal'} geldt voor de hele "
+                "toewijzing: vraag het aan per de ingangsdatum van de toewijzing "
+                f"({leg.begindatum:%d-%m-%Y}) (TR373)."
             )
         if (
             end is None
@@ -542,6 +554,14 @@ def send_317(
             errors[f"{p}einddatum"] = (
                 "Geef een nieuwe einddatum en/of omvang op, of kies ongewijzigd."
             )
+        # What is not changed is repeated as the toewijzing has it: a toewijzing with a product
+        # code carries its omvang (TR411), a budget or an omvang per week its end date
+        # (CD075, CD076).
+        kept = leg.sleutels or {}
+        if volume is None and budget is None and leg.productcode and leg.volume is not None:
+            volume, eenheid, frequentie = leg.volume, kept.get("eenheid"), kept.get("frequentie")
+        if end is None and leg.einddatum is not None:
+            end = leg.einddatum
         te_wijzigen.append(
             msgs.Wijziging(
                 toewijzingnummer=nr,
@@ -693,12 +713,63 @@ def on_retour(session: Session, identificatie: str, codes: list[str]) -> Verzoek
     return verzoek
 
 
-def on_antwoord(session: Session, a: msgs.Antwoord, std: Standard) -> Verzoek | None:
+def check_antwoord(verzoek: Verzoek | None, a: msgs.Antwoord, bericht: str) -> list[Issue]:
+    """The rules a 319 is judged by against the request it answers, each with the retourcode
+    of our 320: TR355 (9355) it answers a request of ours; TR359 (9359) no answer after the
+    request was granted by a 301; TR360 (9360) 'in onderzoek' only as the first answer; TR365
+    (9365) a second answer only after 'in onderzoek'. The same 319 offered again (``bericht``,
+    its BerichtIdentificatie) is no second answer."""
+    if verzoek is None:
+        return [
+            Issue(
+                "9355",
+                f"Antwoord op verzoek {a.referentie}: deze referentie hoort bij geen verzoek van "
+                "ons.",
+                "ReferentieAanbieder",
+            )
+        ]
+    if verzoek.status == "toegekend":
+        return [
+            Issue(
+                "9359",
+                f"Antwoord op verzoek {a.referentie}: de gemeente heeft dit verzoek al toegewezen "
+                "(301); een antwoordbericht kan niet meer.",
+                "ReferentieAanbieder",
+            )
+        ]
+    earlier = verzoek.antwoord or {}
+    if not earlier or earlier.get("bericht") == bericht:
+        return []
+    if earlier.get("antwoord") != "2":
+        return [
+            Issue(
+                "9365",
+                f"Antwoord op verzoek {a.referentie}: het verzoek is al afgewezen; een tweede "
+                "antwoord kan alleen na 'aanvraag in onderzoek'.",
+                "VerzoekAntwoord",
+            )
+        ]
+    if a.antwoord == "2":
+        return [
+            Issue(
+                "9360",
+                f"Antwoord op verzoek {a.referentie}: het verzoek was al in onderzoek; daarna "
+                "volgt een toewijzing of een afwijzing.",
+                "VerzoekAntwoord",
+            )
+        ]
+    return []
+
+
+def on_antwoord(
+    session: Session, a: msgs.Antwoord, std: Standard, bericht: str | None = None
+) -> Verzoek | None:
     """A 319: antwoord 1 → ``afgewezen`` (with the reason), 2 → ``in_onderzoek``."""
     verzoek = by_referentie(session, a.referentie)
     if verzoek is None:
         return None
     verzoek.antwoord = {
+        "bericht": bericht,
         "antwoord": a.antwoord,
         "betekenis": std.meaning("LDT_VerzoekAntwoord", a.antwoord),
         "reden": a.reden_afwijzing,

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from plugins.wmo_jw import chain, worklist
+from plugins.wmo_jw import chain, rules, worklist
 from plugins.wmo_jw.declaration import rejected_explanation
 from portal.auth import requires
 from portal.db import db_session, lock_row
@@ -477,11 +477,13 @@ def demo_301():
         ingangsdatum=today.replace(day=1)
         if today.month == 1
         else today.replace(month=today.month - 1, day=1),
-        volume=6 if eenheid != "83" else None,
-        eenheid=eenheid if eenheid != "83" else None,
-        frequentie="2" if eenheid != "83" else None,
-        budget=100_000 if eenheid == "83" else None,
+        # a product code goes with an omvang (CD041): 6 units a week for a year (per week needs
+        # an end date, CD076), or 1,000 euro a month for a product in euro's (CS338)
+        volume=6 if eenheid != "83" else 100_000,
+        eenheid=eenheid,
+        frequentie="2" if eenheid != "83" else "4",
     )
+    t.einddatum = rules.next_month(t.ingangsdatum, 12) - timedelta(days=1)
     draft = financier.issue_301(settings, IWMO, fin.code, agb, person, [t], today=today)
     try:
         resp = requests.post(

@@ -35,7 +35,10 @@ def persoon(bsn=BSN) -> m.Persoon:
     )
 
 
-def toewijzing(nummer="5001", code="07A05", cat="07", begin=date(2026, 4, 8), end=None, **kw):
+def toewijzing(
+    nummer="5001", code="07A05", cat="07", begin=date(2026, 4, 8), end=date(2027, 4, 7), **kw
+):
+    """4 hours a week for a year (an omvang per week has an end date, CD076)."""
     data = dict(
         nummer=nummer,
         categorie=cat,

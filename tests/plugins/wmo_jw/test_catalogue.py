@@ -50,7 +50,8 @@ def test_every_code_the_portal_reports_is_in_the_catalogue_with_a_test_that_brea
         # the named test breaks it: it names the code (or a parametrised case holds it)
         assert f'"{rule.code}"' in body or "CASES" in body, (rule.code, rule.test)
         if "CASES" in body and f'"{rule.code}"' not in body:
-            all_source = "".join(tests.values()) + (HERE / "test_rules.py").read_text("utf-8")
+            # the cases live in module-level tables next to the test
+            all_source = "".join(p.read_text("utf-8") for p in HERE.glob("test_*.py"))
             assert f'"{rule.code}"' in all_source, rule.code
 
 
@@ -63,14 +64,21 @@ def test_the_coverage_table_in_the_docs_is_the_one_the_code_generates():
     assert table == catalogue.markdown(), "run: python -m plugins.wmo_jw.catalogue > table"
 
 
-def test_the_issue_s_wrong_codes_are_gone():
+def test_codes_follow_the_official_rule_texts():
+    """Where issue 14 and the official iWmo/iJw 3.2 rule texts differ, the official text wins:
+    a stop ending before its begin is TR018 (CS003 is for 301/315/317), the VOW date rule is
+    TR357 (9357), and CD044/CD045 do not exist in release 3.2 (CD041, CD077, CD078 do)."""
     source = "".join(
         (ROOT / f"plugins/wmo_jw/{name}.py").read_text(encoding="utf-8")
         for name in ("rules", "chain", "verzoeken", "financier")
     )
-    assert '"TR018"' not in source and '"TR347"' not in source
+    for gone in ("CD044", "CD045", "CS079", "TR347", "9319"):
+        assert f'"{gone}"' not in source, gone
+    assert catalogue.BY_CODE["TR018"].berichten == "307"
+    assert catalogue.BY_CODE["9357"].regel == "TR357"
     assert catalogue.BY_CODE["TR319"].retourcode == "9319"
     assert catalogue.BY_CODE["TR353"].regel == "TR353"
+    assert catalogue.BY_CODE["9069"].regel == "TR382"
 
 
 # --- rules broken on purpose ----------------------------------------------------------------------
@@ -82,19 +90,18 @@ def test_301_address_rules():
     b.client.landcode = None
     assert codes(rules.check_message(b, TODAY)) == {"CD005"}
     b = bericht(IWMO, "301")
-    b.client.straat = b.client.huisnummer = b.client.postcode = b.client.plaats = None
+    b.client.postcode = b.client.landcode = None  # a BRP address needs its postcode
+    assert codes(rules.check_message(b, TODAY)) == {"CD034", "TR006"}
+    b.client.telefoon = "0201234567"  # a phone number satisfies TR006, not CD034
     assert codes(rules.check_message(b, TODAY)) == {"CD034"}
     b = bericht(IWMO, "301")
     b.client.huisnummer = None
-    assert codes(rules.check_message(b, TODAY)) == {"TR006"}
-    b.client.landcode = "BE"  # a foreign address need not have a Dutch postcode/huisnummer
-    assert rules.check_message(b, TODAY) == []
+    assert codes(rules.check_message(b, TODAY)) == {"TR006", "CD025"}
 
 
 def test_end_before_begin_is_cs003():
     for kind, mutate in (
         ("301", lambda b: setattr(b.toewijzingen[0], "einddatum", date(2026, 4, 1))),
-        ("307", lambda b: setattr(b.producten[0], "einddatum", date(2026, 4, 1))),
         ("315", lambda b: setattr(b.aanvragen[0], "einddatum", date(2026, 11, 30))),
         ("317", lambda b: setattr(b.verzoek.te_wijzigen[0], "einddatum", date(2026, 11, 30))),
     ):
@@ -102,6 +109,9 @@ def test_end_before_begin_is_cs003():
         mutate(b)
         found = rules.check_message(b, TODAY)
         assert "CS003" in codes(found) and "TR018" not in codes(found), kind
+    b = bericht(IWMO, "307")
+    b.producten[0].einddatum = date(2026, 4, 1)
+    assert codes(rules.check_message(b, TODAY)) == {"TR018"}
 
 
 def test_dates_after_the_message_date_tr134():
@@ -113,6 +123,13 @@ def test_dates_after_the_message_date_tr134():
     assert codes(rules.check_message(b, TODAY)) == {"TR134"}
     b.producten[0].einddatum = TODAY  # stopping today is fine
     assert rules.check_message(b, TODAY) == []
+    # a birth date after the message's date, or more than 120 years before it (TR002)
+    b.client.geboortedatum = TODAY + timedelta(days=1)
+    assert codes(rules.check_message(b, TODAY)) == {"TR134"}
+    b.client.geboortedatum = date(1906, 11, 4)
+    assert codes(rules.check_message(b, TODAY)) == {"TR002"}
+    b.client.geboortedatum = date(1900, 1, 1)  # unknown (DatumGebruik 3)
+    assert rules.check_message(b, TODAY) == []
 
 
 def _315(**kw):
@@ -123,9 +140,12 @@ def _315(**kw):
 
 
 def test_conditional_request_rules():
+    """The cases issue 14 found, with the official conditions (details in
+    test_official_rules.py)."""
     assert _315() == set()
     assert "CD076" in _315(einddatum=None)  # per week without an end date
     assert _315(einddatum=None, frequentie="4") == set()  # per month may be open-ended
+    assert _315(einddatum=None, frequentie="6") == set()  # CD076 names per week only
     assert "CD041" in _315(volume=None, eenheid=None, frequentie=None, budget=100000)
     assert "CD075" in _315(
         code=None, volume=None, eenheid=None, frequentie=None, budget=100000, einddatum=None
@@ -134,9 +154,8 @@ def test_conditional_request_rules():
     assert "CD095" in _315(code=None)  # an omvang with only a category
     assert "CD067" in _315(verwijzer_type="02")  # a huisarts without a name
     assert _315(verwijzer_type="02", verwijzer_naam="Dr. Pietersen") == set()
-    assert "CS338" in _315(eenheid="82", frequentie="2")
-    assert _315(eenheid="82", frequentie="6") == set()
     assert "CS343" in _315(eenheid="14", frequentie="1")
+    assert _315(eenheid="82", frequentie="2") == set()  # stuks per week is allowed
     # TR380: a new product in a 317 starts after the message's date
     b = bericht(IWMO, "317")
     b.verzoek.nieuw = [

@@ -32,7 +32,16 @@ def test_301_creates_client_gemeente_and_toewijzingen_and_answers_302(db, org, g
         gemeente_settings,
         [
             toewijzing("5001"),
-            toewijzing("5002", code=None, volume=None, eenheid=None, budget=150000),
+            # a budget for a category of its own (the same category would overlap, TR302)
+            toewijzing(
+                "5002",
+                cat="02",
+                code=None,
+                volume=None,
+                eenheid=None,
+                frequentie=None,
+                budget=150000,
+            ),
         ],
     )
     outcome = chain.process(db, draft.payload, today=TODAY)
@@ -59,10 +68,14 @@ def test_301_creates_client_gemeente_and_toewijzingen_and_answers_302(db, org, g
 
 def test_301_is_a_snapshot_changes_and_removals(db, org, gemeente_settings):
     chain.process(
-        db, issue(gemeente_settings, [toewijzing("5001"), toewijzing("5002")]).payload, today=TODAY
+        db,
+        issue(gemeente_settings, [toewijzing("5001"), toewijzing("5002", code="07A06")]).payload,
+        today=TODAY,
     )
     changed = toewijzing("5001", volume=8, toewijzingsdatum=date(2026, 5, 1))
-    deleted = toewijzing("5003", reden_wijziging="13", toewijzingsdatum=date(2026, 5, 1))
+    deleted = toewijzing(  # a deletion ends on its ingangsdatum (CS335)
+        "5003", reden_wijziging="13", toewijzingsdatum=date(2026, 5, 1), end=date(2026, 4, 8)
+    )
     outcome = chain.process(db, issue(gemeente_settings, [changed, deleted]).payload, today=TODAY)
     db.commit()
     found = legs(db)
@@ -176,10 +189,10 @@ def test_start_for_unknown_toewijzing_is_rejected_9019(db, org, gemeente_setting
 
 def test_vot_is_answered_with_316_and_a_301(db, org, gemeente_settings):
     leg = _toewijzing_in(db, gemeente_settings)
-    aanvraag = m.Aanvraag(
+    aanvraag = m.Aanvraag(  # another product: the same one would overlap 5001 (TR302)
         referentie="VOT-77",
         categorie="07",
-        code="07A05",
+        code="07A06",
         ingangsdatum=date(2026, 12, 1),
         einddatum=date(2027, 11, 30),
         volume=3,
@@ -253,6 +266,7 @@ def test_vow_changes_a_toewijzing_through_318_and_301(db, org, gemeente_settings
             m.Wijziging(
                 toewijzingnummer="5001",
                 ingangsdatum=date(2026, 12, 1),
+                einddatum=date(2027, 4, 7),  # per week: the end date is repeated (CD076)
                 volume=6,
                 eenheid="04",
                 frequentie="2",
@@ -276,7 +290,7 @@ def test_vow_changes_a_toewijzing_through_318_and_301(db, org, gemeente_settings
             gemeente_settings,
             [
                 toewijzing("5001", volume=6, toewijzingsdatum=date(2026, 6, 1)),
-                toewijzing("5009", toewijzingsdatum=date(2026, 6, 1)),
+                toewijzing("5009", code="07A06", toewijzingsdatum=date(2026, 6, 1)),
             ],
         ).payload,
         today=TODAY,

@@ -110,6 +110,13 @@ def test_a_year_declared_and_answered_with_fixable_rejections(db, hooks):
     # the volume rejection is open: the care is free to be corrected and declared again
     (open_line,) = [line for line in rejected if "9321" in line.retourcodes]
     assert open_line.begindatum.replace(day=1) == rules.next_month(open_month, -1)
+    # only that declaration's messages still ask for action (start page, message list)
+    open_decl = db.get(Declaration, open_line.declaration_id)
+    acting = db.scalars(
+        select(Message).where(Message.financing == "wmo_jw", Message.needs_action.is_(True))
+    ).all()
+    assert {m.code for m in acting} == {"WMO323", "WMO325"}
+    assert all(open_decl.message_id in (m.id, m.answers_id) for m in acting)
     # every answer is dated on its own day in the history, and shows in the portal
     answers = db.scalars(select(Message).where(Message.code == "WMO325")).all()
     assert len(answers) == len(decls)

@@ -35,14 +35,16 @@ def test_a_301_without_landcode_gets_0001_in_our_302_naming_cd005(db, org):
     assert db.scalar(select(Legitimation)) is None  # nothing taken in
 
 
-def test_a_301_with_a_toewijzingnummer_twice_gets_9332_on_that_product(db, org):
+def test_a_301_with_a_toewijzingnummer_twice_is_refused_with_0001_naming_tr101(db, org):
+    """Within one message a repeated toewijzingnummer is TR101 (retourcode 0001, the whole
+    message); TR332 (9332) is the uniqueness over messages, which the gemeente guards."""
     b = bericht(IWMO, "301")
     b.toewijzingen = [toewijzing("5001"), toewijzing("5001", code="07A06")]
     outcome = chain.process(db, m.build(b), today=TODAY)
-    assert [i.code for i in outcome.issues] == ["9332"]
-    retour = m.parse(outcome.replies[0].payload)
-    assert retour.header.retourcodes == []
-    assert [t.retourcodes for t in retour.toewijzingen] == [["0200"], ["9332"]]
+    assert [i.code for i in outcome.issues] == ["TR101"]
+    header, _ = _retour_codes(outcome.replies[0].payload)
+    assert header == ["0001"]
+    assert db.scalar(select(Legitimation)) is None
 
 
 def test_a_broken_319_gets_0001_in_our_320(db, org):
@@ -66,7 +68,9 @@ def test_the_gemeente_s_301_obeys_the_address_rules(gemeente_settings):
     assert root.findtext(".//{*}Contact/{*}Adres/{*}LandCode") == "NL"
     assert rules.check_message(m.parse(draft.payload), TODAY) == []
     # without an address the contact is not a BRP contact (CD034)
-    bare = m.Persoon(bsn=p.bsn, geboortedatum=p.geboortedatum, achternaam="Jansen")
+    bare = m.Persoon(  # no address: a phone number then (TR006)
+        bsn=p.bsn, geboortedatum=p.geboortedatum, achternaam="Jansen", telefoon="0201234567"
+    )
     draft = financier.issue_301(
         gemeente_settings, IWMO, GEMEENTE, AGB, bare, [toewijzing()], today=TODAY
     )
@@ -87,7 +91,8 @@ def test_the_gemeente_survives_a_317_asking_a_change_after_the_toewijzing_s_end(
     db.commit()
     b = bericht(IWMO, "317")
     (w,) = b.verzoek.te_wijzigen
-    w.ingangsdatum, w.einddatum = end + timedelta(days=10), None  # after the toewijzing's end
+    w.ingangsdatum = end + timedelta(days=10)  # after the toewijzing's end
+    w.einddatum = end + timedelta(days=100)
     replies = financier.reply(m.build(b), gemeente_settings, today=TODAY)
     retour, update = (m.parse(r.payload) for r in replies)
     assert retour.kind == "318" and update.kind == "301"
@@ -95,7 +100,7 @@ def test_the_gemeente_survives_a_317_asking_a_change_after_the_toewijzing_s_end(
     by_nr = {t.nummer: t for t in update.toewijzingen}
     assert by_nr["5001"].einddatum == end  # never lengthened
     (new,) = [t for nr, t in by_nr.items() if nr != "5001"]
-    assert new.ingangsdatum == w.ingangsdatum and new.einddatum is None
+    assert new.ingangsdatum == w.ingangsdatum and new.einddatum == w.einddatum
 
 
 def test_the_form_refuses_a_change_after_the_toewijzing_s_end(db, setup):
@@ -144,3 +149,84 @@ def test_the_client_page_limits_dates_and_shows_what_the_301_said(client, db, se
     )
     assert "TR134" in resp.get_data(as_text=True)
     assert chain.starts(db.get(Legitimation, leg.id)) == []
+
+
+def test_a_325_whose_rejected_lines_do_not_explain_the_totals_needs_a_person_tr342(db, org):
+    b = bericht(IWMO, "325")
+    b.declaratie.toegekend_totaal = 40000  # 1,000 submitted, 400 awarded, nothing rejected
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    assert outcome.needs_action and [i.code for i in outcome.issues] == ["TR342"]
+    assert outcome.declaration_answer is not None  # the gemeente's decision is still applied
+    b.declaratie.toegekend_totaal = b.declaratie.totaal
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    assert not outcome.needs_action and outcome.issues == []
+
+
+def test_a_retour_that_repeats_a_broken_heenbericht_is_shown_with_the_rule(db, org):
+    """A 308 repeats its 307: a stop whose end lies before its begin (TR018) in what the
+    gemeente sends back is not what we sent; a person must look at it."""
+    b = bericht(IWMO, "307")
+    b.producten[0].einddatum = date(2026, 4, 1)
+    retour = m.build_retour(  # with a code the retour repeats the product (IV028)
+        IWMO,
+        m.build(b),
+        identificatie="RET1",
+        dagtekening=TODAY,
+        codes={("StopProduct", 0): ["9069"]},
+    )
+    outcome = chain.process(db, retour, today=TODAY)
+    assert outcome.needs_action and "TR018" in {i.code for i in outcome.issues}
+    assert "TR018" in outcome.summary
+    clean = m.build_retour(
+        IWMO,
+        m.build(bericht(IWMO, "307")),
+        identificatie="R2",
+        dagtekening=TODAY,
+        codes={("StopProduct", 0): ["9069"]},
+    )
+    assert "TR018" not in {i.code for i in chain.process(db, clean, today=TODAY).issues}
+
+
+def test_a_301_deleting_a_toewijzing_with_awarded_prestaties_gets_9385(db, org, gemeente_settings):
+    from portal.models.declaration import LINE_AWARDED, DeclarationLine
+
+    first = financier.issue_301(
+        gemeente_settings, IWMO, GEMEENTE, AGB, persoon(), [toewijzing("5001")], today=TODAY
+    )
+    chain.process(db, first.payload, today=TODAY)
+    db.commit()
+    leg = db.scalar(select(Legitimation))
+    line = DeclarationLine(
+        financing="wmo_jw",
+        financier_id=leg.financier_id,
+        client_id=leg.client_id,
+        legitimation_id=leg.id,
+        begindatum=date(2026, 10, 1),
+        einddatum=date(2026, 10, 31),
+        volume=10,
+        eenheid="uur",
+        bedrag_cents=50000,
+        referentie="R-OKT",
+        status=LINE_AWARDED,
+    )
+    db.add(line)
+    db.commit()
+    deleted = toewijzing(
+        "5001", reden_wijziging="13", end=date(2026, 4, 8), toewijzingsdatum=date(2026, 11, 1)
+    )
+    b = bericht(IWMO, "301")
+    b.toewijzingen = [deleted]
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    db.commit()
+    assert outcome.needs_action and [i.code for i in outcome.issues] == ["9385"]
+    header, per_product = _retour_codes(outcome.replies[0].payload)
+    assert header == [] and per_product == {"5001": ["9385"]}
+    db.refresh(leg)
+    assert leg.status == "actief" and leg.reden_wijziging is None  # it stays as it was
+    # once the prestatie is credited the gemeente may delete it
+    line.status = "gecrediteerd"
+    db.commit()
+    outcome = chain.process(db, m.build(b), today=TODAY)
+    db.commit()
+    db.refresh(leg)
+    assert outcome.issues == [] and leg.status == "vervallen"

@@ -179,11 +179,19 @@ def test_315_wrong_input_gives_dutch_errors_keeps_the_input_and_sends_nothing(
         db.scalar(select(func.count()).select_from(Message).where(Message.direction == "uit")) == 0
     )
 
-    # a product code without omvang or budget (CD044) and both at once (CD045)
+    # a product code without omvang (CD041) and an omvang with a budget (CD077)
     page = client.post(url, data=_form_315(setup, volume="")).get_data(as_text=True)
-    assert "Vul de omvang in (of een budget)." in page
+    assert "Bij een productcode hoort een omvang" in page and "(CD041)" in page
     page = client.post(url, data=_form_315(setup, budget="1.500,00")).get_data(as_text=True)
-    assert "Vraag een omvang óf een budget aan, niet allebei." in page
+    assert "Vraag een omvang óf een budget aan, niet allebei (CD077)." in page
+    # a doctor named by an AGB code instead of a name (CD067), and a bad code
+    form = _form_315(setup, verwijzer_type="02", verwijzer_naam="", verwijzer_agb="0112345")
+    page = client.post(url, data=form).get_data(as_text=True)
+    assert "De AGB-code van de verwijzer is 8 cijfers." in page
+    form["verwijzer_type"] = "01"
+    form["verwijzer_agb"] = "01123456"
+    page = client.post(url, data=form).get_data(as_text=True)
+    assert "CD068" in page
     assert db.scalar(select(func.count()).select_from(Verzoek)) == 0
 
 
@@ -444,7 +452,7 @@ def test_317_that_misses_a_current_toewijzing_is_rejected_by_the_gemeente_with_9
         GEMEENTE,
         AGB,
         persoon(BSN),
-        [toewijzing("5001"), toewijzing("5009")],
+        [toewijzing("5001"), toewijzing("5009", code="07A06")],
     )
     login_as(Role.BACKOFFICE)
     leg = setup["legs"]["5001"]
@@ -530,8 +538,9 @@ def test_a_toewijzing_whose_care_stopped_is_still_listed_in_a_317(db, setup):
         {
             "reden": "1",
             "nieuw_product": f"{line.productcategorie}|{line.productcode}",
-            "nieuw-ingangsdatum": NEXT_WEEK.isoformat(),
-            "nieuw-einddatum": (NEXT_WEEK + timedelta(days=90)).isoformat(),
+            # the same product once 5001 has ended: no overlap with it (TR361)
+            "nieuw-ingangsdatum": (leg.einddatum + timedelta(days=1)).isoformat(),
+            "nieuw-einddatum": (leg.einddatum + timedelta(days=90)).isoformat(),
             "nieuw-volume": "2",
             "nieuw-eenheid": "04",
             "nieuw-frequentie": "2",

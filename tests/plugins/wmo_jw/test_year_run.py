@@ -1,6 +1,8 @@
 """A year of the whole chain through the services and the simulated gemeente: a 315 answered by
 a 316 and a 301, a start (305/306), every month of 2028 declared on its last day (323/325, with
-29 February and December), a stop (307/308). Every message either side writes obeys every rule;
+29 February and December), two requests for a change (317 answered by a 318 and a 301: in June
+the toewijzing is lengthened into 2029, in November shortened back to the year's end), a stop
+(307/308). Every message either side writes obeys every rule;
 the gemeente awards every month. "Today" is driven through the services' date parameters."""
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from sqlalchemy.orm import object_session
 from plugins.wmo_jw import chain, financier, rules, verzoeken
 from plugins.wmo_jw import declaration as declaring
 from plugins.wmo_jw import messages as m
+from plugins.wmo_jw.standard import IWMO
 from portal.app import hooks
 from portal.models import Client, Contract, ContractLine, Financier, Legitimation, Message, Product
 from portal.services import declarations as svc
 from tests.plugins.wmo_jw.factories import BSN, GEMEENTE
 
-RULED = {"301", "305", "307", "315", "317", "319", "323"}
+RULED = {"301", "305", "307", "315", "317", "319", "323", "325"}
+RETOURS = {"302", "306", "308", "316", "318"}
 
 
 class DayHooks:
@@ -44,6 +48,8 @@ def test_a_year_of_the_chain_breaks_no_rule(db, org, gemeente_settings):
         b = m.parse(payload)  # XSD first
         if b.kind in RULED:
             assert rules.check_message(b, day) == [], (b.kind, day)
+        if b.kind in RETOURS:  # what a retour repeats obeys the heenbericht's rules
+            assert chain.received_rule_issues(b, day) == [], (b.kind, day)
         assert b.header.xsd_versie == b.std.xsd_versions(b.kind)
         seen.append((b.kind, day))
         return b
@@ -116,9 +122,40 @@ def test_a_year_of_the_chain_breaks_no_rule(db, org, gemeente_settings):
     gemeente_answers(chain.start_draft(db, leg, first, today=first).payload, first)
     assert chain.starts(leg)[-1]["status"] == "geaccepteerd"
 
+    def vow(day: date, ingangsdatum: date, einddatum: date) -> None:
+        """A 317 from the form: the toewijzing's end date changes, its omvang is repeated."""
+        nr = leg.toewijzingnummer
+        request = verzoeken.send_317(
+            db,
+            person,
+            fin,
+            IWMO,
+            {
+                "reden": "1",
+                f"actie-{nr}": "wijzigen",
+                f"t{nr}-ingangsdatum": ingangsdatum.isoformat(),
+                f"t{nr}-einddatum": einddatum.isoformat(),
+            },
+            today=day,
+        )
+        db.commit()
+        sent = m.parse(db.get(Message, request.message_id).payload)
+        (w,) = sent.verzoek.te_wijzigen
+        assert (w.volume, w.eenheid, w.frequentie) == (10, "04", "2")  # TR411: repeated
+        answers = gemeente_answers(db.get(Message, request.message_id).payload, day)
+        assert [b.kind for b in answers] == ["318", "301"]
+        assert answers[0].verzoek is None  # all well: the 318 is its header alone (IV028)
+        db.refresh(request)
+        db.refresh(leg)
+        assert request.status == "toegekend" and leg.einddatum == einddatum
+
     # every month declared on its last day: 29 February and 31 December included
     for month in range(1, 13):
         begin = date(2028, month, 1)
+        if month == 6:  # lengthen the toewijzing by half a year, from after today (TR357)
+            vow(date(2028, 6, 15), date(2028, 6, 16), date(2029, 6, 30))
+        if month == 11:  # and back to the year's end, for the whole toewijzing
+            vow(date(2028, 11, 10), first, date(2028, 12, 31))
         last = rules.month_end(begin)
         offered = [v for v, _ in declaring.period_choices({"vandaag": last.isoformat()})]
         assert offered[0] == f"{begin:%Y-%m}"
@@ -146,4 +183,6 @@ def test_a_year_of_the_chain_breaks_no_rule(db, org, gemeente_settings):
 
     kinds = {k for k, _ in seen}
     assert {"315", "316", "301", "302", "305", "306", "323", "325", "307", "308"} <= kinds
+    assert [d for k, d in seen if k == "317"] == [date(2028, 6, 15), date(2028, 11, 10)]
+    assert len([k for k, _ in seen if k == "318"]) == 2
     assert (("323", date(2028, 2, 29)) in seen) and (("323", date(2028, 12, 31)) in seen)
