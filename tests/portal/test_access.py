@@ -22,6 +22,8 @@ from portal.domain import Role
 from portal.models import (
     AuditEvent,
     BackgroundJob,
+    BankPayment,
+    BankStatement,
     Client,
     Contract,
     ContractLine,
@@ -222,9 +224,15 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         gefactureerd_cents=10000,
         bestand_sha256="0" * 64,
     )
-    session.add_all([reg, message, declaration, run, invoice, purchase])
+    statement = BankStatement(bestand_sha256="1" * 64, bestandsnaam="afschrift.xml")
+    payment = BankPayment(
+        statement=statement, sleutel="camt:test", boekdatum=date(2026, 2, 3), bedrag_cents=100
+    )
+    session.add_all([reg, message, declaration, run, invoice, purchase, statement, payment])
     session.commit()
     return {
+        "statement_id": statement.id,
+        "payment_id": payment.id,
         "declaration_id": declaration.id,
         "run_id": run.id,
         "invoice_id": invoice.id,
