@@ -317,6 +317,7 @@ def seed(
                 ("BG-IND", "07", "07A05", "uur", 6450, 0),
                 ("BG-GRP", "07", "07A07", "dagdeel", 5200, 0),
                 ("HH-UUR", "01", "01A02", "uur", 3150, 0),
+                ("BG-IND", "45", "45A48", "uur", 7150, 0),  # Jeugdwet: ambulante jeugdhulp
             ],
             begin=wmo_begin,
         )
@@ -379,7 +380,9 @@ def seed(
             tussenvoegsel=tv or None,
             achternaam=last,
             geboortedatum=date(
-                rng.randint(1930, 2000 if i % 10 in WMO_KINDS else 2015),
+                rng.randint(2010, 2016)
+                if i % 20 == JEUGD
+                else rng.randint(1930, 2000 if i % 10 in WMO_KINDS else 2015),
                 rng.randint(1, 12),
                 rng.randint(1, 28),
             ),
@@ -493,7 +496,8 @@ def seed(
     return True
 
 
-WMO_KINDS = (0, 1, 2, 3)  # client i with i % 10 in WMO_KINDS is a Wmo client
+WMO_KINDS = (0, 1, 2, 3)  # client i with i % 10 in WMO_KINDS is a Wmo client …
+JEUGD = 13  # … and a child under the Jeugdwet when i % 20 == JEUGD (i % 10 == 3)
 WMO_GEMEENTEN = ("0344", "0307", "0402")  # client i lives in gemeente WMO_GEMEENTEN[i % 3]
 
 

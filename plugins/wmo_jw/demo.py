@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, object_session
 from plugins.wmo_jw import chain, financier, rules
 from plugins.wmo_jw import declaration as declaring
 from plugins.wmo_jw import messages as msgs
-from plugins.wmo_jw.standard import IWMO
+from plugins.wmo_jw.standard import IJW, IWMO
 from portal.models import (
     ApprovalRun,
     Contract,
@@ -177,13 +177,13 @@ class _Year:
             frequentie="2",  # per week
         )
 
-    def issue(self, client, gemeente, toewijzingen, day: date) -> list[Legitimation]:
+    def issue(self, client, gemeente, toewijzingen, day: date, std=IWMO) -> list[Legitimation]:
         persoon = chain.persoon(client)
         persoon.voornamen = client.voornamen
         persoon.straat, persoon.huisnummer = client.straat, client.huisnummer
         persoon.postcode, persoon.plaats = client.postcode, client.plaats
         draft = financier.issue_301(
-            self.settings, IWMO, gemeente.code, self.agb, persoon, toewijzingen, today=day
+            self.settings, std, gemeente.code, self.agb, persoon, toewijzingen, today=day
         )
         message = self.deliver(draft, day, 8)
         message.needs_action = False  # the back office took it in: the start follows
@@ -263,13 +263,17 @@ def _seed_year(session, today, year, plan, products, worker, backoffice) -> int:
     for n, (client, gemeente) in enumerate(plan):
         begin = first if n % LATE_JOINERS else month_add(first, 2 + n % 7)
         on = begin - timedelta(days=6)
-        wanted = [year.toewijzing(gemeente.code, "07", "07A05", begin, 4, on)]
-        hh = gemeente.code == "0307" and n % 2 == 0  # Amersfoort: huishoudelijke hulp too
-        if hh:
-            wanted.append(year.toewijzing(gemeente.code, "01", "01A02", begin, 2, on))
-        legs = year.issue(client, gemeente, wanted, on)
+        youth = (int(client.clientnummer[1:]) - 1000) % 20 == core_demo.JEUGD
+        if youth:  # a child: ambulante jeugdhulp under the Jeugdwet (an iJw 301, JW323s)
+            wanted = [year.toewijzing(gemeente.code, "45", "45A48", begin, 4, on)]
+            legs = year.issue(client, gemeente, wanted, on, std=IJW)
+        else:
+            wanted = [year.toewijzing(gemeente.code, "07", "07A05", begin, 4, on)]
+            if gemeente.code == "0307" and n % 2 == 0:  # Amersfoort: huishoudelijke hulp too
+                wanted.append(year.toewijzing(gemeente.code, "01", "01A02", begin, 2, on))
+            legs = year.issue(client, gemeente, wanted, on)
         for leg in legs:
-            product = products["BG-IND" if leg.productcode == "07A05" else "HH-UUR"]
+            product = products["HH-UUR" if leg.productcode == "01A02" else "BG-IND"]
             leg.products = [product]
             year.start(leg)
             if product.code == "BG-IND":  # twice a week, 60 to 90 minutes

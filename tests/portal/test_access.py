@@ -22,6 +22,8 @@ from portal.domain import Role
 from portal.models import (
     AuditEvent,
     BackgroundJob,
+    BankPayment,
+    BankStatement,
     Client,
     Contract,
     ContractLine,
@@ -128,6 +130,10 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
     org.agb_codes.append(OrganisationAgb(agb_code="12345678", locatie="Hoofdlocatie", hoofd=True))
     session.add(org)
     fin = Financier(financing="wmo_jw", soort="gemeente", code="0363", naam="Gemeente Amsterdam")
+    insurer = Financier(
+        financing="zvw_msvt", soort="zorgverzekeraar", code="3311", naam="Zorgverzekeraar Test"
+    )
+    session.add(insurer)
     us = Uursoort(code="BG", naam="Begeleiding")
     us.financings.append(UursoortFinancing(financing="wmo_jw", position=1))
     prod = Product(code="BEG-IND", naam="Begeleiding individueel", eenheid="uur", uursoort=us)
@@ -222,9 +228,15 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         gefactureerd_cents=10000,
         bestand_sha256="0" * 64,
     )
-    session.add_all([reg, message, declaration, run, invoice, purchase])
+    statement = BankStatement(bestand_sha256="1" * 64, bestandsnaam="afschrift.xml")
+    payment = BankPayment(
+        statement=statement, sleutel="camt:test", boekdatum=date(2026, 2, 3), bedrag_cents=100
+    )
+    session.add_all([reg, message, declaration, run, invoice, purchase, statement, payment])
     session.commit()
     return {
+        "statement_id": statement.id,
+        "payment_id": payment.id,
         "declaration_id": declaration.id,
         "run_id": run.id,
         "invoice_id": invoice.id,
@@ -245,6 +257,7 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         "wet": "iwmo",
         "financing": "wmo_jw",
         "tab": "declaraties",
+        "verzekeraar_id": insurer.id,
     }
 
 

@@ -65,6 +65,10 @@ def test_the_gemeenten_know_every_demo_toewijzing_and_it_came_as_a_301(db, hooks
     )
     for kind in ("301", "302", "305", "306", "323", "325"):
         assert codes.get(f"WMO{kind}", 0) > 0, (kind, codes)
+        # children under the Jeugdwet: their own iJw messages
+        assert codes.get(f"JW{kind}", 0) > 0, (kind, codes)
+    youth = [leg for leg in legs if leg.productcategorie == "45"]
+    assert youth and all(leg.client.geboortedatum.year >= 2010 for leg in youth)
     # the history is not sent again: every outgoing message is delivered or answered
     statuses = set(
         db.scalars(
@@ -118,7 +122,7 @@ def test_a_year_declared_and_answered_with_fixable_rejections(db, hooks):
     assert {m.code for m in acting} == {"WMO323", "WMO325"}
     assert all(open_decl.message_id in (m.id, m.answers_id) for m in acting)
     # every answer is dated on its own day in the history, and shows in the portal
-    answers = db.scalars(select(Message).where(Message.code == "WMO325")).all()
+    answers = db.scalars(select(Message).where(Message.code.in_(("WMO325", "JW325")))).all()
     assert len(answers) == len(decls)
     assert min(m.created_at.date() for m in answers) < TODAY - timedelta(days=300)
 
