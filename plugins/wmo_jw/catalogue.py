@@ -511,7 +511,7 @@ RULES: tuple[Rule, ...] = (
         "317",
         "Te wijzigen toewijzing met productcode: omvang verplicht.",
         "check_317_products",
-        T317,
+        "test_317_products_against_the_toewijzing_tr411_tr412",
     ),
     _r(
         "9412",
@@ -520,7 +520,7 @@ RULES: tuple[Rule, ...] = (
         "317",
         "Te wijzigen toewijzing zonder productcode: omvang leeg.",
         "check_317_products",
-        T317,
+        "test_317_products_against_the_toewijzing_tr411_tr412",
     ),
     _r(
         "9349",

@@ -4,6 +4,7 @@ by hand."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def test_multi_financing_run_and_bank_statement(
     rows = page.locator("#betalingen tbody tr")
     expect(rows).to_have_count(5)
     expect(page.locator("#betalingen")).to_contain_text("Deels betaald")
-    page.screenshot(path=str(DOCS / "bankafschrift-koppelen.png"), full_page=True)
+    shots = DOCS if os.environ.get("WRITE_DOCS_SCREENSHOTS") else tmp_path
+    page.screenshot(path=str(shots / "bankafschrift-koppelen.png"), full_page=True)
 
     page.get_by_role("link", name=oa.nummer).click()
     expect(page.locator("h1")).to_contain_text("Deels betaald")

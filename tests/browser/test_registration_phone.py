@@ -45,6 +45,9 @@ def test_register_week_on_phone_approve_and_see_split(live_server, phone, page, 
     page.goto(f"{live_server}/fiatteren/?van={monday:%d-%m-%Y}&tot={sunday:%d-%m-%Y}")
     assert "4 registratie(s), 4:00 uur" in page.inner_text("#preview")
     page.click("#preview button.primary")
+    dialog = page.get_by_role("dialog")  # a summary to confirm before anything is frozen
+    assert "U fiatteert 4 registratie(s) (4:00 uur)" in dialog.inner_text()
+    dialog.get_by_role("button", name="Ja, fiatteren").click()
     page.wait_for_selector(".flash-info")
     assert "4 registratie(s) gefiatteerd" in page.inner_text(".flash-info")
 

@@ -130,6 +130,10 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
     org.agb_codes.append(OrganisationAgb(agb_code="12345678", locatie="Hoofdlocatie", hoofd=True))
     session.add(org)
     fin = Financier(financing="wmo_jw", soort="gemeente", code="0363", naam="Gemeente Amsterdam")
+    insurer = Financier(
+        financing="zvw_msvt", soort="zorgverzekeraar", code="3311", naam="Zorgverzekeraar Test"
+    )
+    session.add(insurer)
     us = Uursoort(code="BG", naam="Begeleiding")
     us.financings.append(UursoortFinancing(financing="wmo_jw", position=1))
     prod = Product(code="BEG-IND", naam="Begeleiding individueel", eenheid="uur", uursoort=us)
@@ -253,6 +257,7 @@ def sample_data(session, me: int | None = None) -> dict[str, object]:
         "wet": "iwmo",
         "financing": "wmo_jw",
         "tab": "declaraties",
+        "verzekeraar_id": insurer.id,
     }
 
 

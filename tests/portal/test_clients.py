@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -326,8 +327,11 @@ def test_detail_shows_legitimations_with_capabilities(client, backoffice, popula
     assert "Zorgkantoor Utrecht (5503)" in html
     assert "Persoonlijke verzorging" in html
     assert "2 uur per week" in html
-    # the Wlz plugin does not build declarations yet: said so, no button that pretends
-    assert "nog niet beschikbaar" in html
+    # what the Wlz plugin can do is shown per capability; it builds declarations and its chain
+    capabilities = re.findall(r'<span class="badge (ok|off)"[^>]*>([^<]+)</span>', html)
+    assert ("ok", "Declareren") in capabilities
+    assert ("ok", "Start- en stopberichten") in capabilities
+    assert "nog niet beschikbaar" not in html
 
 
 def test_broad_result_is_counted_up_to_a_cap_and_still_pages(

@@ -280,7 +280,7 @@ def test_tr380_a_change_must_start_after_the_message_date(client, db, setup, log
     }
     resp = client.post(url, data=form)
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "moet na vandaag" in page and "TR380" in page
+    assert resp.status_code == 422 and "moet na vandaag" in page and "(TR357)" in page
     assert f'value="{date.today().isoformat()}"' in page  # kept
     assert db.scalar(select(func.count()).select_from(Verzoek)) == 0
     # the hook level refuses it too, whoever calls it
