@@ -115,6 +115,7 @@ def seed(session: Session, today: date, settings) -> int:
         line.productcategorie = line.productcategorie or "065"
 
     store = insurer.store_for(settings)
+    store.reset()  # a new demo: the insurers' memory of an earlier one would refuse this one
     for fin in (first_ins, second):
         for line in session.scalars(
             select(ContractLine).join(Contract).where(Contract.financier_id == fin.id)

@@ -51,6 +51,13 @@ class InsurerStore:
                 _CONNECTIONS[key] = conn
         self.conn = conn
 
+    def reset(self) -> None:
+        """Forget everything: insured persons, contracts and the invoice numbers seen (a new
+        demo starts a new story; numbers of an earlier one would be refused as doubles, 0030)."""
+        with _LOCK, self.conn:
+            for table in ("verzekerde", "contract", "factuur"):
+                self.conn.execute(f"DELETE FROM {table}")
+
     def insure(
         self,
         uzovi: str,
