@@ -158,9 +158,11 @@ def back_office(user: User, data: dict, deadline: float, rng: random.Random) -> 
         time.sleep(rng.uniform(1.0, 4.0))
 
 
-def care_staff(user: User, data: dict, deadline: float, rng: random.Random, slot: int) -> None:
+def care_staff(
+    user: User, data: dict, deadline: float, rng: random.Random, slot: int, team: str | None
+) -> None:
     today = date.today()
-    visits = data["visits"]
+    visits = data["visits"][team or ""]  # care staff see (and register for) their team only
     minute = 6 * 60 + slot  # each user its own minutes of the day: no overlaps
     while time.monotonic() < deadline and minute < 22 * 60:
         user.get("registration_day", "/registreren/", {"dag": today.isoformat()})
@@ -274,13 +276,18 @@ def prepare(url: str, n_clients: int, seed: int) -> dict:
             )  # fmt: skip
         s.commit()
         # visits care staff register: a client of the user's team with an hour product
-        visits = s.execute(
-            select(Legitimation.client_id, Product.id)
+        visits: dict[str, list[tuple[int, int]]] = {}
+        for team, client_id, product_id in s.execute(
+            select(Client.team, Legitimation.client_id, Product.id)
+            .join(Client, Client.id == Legitimation.client_id)
             .join(legitimation_product, legitimation_product.c.legitimation_id == Legitimation.id)
             .join(Product, Product.id == legitimation_product.c.product_id)
             .where(Product.eenheid == "uur", Legitimation.client_id.between(first, last))
-            .limit(2000)
-        ).all()
+            .order_by(Legitimation.id)
+        ):
+            per_team = visits.setdefault(team or "", [])
+            if len(per_team) < 500:
+                per_team.append((client_id, product_id))
         surnames = list(s.scalars(select(Client.achternaam).distinct().limit(200)))
         fin_ids = sorted(
             v
@@ -292,7 +299,8 @@ def prepare(url: str, n_clients: int, seed: int) -> dict:
         "client_ids": (first, last),
         "office": office,
         "care": care,
-        "visits": [tuple(v) for v in visits],
+        "visits": visits,
+        "care_teams": [teams[i % len(teams)] if teams else None for i in range(len(care))],
         "surnames": surnames,
         "declaration_financiers": fin_ids,
         "month": f"{month_start:%Y-%m}",
@@ -404,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             threads.append(
                 threading.Thread(
                     target=care_staff,
-                    args=(u, data, deadline, random.Random(100 + i), i % 6),
+                    args=(u, data, deadline, random.Random(100 + i), i % 6, data["care_teams"][i]),
                     daemon=True,
                 )
             )
