@@ -87,12 +87,16 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     # Maintenance every 30 s instead of RQ's 10 minutes: that is where a worker takes over the
     # scheduler (which moves retried jobs back onto their queue) when the worker holding it was
     # killed, or restarts its own scheduler after Redis went away. With RQ's default, a retried
-    # job (say a PDF that failed while PostgreSQL restarted) waited up to 10 minutes.
+    # job (say a PDF that failed while PostgreSQL restarted) waited up to 10 minutes. An idle
+    # worker only gets to its maintenance when its wait for a job ends (worker_ttl - 15 s, by
+    # default 405 s), so the wait is as long as the maintenance interval.
+    maintenance = app.config["RQ_MAINTENANCE_SECONDS"]
     Worker(
         qs,
         connection=redis_connection(app),
         job_monitoring_interval=app.config.get("RQ_JOB_MONITORING_SECONDS", 10),
-        maintenance_interval=app.config["RQ_MAINTENANCE_SECONDS"],
+        maintenance_interval=maintenance,
+        worker_ttl=maintenance + 15,
     ).work(burst=burst, with_scheduler=True)
 
 
